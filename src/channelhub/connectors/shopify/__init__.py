@@ -1,0 +1,1 @@
+"""channelhub.connectors.shopify."""

@@ -1,0 +1,1 @@
+"""channelhub.sandbox.odoo."""
