@@ -34,8 +34,12 @@ class CommandGroups:
 
 groups = CommandGroups(
     root=app,
-    bench=typer.Typer(help="Measure throughput and latency; results are written as JSON.", no_args_is_help=True),
-    selftest=typer.Typer(help="Prove durability properties by running them (crash tests).", no_args_is_help=True),
+    bench=typer.Typer(
+        help="Measure throughput and latency; results are written as JSON.", no_args_is_help=True
+    ),
+    selftest=typer.Typer(
+        help="Prove durability properties by running them (crash tests).", no_args_is_help=True
+    ),
     emulate=typer.Typer(
         help="Run one emulator of an external system (Odoo, Shopify, WooCommerce) on loopback.",
         no_args_is_help=True,

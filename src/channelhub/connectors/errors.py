@@ -57,7 +57,9 @@ class TransientError(ConnectorError):
 class ThrottledError(TransientError):
     """The platform throttled the call."""
 
-    def __init__(self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str | None = None, *, retry_after: float | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
