@@ -188,6 +188,7 @@ def classify(
     if short == "SessionExpiredException":
         return OdooAccessDenied(text, **kwargs)
     if odoo_name.startswith("werkzeug.exceptions."):
+        kwargs.pop("status")
         return from_http_status(status or 500, text, **kwargs)
     return OdooServerError(text, **kwargs)
 
