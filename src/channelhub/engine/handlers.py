@@ -1,0 +1,115 @@
+"""Handlers, registered per topic, and the context they run in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+
+import sqlalchemy as sa
+
+from channelhub.clock import Clock
+from channelhub.engine.events import LoggedEvent, NewEvent
+from channelhub.engine.outbox import append
+from channelhub.engine.sql import LogSql
+from channelhub.resilience import is_transient
+
+
+class HandlerContext:
+    """What a handler gets besides the event.
+
+    `connection` is the open transaction in which the event will be acknowledged: database effects
+    written through it commit together with the acknowledgement (effectively once). For effects
+    outside this database, guard the call with `claim_once(idempotency_key)` and make the external
+    call idempotent too (e.g. Odoo `client_order_ref` looked up before create): if the worker dies
+    between the external call and the commit, the event is delivered again.
+    """
+
+    __slots__ = ("_sql", "clock", "connection", "event", "now")
+
+    def __init__(self, connection: sa.Connection, event: LoggedEvent, sql: LogSql, clock: Clock, now: float):
+        self.connection = connection
+        self.event = event
+        self.clock = clock
+        self.now = now
+        self._sql = sql
+
+    def append(self, events: Sequence[NewEvent]) -> int:
+        """Emit follow-up events; they commit with this event's acknowledgement (outbox)."""
+        return append(self.connection, events, self.clock)
+
+    def claim_once(self, idempotency_key: str, result: str | None = None) -> bool:
+        """Record `idempotency_key` in the ledger; False if it was recorded before (skip the effect)."""
+        inserted = self.connection.exec_driver_sql(
+            self._sql["idempotency_claim"],
+            {"key": idempotency_key, "event_id": self.event.event_id, "result": result, "now": self.now},
+        )
+        return inserted.rowcount == 1
+
+    def recorded_result(self, idempotency_key: str) -> str | None:
+        """The result stored with an idempotency key (e.g. the id an external system returned)."""
+        row = self.connection.exec_driver_sql(
+            self._sql["idempotency_result"], {"key": idempotency_key}
+        ).first()
+        return None if row is None else row[0]
+
+
+Handler = Callable[[LoggedEvent, HandlerContext], Awaitable[None] | None]
+"""`async def handle(event, ctx) -> None` (plain functions work too)."""
+
+
+class NoHandlerError(Exception):
+    """No handler is registered for the event's topic (dead-lettered; replay after deploying one)."""
+
+    transient = False
+
+
+class HandlerRegistry:
+    """Topic → handler. One handler per topic; fan-out is a handler appending more events."""
+
+    def __init__(self, handlers: Iterable[tuple[str, Handler]] = ()) -> None:
+        self._by_topic: dict[str, Handler] = {}
+        for topic, handler in handlers:
+            self.register(topic, handler)
+
+    def register(self, topic: str, handler: Handler) -> None:
+        if not topic:
+            raise ValueError("topic must be a non-empty string")
+        if topic in self._by_topic:
+            raise ValueError(f"a handler is already registered for topic {topic!r}")
+        self._by_topic[topic] = handler
+
+    def handles(self, topic: str) -> Callable[[Handler], Handler]:
+        """Decorator form of `register`."""
+
+        def decorate(handler: Handler) -> Handler:
+            self.register(topic, handler)
+            return handler
+
+        return decorate
+
+    def __getitem__(self, topic: str) -> Handler:
+        try:
+            return self._by_topic[topic]
+        except KeyError:
+            raise NoHandlerError(f"no handler registered for topic {topic!r}") from None
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted(self._by_topic)
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Transient connector errors, timeouts and database hiccups are retried; the rest is not."""
+    if isinstance(error, sa.exc.OperationalError):
+        return True
+    return is_transient(error)
+
+
+async def call_handler(handler: Handler, event: LoggedEvent, ctx: HandlerContext) -> None:
+    outcome = handler(event, ctx)
+    if isinstance(outcome, Awaitable):
+        await outcome
+
+
+def describe_error(error: BaseException, limit: int = 2000) -> str:
+    text = f"{type(error).__name__}: {error}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

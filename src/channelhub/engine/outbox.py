@@ -1,0 +1,97 @@
+"""The transactional outbox: events are appended in the caller's transaction.
+
+    with engine.begin() as connection:
+        save_stock_position(connection, ...)            # the state change
+        append(connection, [NewEvent(...), ...])         # and the events it emits
+    # both commit together, or neither does
+
+Appending an event whose `event_id` is already in the log (pending, handled or dead) stores
+nothing: producers can re-emit after a crash or a duplicate webhook without double effects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from channelhub.clock import SYSTEM_CLOCK, Clock
+from channelhub.engine.events import EventError, NewEvent, partition_of
+from channelhub.engine.sql import LogSql
+
+_SQL: dict[str, LogSql] = {}
+
+
+def sql_for_dialect(name: str) -> LogSql:
+    """The log's statements for a dialect (rendered once per dialect)."""
+    if name not in _SQL:
+        _SQL[name] = LogSql(name)
+    return _SQL[name]
+
+
+def sql_for(connection: sa.Connection) -> LogSql:
+    return sql_for_dialect(connection.dialect.name)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)  # money stays exact: never through float
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def encode_payload(event: NewEvent) -> str:
+    try:
+        return json.dumps(event.payload, separators=(",", ":"), default=_json_default)
+    except (TypeError, ValueError) as error:
+        raise EventError(f"payload of event {event.event_id!r} cannot be stored as JSON: {error}") from error
+
+
+def append(connection: sa.Connection, events: Sequence[NewEvent], clock: Clock = SYSTEM_CLOCK) -> int:
+    """Write `events` in the connection's open transaction; returns how many were new.
+
+    Events keep the order of `events` in the log, so per-key order is the order given here (and,
+    across transactions, the order in which they commit).
+    """
+    if not events:
+        return 0
+    if not connection.in_transaction():
+        raise EventError("append() must run inside the caller's transaction (use `with engine.begin()`)")
+    sql = sql_for(connection)
+    now = clock.now().timestamp()
+    payloads = [encode_payload(event) for event in events]
+    if sql.postgres:
+        result = connection.exec_driver_sql(
+            sql["append_postgresql"],
+            {
+                "now": now,
+                "ids": [event.event_id for event in events],
+                "topics": [event.topic for event in events],
+                "keys": [event.key for event in events],
+                "tiers": [int(event.tier) for event in events],
+                "partitions": [partition_of(event.key) for event in events],
+                "payloads": payloads,
+                "delays": [float(event.delay_s) for event in events],
+            },
+        )
+    else:
+        rows = [
+            (
+                event.event_id,
+                event.topic,
+                event.key,
+                int(event.tier),
+                partition_of(event.key),
+                payload,
+                now,
+                now + event.delay_s,
+            )
+            for event, payload in zip(events, payloads, strict=True)
+        ]
+        result = connection.exec_driver_sql(sql["append_sqlite"], rows)
+    return max(0, result.rowcount)

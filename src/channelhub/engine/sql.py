@@ -1,0 +1,119 @@
+"""Every SQL statement of the event log, in one place, for both backends.
+
+Statements are written once with `:name` placeholders; `LogSql` renders them for the dialect
+(psycopg wants `%(name)s`). Guards use `handled_at IS NULL` (set when an event is done or dead) rather than `status`, so
+the planner picks the primary key for them instead of a partial index it cannot size before
+statistics exist. Lists of ids travel as ONE parameter: a PostgreSQL array
+(`= ANY(:ids)`) or a JSON text that SQLite unpacks with `json_each` — one bind per statement
+instead of hundreds, which keeps the hot path cheap on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+_NAMED = re.compile(r"(?<!:):(\w+)")
+
+_COLUMNS = "seq, event_id, topic, key, tier, payload, created_at, attempts"
+
+_READY_ONE_TIER = """SELECT * FROM (
+    SELECT {cols} FROM log_event
+    WHERE status = 'pending' AND tier = {tier} AND available_at <= :now AND {parts}
+    ORDER BY tier, seq LIMIT :limit{tier}) AS ready{tier}"""
+
+STATEMENTS: dict[str, str] = {
+    "append_sqlite": """
+        INSERT INTO log_event (event_id, topic, key, tier, partition, payload, status, attempts,
+                               created_at, available_at)
+        VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+        ON CONFLICT (event_id) DO NOTHING""",
+    "append_postgresql": """
+        INSERT INTO log_event (event_id, topic, key, tier, partition, payload, status, attempts,
+                               created_at, available_at)
+        SELECT i, t, k, r, p, d::json, 'pending', 0, :now, :now + w
+        FROM unnest(:ids::text[], :topics::text[], :keys::text[], :tiers::int[], :partitions::int[],
+                    :payloads::text[], :delays::float8[]) WITH ORDINALITY AS u(i, t, k, r, p, d, w, n)
+        ORDER BY n
+        ON CONFLICT (event_id) DO NOTHING""",
+    "waiting_keys": """
+        SELECT DISTINCT tier, key FROM log_event
+        WHERE status = 'pending' AND available_at > :now AND {parts}""",
+    "ready": "\nUNION ALL\n".join(
+        _READY_ONE_TIER.format(cols=_COLUMNS, tier=tier, parts="{parts}") for tier in (1, 2, 3)
+    ),
+    "ack": """
+        UPDATE log_event SET status = 'done', attempts = attempts + 1, handled_at = :now
+        WHERE {seqs} AND handled_at IS NULL""",
+    "retry_later": """
+        UPDATE log_event SET attempts = attempts + 1, available_at = :available_at, last_error = :error
+        WHERE seq = :seq AND handled_at IS NULL""",
+    "dead_letter": """
+        UPDATE log_event SET status = 'dead', attempts = attempts + 1, last_error = :error,
+                             dead_reason = :reason, dead_at = :now, handled_at = :now
+        WHERE seq = :seq AND handled_at IS NULL""",
+    "claim_partitions": """
+        UPDATE log_partition SET owner = :me, lease_until = :until, epoch = epoch + 1
+        WHERE partition IN (
+            SELECT partition FROM log_partition
+            WHERE owner IS NULL OR lease_until < :now
+            ORDER BY partition LIMIT :limit {skip_locked})
+        RETURNING partition""",
+    "renew_partitions": """
+        UPDATE log_partition SET lease_until = :until
+        WHERE owner = :me AND {parts}
+        RETURNING partition""",
+    "release_partitions": """
+        UPDATE log_partition SET owner = NULL, lease_until = 0 WHERE owner = :me AND {parts}""",
+    "worker_seen": """
+        INSERT INTO log_worker (worker_id, started_at, seen_until) VALUES (:me, :now, :until)
+        ON CONFLICT (worker_id) DO UPDATE SET seen_until = excluded.seen_until""",
+    "live_workers": "SELECT count(*) FROM log_worker WHERE seen_until >= :now",
+    "forget_stale_workers": "DELETE FROM log_worker WHERE seen_until < :before",
+    "forget_worker": "DELETE FROM log_worker WHERE worker_id = :me",
+    "idempotency_claim": """
+        INSERT INTO log_idempotency (idempotency_key, event_id, result, recorded_at)
+        VALUES (:key, :event_id, :result, :now)
+        ON CONFLICT (idempotency_key) DO NOTHING""",
+    "idempotency_result": "SELECT result FROM log_idempotency WHERE idempotency_key = :key",
+}
+
+
+class LogSql:
+    """The statements rendered for one dialect (`sqlite` or `postgresql`)."""
+
+    def __init__(self, dialect: str) -> None:
+        if dialect not in ("sqlite", "postgresql"):
+            raise ValueError(f"the event log supports sqlite and postgresql, not {dialect!r}")
+        self.dialect = dialect
+        self.postgres = dialect == "postgresql"
+        parts = self.in_list("partition", "parts")
+        seqs = self.in_list("seq", "seqs")
+        skip_locked = "FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        self._rendered = {
+            name: self._placeholders(text.format(parts=parts, seqs=seqs, skip_locked=skip_locked))
+            for name, text in STATEMENTS.items()
+        }
+
+    def __getitem__(self, name: str) -> str:
+        return self._rendered[name]
+
+    def in_list(self, column: str, param: str) -> str:
+        if self.postgres:
+            return f"{column} = ANY(:{param})"
+        return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+    def ids(self, values: Sequence[int]) -> Any:
+        """One bind parameter holding a list of integers (see `in_list`)."""
+        return list(values) if self.postgres else json.dumps(list(values))
+
+    def render(self, text: str) -> str:
+        """Render an ad-hoc statement (used by the dead-letter filters)."""
+        return self._placeholders(text)
+
+    def _placeholders(self, text: str) -> str:
+        if not self.postgres:
+            return text
+        return _NAMED.sub(r"%(\1)s", text.replace("%", "%%"))

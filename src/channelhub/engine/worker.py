@@ -1,0 +1,298 @@
+"""The log worker: handles the events of the partitions it leases, in batches.
+
+One cycle = one transaction: fetch ready events of our partitions (tier 1 first), call each
+event's handler with the open transaction, acknowledge them all, commit. Handler effects, their
+follow-up events, idempotency records and acknowledgements therefore commit together or not at
+all. Acknowledgement is a compare-and-set (`status = 'pending'`): if our lease ran out and another
+worker handled an event meanwhile, the count does not match and the whole batch rolls back — a
+stalled worker can never apply an effect twice.
+
+Failures: the fast path runs a batch without savepoints. When a handler raises, the transaction
+rolls back and the same batch runs again in careful mode, one savepoint per event, so the failing
+event is retried later (backoff with full jitter) or dead-lettered while the others commit. The
+failed event's later events of the same key wait (per-key order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from channelhub.clock import SYSTEM_CLOCK, Clock
+from channelhub.engine.events import LoggedEvent
+from channelhub.engine.handlers import (
+    HandlerContext,
+    HandlerRegistry,
+    call_handler,
+    describe_error,
+    is_retryable,
+)
+from channelhub.engine.leases import PartitionLeases
+from channelhub.engine.outbox import sql_for_dialect
+from channelhub.engine.scheduling import OrderingKey, ordering_key, select_batch
+from channelhub.resilience import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+CommittedHook = Callable[[Sequence[LoggedEvent], float], None]
+"""Called after each commit with the acknowledged events and the time of the commit."""
+
+
+class LeaseLost(Exception):
+    """Another worker took over one of our partitions while we were handling a batch."""
+
+
+@dataclass
+class _Failure:
+    index: int
+    error: Exception
+
+
+def default_retry_policy() -> RetryPolicy:
+    return RetryPolicy(max_attempts=8, base_delay=1.0, max_delay=300.0, is_retryable=is_retryable)
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Worker:
+    """Consumes the log. Create one per process (or several, each with its own connection)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        handlers: HandlerRegistry,
+        *,
+        worker_id: str | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        retry: RetryPolicy | None = None,
+        batch_size: int = 500,
+        lease_s: float = 10.0,
+        poll_interval_s: float = 0.02,
+        on_committed: CommittedHook | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.engine = engine
+        self.handlers = handlers
+        self.worker_id = worker_id or default_worker_id()
+        self.clock = clock
+        self.retry = retry or default_retry_policy()
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.on_committed = on_committed
+        self._connection: sa.Connection | None = None
+        self._sql = sql_for_dialect(engine.dialect.name)
+        self.leases = PartitionLeases(self.worker_id, self._sql, lease_s)
+        self._next_maintenance = 0.0
+        self.handled = 0
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Handle events until `stop` is set; then give the partitions back."""
+        stop = stop or asyncio.Event()
+        try:
+            while not stop.is_set():
+                try:
+                    handled = await self.run_once()
+                except sa.exc.DBAPIError as error:
+                    if not error.connection_invalidated and not isinstance(error, sa.exc.OperationalError):
+                        raise
+                    log.warning("worker %s: database unavailable (%s); retrying", self.worker_id, error)
+                    self._drop_connection()
+                    handled = 0
+                    await self.clock.sleep(max(self.poll_interval_s, 0.5))
+                if handled == 0:
+                    await self.clock.sleep(self.poll_interval_s)
+        finally:
+            self.close()
+
+    async def run_until_idle(self, max_cycles: int = 10_000) -> int:
+        """Handle events until a cycle finds nothing ready (tests, one-shot jobs); returns the count."""
+        total = 0
+        for _ in range(max_cycles):
+            handled = await self.run_once()
+            if handled == 0:
+                return total
+            total += handled
+        raise RuntimeError(f"still busy after {max_cycles} cycles")
+
+    async def run_once(self) -> int:
+        """One cycle: keep leases fresh, then handle at most one batch. Returns events acknowledged."""
+        connection = self._connect()
+        now = self.clock.now().timestamp()
+        if now >= self._next_maintenance:
+            self.leases.maintain(connection, now)
+            self._next_maintenance = now + min(self.leases.lease_s / 3, 1.0)
+        if not self.leases.owned:
+            return 0
+        try:
+            return await self._handle_batch(connection)
+        except LeaseLost:
+            log.info("worker %s lost a partition lease; batch rolled back", self.worker_id)
+            self._next_maintenance = 0.0
+            return 0
+
+    def close(self) -> None:
+        """Release partitions (others take over at once) and the connection."""
+        if self._connection is None:
+            return
+        try:
+            self.leases.release_all(self._connection)
+        except sa.exc.DBAPIError:
+            log.warning("worker %s could not release its leases; they expire on their own", self.worker_id)
+        self._drop_connection()
+
+    # -- one batch -----------------------------------------------------------------------------
+
+    async def _handle_batch(self, connection: sa.Connection) -> int:
+        failure: _Failure | None = None
+        with connection.begin() as transaction:
+            now = self.clock.now().timestamp()
+            batch = self._fetch(connection, now)
+            if not batch:
+                return 0
+            failure = await self._handle_fast(connection, batch, now)
+            if failure is None:
+                self._ack(connection, batch, now)
+            else:
+                transaction.rollback()
+        if failure is not None:
+            return await self._handle_careful(connection, batch, failure)
+        self._committed(batch)
+        return len(batch)
+
+    def _fetch(self, connection: sa.Connection, now: float) -> list[LoggedEvent]:
+        sql, parts = self._sql, self._sql.ids(self.leases.owned)
+        waiting: set[OrderingKey] = {
+            (int(tier), key)
+            for tier, key in connection.exec_driver_sql(sql["waiting_keys"], {"now": now, "parts": parts})
+        }
+        limits = {"limit1": self.batch_size, "limit2": self.batch_size, "limit3": self.batch_size}
+        rows = connection.exec_driver_sql(sql["ready"], {"now": now, "parts": parts, **limits}).all()
+        candidates = [
+            LoggedEvent(
+                seq=row[0],
+                event_id=row[1],
+                topic=row[2],
+                key=row[3],
+                tier=row[4],
+                payload=_decode(row[5]),
+                created_at=row[6],
+                attempts=row[7],
+            )
+            for row in rows
+        ]
+        return select_batch(candidates, waiting, self.batch_size)
+
+    async def _handle_fast(
+        self, connection: sa.Connection, batch: list[LoggedEvent], now: float
+    ) -> _Failure | None:
+        for index, event in enumerate(batch):
+            ctx = HandlerContext(connection, event, self._sql, self.clock, now)
+            try:
+                await call_handler(self.handlers[event.topic], event, ctx)
+            except Exception as error:
+                return _Failure(index, error)
+        return None
+
+    async def _handle_careful(
+        self, connection: sa.Connection, batch: list[LoggedEvent], first: _Failure
+    ) -> int:
+        done: list[LoggedEvent] = []
+        blocked: set[OrderingKey] = set()
+        with connection.begin():
+            now = self.clock.now().timestamp()
+            for index, event in enumerate(batch):
+                if ordering_key(event) in blocked:
+                    continue
+                error: Exception | None = first.error if index == first.index else None
+                if error is None:
+                    savepoint = connection.begin_nested()
+                    try:
+                        ctx = HandlerContext(connection, event, self._sql, self.clock, now)
+                        await call_handler(self.handlers[event.topic], event, ctx)
+                        savepoint.commit()
+                        done.append(event)
+                        continue
+                    except Exception as raised:
+                        savepoint.rollback()
+                        error = raised
+                if not self._record_failure(connection, event, error, now):
+                    blocked.add(ordering_key(event))
+            self._ack(connection, done, now)
+        self._committed(done)
+        return len(done)
+
+    def _record_failure(
+        self, connection: sa.Connection, event: LoggedEvent, error: Exception, now: float
+    ) -> bool:
+        """Retry later or dead-letter; True if the event is dead (its key may go on)."""
+        attempt = event.attempts + 1
+        decision = self.retry.decide(attempt, error)
+        text = describe_error(error)
+        if decision.retry:
+            params: dict[str, Any] = {"seq": event.seq, "available_at": now + decision.delay_s, "error": text}
+            statement = "retry_later"
+            log.info(
+                "event %s (%s) failed, retry in %.2fs: %s",
+                event.event_id,
+                event.topic,
+                decision.delay_s,
+                text,
+            )
+        else:
+            params = {"seq": event.seq, "error": text, "reason": decision.reason, "now": now}
+            statement = "dead_letter"
+            log.warning("event %s (%s) dead-lettered: %s", event.event_id, event.topic, decision.reason)
+        if connection.exec_driver_sql(self._sql[statement], params).rowcount != 1:
+            raise LeaseLost(event.event_id)
+        return not decision.retry
+
+    def _ack(self, connection: sa.Connection, events: Sequence[LoggedEvent], now: float) -> None:
+        if not events:
+            return
+        seqs = self._sql.ids([event.seq for event in events])
+        acked = connection.exec_driver_sql(self._sql["ack"], {"seqs": seqs, "now": now}).rowcount
+        if acked != len(events):
+            raise LeaseLost(f"acknowledged {acked} of {len(events)} events")
+
+    def _committed(self, events: Sequence[LoggedEvent]) -> None:
+        self.handled += len(events)
+        if self.on_committed is not None and events:
+            self.on_committed(events, self.clock.now().timestamp())
+
+    # -- connection ----------------------------------------------------------------------------
+
+    def _connect(self) -> sa.Connection:
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        return self._connection
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except sa.exc.DBAPIError:
+                log.debug("closing a broken connection failed", exc_info=True)
+            self._connection = None
+
+
+def _decode(payload: Any) -> dict[str, Any]:
+    # psycopg decodes json columns itself; SQLite hands back the text.
+    if isinstance(payload, str | bytes):
+        decoded: dict[str, Any] = json.loads(payload)
+        return decoded
+    return dict(payload)

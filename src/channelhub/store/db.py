@@ -1,0 +1,162 @@
+"""Store infrastructure: one URL selects the backend, migrations run from code.
+
+* `sqlite:///path` — the embedded default. Every connection runs in WAL mode with
+  `synchronous=NORMAL` (durable across process crashes, one fsync per checkpoint instead of per
+  commit), a busy timeout (writers queue instead of failing) and foreign keys on. Transactions
+  start with `BEGIN IMMEDIATE` so a transaction that reads and then writes can never fail half way
+  with "database is locked" when another writer got in between.
+* `postgresql://…` — the production backend, through psycopg 3 (plain `postgresql://` URLs are
+  mapped to `postgresql+psycopg://`). `schema=` pins the connection's `search_path` to one schema,
+  which `isolated_schema()` creates and drops so concurrent runs and tests never see each other.
+
+All tables live in one SQLAlchemy `MetaData`: `metadata` below. Every table module of the store
+(the event log in `log_tables.py`, the domain state tables added later) defines its tables on this
+same object, so one `metadata` describes the whole database; the Alembic revisions stay the
+source of truth for the schema (`0001_log` creates the event log, later revisions build on it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DATABASE_URL_ENV = "CHANNELHUB_DATABASE_URL"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# Constraint names are predictable, so migrations can refer to them on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+"""The one MetaData of the channelhub database (event log and domain state tables)."""
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class StoreConfigError(ValueError):
+    """The database URL or schema name is not usable."""
+
+
+def postgres_url_from_env() -> str:
+    """The PostgreSQL URL to use: `CHANNELHUB_DATABASE_URL`, or the local default."""
+    return os.environ.get(DATABASE_URL_ENV, DEFAULT_POSTGRES_URL)
+
+
+def normalize_url(url: str) -> str:
+    """Map the URL to the driver channelhub uses (psycopg 3 for PostgreSQL)."""
+    try:
+        parsed = make_url(url)
+    except Exception as error:  # SQLAlchemy raises ArgumentError with a terse message
+        raise StoreConfigError(f"not a database URL: {url!r} ({error})") from error
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return url
+    raise StoreConfigError(f"unsupported database {backend!r} in {url!r}: use sqlite:/// or postgresql://")
+
+
+def backend_of(url: str) -> str:
+    """`"sqlite"` or `"postgresql"`."""
+    return make_url(normalize_url(url)).get_backend_name()
+
+
+def check_schema_name(schema: str) -> str:
+    if not _SCHEMA_NAME.match(schema):
+        raise StoreConfigError(f"schema name {schema!r} must match {_SCHEMA_NAME.pattern}")
+    return schema
+
+
+def create_store_engine(url: str, schema: str | None = None, **engine_options: Any) -> Engine:
+    """An Engine for `url`, configured for channelhub (see the module docstring)."""
+    url = normalize_url(url)
+    if backend_of(url) == "sqlite":
+        if schema is not None:
+            raise StoreConfigError("SQLite has no schemas; use a separate database file instead")
+        engine = sa.create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **engine_options
+        )
+        _configure_sqlite(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema is not None:
+        connect_args["options"] = f"-csearch_path={check_schema_name(schema)}"
+    return sa.create_engine(url, connect_args=connect_args, **engine_options)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so BEGIN IMMEDIATE is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def isolated_schema(url: str, prefix: str = "ch") -> Iterator[str | None]:
+    """A fresh PostgreSQL schema for one run or test, dropped afterwards; None on SQLite.
+
+    Pass the yielded name to `create_store_engine(url, schema=...)` and `upgrade_to_head`.
+    """
+    if backend_of(url) != "postgresql":
+        yield None
+        return
+    schema = check_schema_name(f"{prefix}_{secrets.token_hex(6)}")
+    admin = create_store_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        yield schema
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+def alembic_config(url: str, schema: str | None = None) -> Any:
+    """The Alembic configuration, built in code (no alembic.ini needed)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    config.attributes["schema"] = schema
+    return config
+
+
+def upgrade_to_head(url: str, schema: str | None = None) -> None:
+    """Bring the database (or the PostgreSQL schema) to the newest migration."""
+    from alembic import command
+
+    engine = create_store_engine(url, schema=schema, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url, schema)
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()

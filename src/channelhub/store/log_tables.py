@@ -1,0 +1,91 @@
+"""Tables of the durable event log (created by Alembic revision `0001_log`).
+
+Times are unix seconds as floats (`*_at`): the same type and comparison on SQLite and PostgreSQL,
+and cheap to compare in the hot claim path.
+
+`log_event` is the outbox and the log at once: producers insert rows in their own transaction,
+workers flip `status` from `pending` to `done` (or `dead`) in the transaction that applies the
+handler's effects. A `dead` row *is* the dead letter (reason, attempts, last error), so replay is an
+update of one row and never copies payloads around.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from channelhub.store.db import metadata
+
+PARTITIONS = 32
+"""Fixed number of log partitions (key hash buckets). Changing it re-maps keys to partitions."""
+
+# SQLite only makes `INTEGER PRIMARY KEY` an alias of the rowid (fast, monotonic).
+_SEQ_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+log_event = sa.Table(
+    "log_event",
+    metadata,
+    sa.Column("seq", _SEQ_TYPE, primary_key=True, autoincrement=True, comment="append order"),
+    sa.Column("event_id", sa.String(255), nullable=False, unique=True, comment="deterministic id"),
+    sa.Column("topic", sa.String(200), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False, comment="ordering key (SKU, order, ...)"),
+    sa.Column("tier", sa.SmallInteger, nullable=False, comment="1 seconds, 2 minutes, 3 batch"),
+    sa.Column("partition", sa.SmallInteger, nullable=False, comment="stable hash of key"),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False, comment="pending | done | dead"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("available_at", sa.Float, nullable=False, comment="not handled before this time"),
+    sa.Column("handled_at", sa.Float, nullable=True, comment="set when done or dead; NULL while pending"),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("dead_reason", sa.Text, nullable=True),
+    sa.Column("dead_at", sa.Float, nullable=True),
+    sa.Column("replays", sa.Integer, nullable=False, server_default="0"),
+    sa.CheckConstraint("tier IN (1, 2, 3)", name="tier"),
+    sa.CheckConstraint("status IN ('pending', 'done', 'dead')", name="status"),
+)
+sa.Index(
+    "ix_log_event_ready",
+    log_event.c.tier,
+    log_event.c.seq,
+    postgresql_where=log_event.c.status == "pending",
+    sqlite_where=log_event.c.status == "pending",
+)
+sa.Index(
+    "ix_log_event_waiting",
+    log_event.c.available_at,
+    postgresql_where=log_event.c.status == "pending",
+    sqlite_where=log_event.c.status == "pending",
+)
+sa.Index(
+    "ix_log_event_dead",
+    log_event.c.topic,
+    log_event.c.key,
+    postgresql_where=log_event.c.status == "dead",
+    sqlite_where=log_event.c.status == "dead",
+)
+
+log_partition = sa.Table(
+    "log_partition",
+    metadata,
+    sa.Column("partition", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("owner", sa.String(200), nullable=True, comment="worker holding the lease"),
+    sa.Column("lease_until", sa.Float, nullable=False, server_default="0"),
+    sa.Column("epoch", sa.Integer, nullable=False, server_default="0", comment="bumped on every claim"),
+)
+
+log_worker = sa.Table(
+    "log_worker",
+    metadata,
+    sa.Column("worker_id", sa.String(200), primary_key=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("seen_until", sa.Float, nullable=False, comment="alive until then unless renewed"),
+)
+
+log_idempotency = sa.Table(
+    "log_idempotency",
+    metadata,
+    sa.Column("idempotency_key", sa.String(300), primary_key=True),
+    sa.Column("event_id", sa.String(255), nullable=False),
+    sa.Column("result", sa.Text, nullable=True, comment="e.g. the id the external system returned"),
+    sa.Column("recorded_at", sa.Float, nullable=False),
+)
