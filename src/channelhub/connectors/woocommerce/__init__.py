@@ -1,1 +1,44 @@
-"""channelhub.connectors.woocommerce."""
+"""The WooCommerce connector: REST v3 client, batch stock/price pushes, orders, webhooks.
+
+async with WooCommerceClient(url, key, secret) as client:
+    shop = WooCommerceConnector(client)
+    result = await shop.set_stock({"SKU-00001": 7})
+"""
+
+from channelhub.connectors.woocommerce.client import API_VERSION, WooCommerceClient, WooResponse
+from channelhub.connectors.woocommerce.connector import OrderPage, PushResult, WooCommerceConnector
+from channelhub.connectors.woocommerce.mapping import (
+    ChannelListing,
+    ChannelOrder,
+    ChannelOrderLine,
+    ChannelRefund,
+    PriceChange,
+    SkuRef,
+    Tracking,
+)
+from channelhub.connectors.woocommerce.webhooks import (
+    ResourceVersions,
+    WooWebhook,
+    ping_webhook_id,
+    verify_webhook,
+)
+
+__all__ = [
+    "API_VERSION",
+    "ChannelListing",
+    "ChannelOrder",
+    "ChannelOrderLine",
+    "ChannelRefund",
+    "OrderPage",
+    "PriceChange",
+    "PushResult",
+    "ResourceVersions",
+    "SkuRef",
+    "Tracking",
+    "WooCommerceClient",
+    "WooCommerceConnector",
+    "WooResponse",
+    "WooWebhook",
+    "ping_webhook_id",
+    "verify_webhook",
+]
