@@ -75,7 +75,8 @@ class CanonicalEvent:
     def event_id(self) -> str:
         content = encode(self)
         identity = content if self.natural_key is None else {k: content[k] for k in self.natural_key}
-        canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        # ASCII escapes keep the id defined for any text, lone surrogates included.
+        canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return str(uuid.uuid5(EVENT_NAMESPACE, f"{self.type}|{canonical}"))
 
     @property
