@@ -1,0 +1,230 @@
+"""Sale orders in Odoo: created exactly once, confirmed, cancelled.
+
+Idempotency key: `client_order_ref` (e.g. `shopify:1234`). Creating is look-up first, then create,
+one attempt at a time: after *any* transient failure the next attempt starts with the look-up
+again, because a timeout or a 502/504 can hide an order that Odoo did create. So a retry never
+makes a second order. (Two separate processes racing on the same key are prevented upstream by
+per-key ordering in the engine; Odoo itself has no unique constraint on `client_order_ref`.)
+
+Confirm and cancel read the order state before acting and again after a failure, so they are safe
+to retry and to repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from channelhub.connectors.odoo.client import OdooClient
+from channelhub.connectors.odoo.errors import (
+    OdooMissingError,
+    OdooUserError,
+    OdooValidationError,
+    is_transient,
+)
+from channelhub.connectors.odoo.values import many2one_id, text
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    quantity: Decimal | int
+    unit_price: Decimal | None = None  # None: let the Odoo pricelist price it
+
+
+@dataclass(frozen=True)
+class SaleOrderRequest:
+    client_order_ref: str  # the idempotency key, e.g. "shopify:1234"
+    partner_id: int
+    lines: Sequence[OrderLine]
+    origin: str = ""
+    warehouse_id: int | None = None
+    pricelist_id: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SaleOrderState:
+    id: int
+    name: str
+    state: str
+    client_order_ref: str
+    locked: bool
+    picking_ids: tuple[int, ...]
+    created: bool = False  # True only for the call that created it
+
+
+_locks: dict[str, asyncio.Lock] = {}
+
+
+def _lock_for(key: str) -> asyncio.Lock:
+    # One in-flight create per key inside this process (the look-up/create pair is not atomic).
+    return _locks.setdefault(key, asyncio.Lock())
+
+
+def _state_of(row: dict[str, Any], client: OdooClient, created: bool = False) -> SaleOrderState:
+    return SaleOrderState(
+        id=int(row["id"]),
+        name=str(row.get("name") or ""),
+        state=str(row.get("state") or ""),
+        client_order_ref=text(row.get("client_order_ref")) or "",
+        locked=client.version.is_sale_order_locked(row),
+        picking_ids=tuple(int(i) for i in row.get("picking_ids") or ()),
+        created=created,
+    )
+
+
+async def find_sale_order(client: OdooClient, client_order_ref: str) -> SaleOrderState | None:
+    rows = await client.execute_kw(
+        "sale.order",
+        "search_read",
+        [[("client_order_ref", "=", client_order_ref)]],
+        {"fields": client.version.sale_order_fields, "order": "id asc", "limit": 2},
+    )
+    return _state_of(rows[0], client) if rows else None
+
+
+async def read_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:
+    rows = await client.execute_kw("sale.order", "read", [[order_id], client.version.sale_order_fields])
+    if not rows:
+        raise OdooMissingError(f"sale order {order_id} does not exist", model="sale.order", method="read")
+    return _state_of(rows[0], client)
+
+
+async def _order_values(client: OdooClient, request: SaleOrderRequest) -> dict[str, Any]:
+    if not request.lines:
+        raise OdooValidationError("a sale order needs at least one line", model="sale.order", method="create")
+    skus = sorted({line.sku for line in request.lines})
+    rows = await client.execute_kw(
+        "product.product",
+        "search_read",
+        [[("default_code", "in", skus)]],
+        {"fields": ["default_code"], "context": {"active_test": False}},
+    )
+    product_ids = {str(row["default_code"]): int(row["id"]) for row in rows}
+    missing = [sku for sku in skus if sku not in product_ids]
+    if missing:
+        raise OdooValidationError(
+            f"no Odoo product with SKU {', '.join(missing)}", model="sale.order", method="create"
+        )
+    order_lines = []
+    for line in request.lines:
+        values: dict[str, Any] = {
+            "product_id": product_ids[line.sku],
+            "product_uom_qty": Decimal(line.quantity),
+        }
+        if line.unit_price is not None:
+            values["price_unit"] = line.unit_price
+        order_lines.append((0, 0, values))
+    values = {
+        "partner_id": request.partner_id,
+        "client_order_ref": request.client_order_ref,
+        "origin": request.origin or request.client_order_ref,
+        "order_line": order_lines,
+    }
+    if request.warehouse_id is not None:
+        values["warehouse_id"] = request.warehouse_id
+    if request.pricelist_id is not None:
+        values["pricelist_id"] = request.pricelist_id
+    if request.note:
+        values["note"] = request.note
+    return values
+
+
+async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> SaleOrderState:
+    """The order for `request.client_order_ref`, created if (and only if) Odoo does not have it."""
+    if not request.client_order_ref.strip():
+        raise OdooValidationError("client_order_ref (the idempotency key) is required", model="sale.order")
+    async with _lock_for(request.client_order_ref):
+        values = await _order_values(client, request)
+        policy = client.resilience.retry
+        attempt = 0
+        while True:
+            attempt += 1
+            existing = await find_sale_order(client, request.client_order_ref)  # retried reads
+            if existing is not None:
+                return existing
+            try:
+                order_id = await client.call_once("sale.order", "create", [values])
+            except Exception as error:
+                decision = policy.decide(attempt, error)
+                if not decision.retry or not is_transient(error):
+                    raise
+                client.stats.retries += 1
+                await client.clock.sleep(decision.delay_s)
+                continue
+            state = await read_sale_order(client, int(order_id))
+            return SaleOrderState(**{**state.__dict__, "created": True})
+
+
+async def _until(client: OdooClient, order_id: int, done: Any, act: Any) -> SaleOrderState:
+    """Read state; if not `done`, `act` once; on transient failure re-read before acting again."""
+    policy = client.resilience.retry
+    attempt = 0
+    while True:
+        attempt += 1
+        order = await read_sale_order(client, order_id)
+        if done(order):
+            return order
+        try:
+            await act(order)
+        except Exception as error:
+            decision = policy.decide(attempt, error)
+            if not decision.retry:
+                raise
+            client.stats.retries += 1
+            await client.clock.sleep(decision.delay_s)
+
+
+async def confirm_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:
+    """Confirm (`action_confirm`: reserves stock and creates the delivery picking)."""
+
+    async def confirm(order: SaleOrderState) -> None:
+        if order.state == "cancel":
+            raise OdooUserError(
+                f"sale order {order.name} is cancelled", model="sale.order", method="action_confirm"
+            )
+        await client.call_once("sale.order", "action_confirm", [[order_id]])
+
+    return await _until(client, order_id, lambda o: o.state in ("sale", "done"), confirm)
+
+
+async def cancel_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:
+    """Cancel without the interactive warning wizard; a locked order cannot be cancelled."""
+    context = client.version.cancel_context
+
+    async def cancel(order: SaleOrderState) -> None:
+        if order.locked:
+            raise OdooUserError(
+                f"sale order {order.name} is locked; unlock it in Odoo first",
+                model="sale.order",
+                method="action_cancel",
+            )
+        result = await client.call_once("sale.order", "action_cancel", [[order_id]], {"context": context})
+        if isinstance(result, dict) and result.get("res_model") == "sale.order.cancel":
+            # A server that still answers with the wizard: run it the way its button does.
+            wizard_id = await client.call_once(
+                "sale.order.cancel", "create", [{"order_id": order_id}], {"context": context}
+            )
+            await client.call_once("sale.order.cancel", "action_cancel", [[wizard_id]], {"context": context})
+
+    return await _until(client, order_id, lambda o: o.state == "cancel", cancel)
+
+
+async def order_pickings(client: OdooClient, order_id: int) -> list[dict[str, Any]]:
+    """Pickings of an order (delivery first), with state and backorder link."""
+    return list(
+        await client.execute_kw(
+            "stock.picking",
+            "search_read",
+            [[("sale_id", "=", order_id)]],
+            {"fields": ["name", "state", "backorder_id", "origin"], "order": "id asc"},
+        )
+    )
+
+
+def picking_backorder_of(row: dict[str, Any]) -> int | None:
+    return many2one_id(row.get("backorder_id"))

@@ -1,0 +1,276 @@
+"""Stock positions per SKU, warehouse and location, read from Odoo's `stock.quant`.
+
+One pass reads warehouses and internal locations, resolves SKUs (`default_code`) to product ids in
+chunks, then reads the quants of those products in internal locations, chunk by chunk and page by
+page (keyset on id), several chunks at once under the client's adaptive concurrency limit. The
+result maps onto the canonical `StockPosition` (on hand, reserved, hold per SKU × warehouse) and
+keeps the per-location rows that explain it.
+
+Quality hold: Odoo has no "hold" flag on locations, so the deployer says which internal locations
+hold stock that must not be sold: explicit location ids, and/or name markers ("Quality", "Hold",
+"Quarantine" by default) matched against the location's full name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from channelhub.connectors.odoo.client import OdooClient
+from channelhub.connectors.odoo.values import many2one_id, text, whole_down, whole_up
+from channelhub.domain.catalog import Sku
+from channelhub.domain.errors import InvalidValue
+from channelhub.domain.stock import (
+    Location,
+    LocationUsage,
+    QuantRow,
+    StockPosition,
+    Warehouse,
+    stock_positions_from_quants,
+)
+
+QUANT_FIELDS = ("product_id", "location_id", "quantity", "reserved_quantity")
+LOCATION_FIELDS = ("complete_name", "name", "usage", "parent_path", "location_id")
+WAREHOUSE_FIELDS = ("code", "name", "view_location_id", "lot_stock_id")
+
+
+@dataclass(frozen=True)
+class HoldPolicy:
+    """Which internal locations are quality hold (stock on hand that must not be sold)."""
+
+    location_ids: frozenset[int] = frozenset()
+    name_markers: tuple[str, ...] = ("quality", "hold", "quarantine")
+
+    def is_hold(self, location_id: int, full_name: str) -> bool:
+        if location_id in self.location_ids:
+            return True
+        lowered = full_name.lower()
+        return any(marker in lowered for marker in self.name_markers)
+
+
+@dataclass(frozen=True)
+class OdooWarehouse:
+    id: int
+    code: str
+    name: str
+    view_location_id: int
+    stock_location_id: int | None
+
+
+@dataclass(frozen=True)
+class OdooLocation:
+    id: int
+    full_name: str
+    warehouse_code: str | None
+    is_hold: bool
+
+
+@dataclass(frozen=True)
+class StockReport:
+    """What Odoo holds for the requested SKUs, per warehouse and per location."""
+
+    positions: tuple[StockPosition, ...]
+    quants: tuple[QuantRow, ...]
+    locations: tuple[Location, ...]
+    warehouses: tuple[Warehouse, ...]
+    unknown_skus: tuple[str, ...] = ()
+    unusable_codes: tuple[str, ...] = ()
+    quant_records: int = 0
+    odoo_calls: int = 0
+    location_ids: dict[str, int] = field(default_factory=dict)
+
+
+def warehouse_code(raw: str, warehouse_id: int) -> str:
+    """Odoo codes may hold spaces or accents; channelhub codes may not (`WH 2` → `WH-2`)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", raw.strip())[:64].strip("-_.")
+    return cleaned or f"WH{warehouse_id}"
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+class StockReader:
+    def __init__(
+        self,
+        client: OdooClient,
+        *,
+        hold: HoldPolicy | None = None,
+        sku_chunk: int = 1000,
+        quant_chunk: int = 2000,
+        quant_page: int = 5000,
+    ) -> None:
+        self.client = client
+        self.hold = hold or HoldPolicy()
+        self.sku_chunk = sku_chunk
+        self.quant_chunk = quant_chunk
+        self.quant_page = quant_page
+
+    async def warehouses(self) -> list[OdooWarehouse]:
+        rows = await self.client.search_read_all("stock.warehouse", [], WAREHOUSE_FIELDS)
+        result = []
+        for row in rows:
+            view = many2one_id(row.get("view_location_id"))
+            if view is None:
+                continue
+            result.append(
+                OdooWarehouse(
+                    id=int(row["id"]),
+                    code=warehouse_code(str(row.get("code") or ""), int(row["id"])),
+                    name=str(row.get("name") or ""),
+                    view_location_id=view,
+                    stock_location_id=many2one_id(row.get("lot_stock_id")),
+                )
+            )
+        return result
+
+    async def internal_locations(self, warehouses: Iterable[OdooWarehouse]) -> list[OdooLocation]:
+        """Internal locations, each assigned to the warehouse whose view location is its ancestor."""
+        by_view = {warehouse.view_location_id: warehouse.code for warehouse in warehouses}
+        rows = await self.client.search_read_all(
+            "stock.location", [("usage", "=", "internal")], LOCATION_FIELDS
+        )
+        locations = []
+        for row in rows:
+            location_id = int(row["id"])
+            ancestors = [int(part) for part in str(row.get("parent_path") or "").split("/") if part.isdigit()]
+            warehouse = next((by_view[a] for a in ancestors if a in by_view), None)
+            full_name = text(row.get("complete_name")) or text(row.get("name")) or f"location-{location_id}"
+            locations.append(
+                OdooLocation(location_id, full_name, warehouse, self.hold.is_hold(location_id, full_name))
+            )
+        return locations
+
+    async def product_ids_by_sku(self, skus: Sequence[str]) -> dict[str, int]:
+        """Product ids for SKUs (`default_code`), looked up in chunks; archived products too."""
+
+        async def lookup(chunk: Sequence[str]) -> list[dict[str, Any]]:
+            return await self.client.search_read_all(
+                "product.product",
+                [("default_code", "in", list(chunk))],
+                ["default_code"],
+                context={"active_test": False},
+            )
+
+        found: dict[str, int] = {}
+        for rows in await asyncio.gather(*(lookup(chunk) for chunk in _chunks(list(skus), self.sku_chunk))):
+            for row in rows:
+                code = text(row.get("default_code"))
+                if code is not None:
+                    found.setdefault(code, int(row["id"]))
+        return found
+
+    async def all_product_ids(self) -> dict[str, int]:
+        domain = [("default_code", "!=", False), *self.client.version.storable_product_domain]
+        found: dict[str, int] = {}
+        async for page in self.client.search_read_pages("product.product", domain, ["default_code"]):
+            for row in page:
+                code = text(row.get("default_code"))
+                if code is not None:
+                    found.setdefault(code, int(row["id"]))
+        return found
+
+    async def quants(self, product_ids: Sequence[int], location_ids: Sequence[int]) -> list[dict[str, Any]]:
+        async def read_chunk(chunk: Sequence[int]) -> list[dict[str, Any]]:
+            domain = [("product_id", "in", list(chunk)), ("location_id", "in", list(location_ids))]
+            return await self.client.search_read_all(
+                "stock.quant", domain, QUANT_FIELDS, page_size=self.quant_page
+            )
+
+        chunks = _chunks(list(product_ids), self.quant_chunk)
+        rows: list[dict[str, Any]] = []
+        for chunk_rows in await asyncio.gather(*(read_chunk(chunk) for chunk in chunks)):
+            rows.extend(chunk_rows)
+        return rows
+
+    async def read(self, skus: Iterable[str] | None = None) -> StockReport:
+        """Stock for `skus` (all storable products with a SKU when None)."""
+        calls_before = self.client.stats.calls
+        odoo_warehouses = await self.warehouses()
+        odoo_locations = await self.internal_locations(odoo_warehouses)
+        if skus is None:
+            ids_by_sku = await self.all_product_ids()
+            unknown: list[str] = []
+        else:
+            wanted = list(dict.fromkeys(skus))
+            ids_by_sku = await self.product_ids_by_sku(wanted)
+            unknown = [sku for sku in wanted if sku not in ids_by_sku]
+        usable: dict[int, Sku] = {}
+        unusable: list[str] = []
+        for code, product_id in ids_by_sku.items():
+            try:
+                usable[product_id] = Sku(code)
+            except InvalidValue:
+                unusable.append(code)  # a default_code channelhub cannot use as a SKU
+        stock_locations = [location for location in odoo_locations if location.warehouse_code]
+        rows = await self.quants(sorted(usable), [location.id for location in stock_locations])
+        return self._report(odoo_warehouses, stock_locations, usable, rows, unknown, unusable, calls_before)
+
+    def _report(
+        self,
+        odoo_warehouses: list[OdooWarehouse],
+        stock_locations: list[OdooLocation],
+        skus_by_product: dict[int, Sku],
+        rows: list[dict[str, Any]],
+        unknown: list[str],
+        unusable: list[str],
+        calls_before: int,
+    ) -> StockReport:
+        location_code = {location.id: location.full_name for location in stock_locations}
+        locations = tuple(
+            Location(
+                code=location.full_name,
+                warehouse=location.warehouse_code,
+                usage=LocationUsage.INTERNAL,
+                is_quality_hold=location.is_hold,
+            )
+            for location in stock_locations
+        )
+        # Several quants per SKU and location (lots, packages, owners) add up to one row.
+        totals: dict[tuple[Sku, str], list[int]] = {}
+        for row in rows:
+            product_id = many2one_id(row.get("product_id"))
+            location_id = many2one_id(row.get("location_id"))
+            sku = skus_by_product.get(product_id) if product_id is not None else None
+            code = location_code.get(location_id) if location_id is not None else None
+            if sku is None or code is None:
+                continue
+            total = totals.setdefault((sku, code), [0, 0])
+            total[0] += whole_down(row.get("quantity"))
+            total[1] += whole_up(row.get("reserved_quantity"))
+        quants = tuple(
+            QuantRow(sku=sku, location=code, quantity=quantity, reserved=max(0, reserved))
+            for (sku, code), (quantity, reserved) in sorted(
+                totals.items(), key=lambda i: (i[0][0].value, i[0][1])
+            )
+        )
+        return StockReport(
+            positions=stock_positions_from_quants(quants, locations),
+            quants=quants,
+            locations=locations,
+            warehouses=tuple(Warehouse(code=w.code, name=w.name) for w in odoo_warehouses),
+            unknown_skus=tuple(unknown),
+            unusable_codes=tuple(sorted(unusable)),
+            quant_records=len(rows),
+            odoo_calls=self.client.stats.calls - calls_before,
+            location_ids={location.full_name: location.id for location in stock_locations},
+        )
+
+    async def warehouse_quantities(
+        self, warehouse_id: int, product_ids: Sequence[int]
+    ) -> dict[int, dict[str, float]]:
+        """Odoo's own computed `qty_available`/`free_qty`/`virtual_available` for one warehouse,
+        using the context key the server version reads (a cross-check of the quant arithmetic)."""
+        context = self.client.version.warehouse_context(warehouse_id)
+        rows = await self.client.execute_kw(
+            "product.product",
+            "read",
+            [list(product_ids), ["qty_available", "free_qty", "virtual_available"]],
+            {"context": context},
+        )
+        return {
+            int(row["id"]): {key: float(value) for key, value in row.items() if key != "id"} for row in rows
+        }
