@@ -31,6 +31,14 @@ _JSON2_STATUS = {
 }
 
 
+class FakeHttpFailure(Exception):
+    """Raised by an `answer` to make the fake reply with a bare HTTP error (e.g. after committing)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 class FakeOdooException(Exception):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
@@ -80,6 +88,12 @@ class FakeOdoo:
         if self.http_failures:
             status = self.http_failures.pop(0)
             return httpx.Response(status, text=f"<html>{status}</html>", headers={"Retry-After": "1"})
+        try:
+            return self._route(request)
+        except FakeHttpFailure as failure:
+            return httpx.Response(failure.status, text=f"<html>{failure.status}</html>")
+
+    def _route(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/jsonrpc":
             return self._jsonrpc(request)
@@ -91,7 +105,9 @@ class FakeOdoo:
             return self._json2(request, path)
         return httpx.Response(404, text="not found")
 
-    def _dispatch(self, protocol: str, service: str, method: str, args: list[Any], request: httpx.Request) -> Any:
+    def _dispatch(
+        self, protocol: str, service: str, method: str, args: list[Any], request: httpx.Request
+    ) -> Any:
         if service == "common":
             if method == "version":
                 return self.version_payload()

@@ -21,7 +21,6 @@ from channelhub.connectors.odoo.errors import (
     OdooMissingError,
     OdooNotFound,
     OdooProtocolError,
-    OdooSerializationFailure,
     OdooServerError,
     OdooTimeout,
     OdooUnavailable,
@@ -80,7 +79,15 @@ async def test_jsonrpc_envelope_is_odoo_shaped() -> None:
     body = json.loads(fake.calls[-1].request.content)
     assert body["jsonrpc"] == "2.0" and body["method"] == "call"
     assert body["params"]["service"] == "object" and body["params"]["method"] == "execute_kw"
-    assert body["params"]["args"] == ["retail", 2, "secret-key", "res.partner", "create", [{"name": "Ada"}], {}]
+    assert body["params"]["args"] == [
+        "retail",
+        2,
+        "secret-key",
+        "res.partner",
+        "create",
+        [{"name": "Ada"}],
+        {},
+    ]
 
 
 async def test_xmlrpc_body_is_standard_xmlrpc_without_nil() -> None:
@@ -215,7 +222,12 @@ async def test_generic_server_exception_is_permanent_with_debug() -> None:
 @pytest.mark.parametrize("protocol", ["jsonrpc", "xmlrpc"])
 @pytest.mark.parametrize(
     ("status", "expected", "may_have_applied"),
-    [(500, OdooUnavailable, False), (502, OdooUnavailable, True), (503, OdooBusy, False), (504, OdooUnavailable, True)],
+    [
+        (500, OdooUnavailable, False),
+        (502, OdooUnavailable, True),
+        (503, OdooBusy, False),
+        (504, OdooUnavailable, True),
+    ],
 )
 async def test_http_failures_are_transient(
     protocol: str, status: int, expected: type[OdooError], may_have_applied: bool
@@ -318,7 +330,9 @@ async def test_search_read_pages_by_id_not_offset() -> None:
 
     fake = FakeOdoo(answer=answer)
     async with make_client(fake) as client:
-        pages = [page async for page in client.search_read_pages("product.product", [], ["name"], page_size=10)]
+        pages = [
+            page async for page in client.search_read_pages("product.product", [], ["name"], page_size=10)
+        ]
     assert [len(page) for page in pages] == [10, 10, 5]
     assert [row["id"] for page in pages for row in page] == list(range(1, 26))
     assert fake.calls[1].args[0] == [["id", ">", 10]]

@@ -49,7 +49,11 @@ class ChangeCursor:
     @classmethod
     def decode(cls, raw: str) -> ChangeCursor:
         write_date, separator, record_id = raw.rpartition("|")
-        if not separator or not record_id.isdigit() or parse_datetime(write_date) is None:
+        try:
+            valid = bool(separator) and record_id.isdigit() and parse_datetime(write_date) is not None
+        except OdooProtocolError:
+            valid = False
+        if not valid:
             raise ValueError(f"not a change cursor: {raw!r}")
         return cls(write_date, int(record_id))
 
