@@ -1,0 +1,299 @@
+"""The Admin GraphQL endpoint: version routing, auth, parsing, cost, throttling, execution.
+
+Every failure has Shopify's shape and status: a bad token is a 401 with a string `errors`, an
+unknown version a 404, a malformed body a 400; GraphQL problems (syntax, unknown fields, wrong
+types, page sizes, oversized inputs, cost over 1000, throttling) are HTTP 200 with an `errors`
+list. Nothing escapes as a traceback: an emulator bug becomes Shopify's internal-error body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    validate,
+)
+from graphql.error import GraphQLSyntaxError
+from graphql.execution.values import get_variable_values
+
+from channelhub.sandbox.shopify.cost import actual_cost, find_operation, requested_cost
+from channelhub.sandbox.shopify.resolvers import RequestContext, default_resolver
+from channelhub.sandbox.shopify.schema import SUPPORTED_VERSIONS, schema_for
+
+if TYPE_CHECKING:
+    from channelhub.sandbox.shopify.app import ShopifyEmulator
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT_ARRAY = 250
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+_VERSION_FORMAT = re.compile(r"^\d{4}-(01|04|07|10)$")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+def resolve_version(requested: str) -> str | None:
+    """The version Shopify would serve for `requested`, or None for a 404.
+
+    Retired versions fall forward to the oldest one served (Shopify's documented behaviour);
+    a release between two served ones is answered by the next newer served version. Malformed
+    or not-yet-released versions are not found.
+    """
+    if requested in SUPPORTED_VERSIONS:
+        return requested
+    if not _VERSION_FORMAT.match(requested) or requested > SUPPORTED_VERSIONS[-1]:
+        return None
+    return next(v for v in SUPPORTED_VERSIONS if v >= requested)
+
+
+def _internal_error(request_id: str) -> dict[str, Any]:
+    return {
+        "errors": [
+            {
+                "message": "Internal error. Looks like something went wrong on our end.\n"
+                f"Request ID: {request_id} (include this in support requests).",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }
+        ]
+    }
+
+
+_UNDEFINED_FIELD = re.compile(r"^Cannot query field '(?P<field>\w+)' on type '(?P<type>\w+)'")
+_UNKNOWN_ARG = re.compile(r"^Unknown argument '(?P<arg>\w+)' on field '(?P<type>\w+)\.(?P<field>\w+)'")
+
+
+def _format_error(error: GraphQLError) -> dict[str, Any]:
+    """graphql-core's error, with the message and extension codes Shopify's server uses."""
+    formatted: dict[str, Any] = dict(error.formatted)
+    message = error.message
+    extensions: dict[str, Any] = dict(formatted.get("extensions") or {})
+    if match := _UNDEFINED_FIELD.match(message):
+        formatted["message"] = f"Field '{match['field']}' doesn't exist on type '{match['type']}'"
+        extensions.update(code="undefinedField", typeName=match["type"], fieldName=match["field"])
+    elif match := _UNKNOWN_ARG.match(message):
+        formatted["message"] = f"Field '{match['field']}' doesn't accept argument '{match['arg']}'"
+        extensions.update(
+            code="argumentNotAccepted", name=match["field"], typeName="Field", argumentName=match["arg"]
+        )
+    elif message.startswith("Variable '$"):
+        extensions.setdefault("code", "INVALID_VARIABLE")
+    elif message.startswith("Unknown directive"):
+        extensions.setdefault("code", "undefinedDirective")
+    elif isinstance(error, GraphQLSyntaxError):
+        extensions.setdefault("code", "syntaxError")
+    if extensions:
+        formatted["extensions"] = extensions
+    return formatted
+
+
+def _oversized_inputs(value: Any, path: list[str]) -> tuple[int, list[str]] | None:
+    if isinstance(value, list):
+        if len(value) > MAX_INPUT_ARRAY:
+            return len(value), path
+        for item in value:
+            found = _oversized_inputs(item, path)
+            if found:
+                return found
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _oversized_inputs(item, [*path, str(key)])
+            if found:
+                return found
+    return None
+
+
+def _literal_list_sizes(document: DocumentNode) -> int:
+    """The longest list literal written inline in the document."""
+    from graphql import ListValueNode, Visitor, visit
+
+    longest = 0
+
+    class _Longest(Visitor):
+        def enter_list_value(self, node: ListValueNode, *_args: Any) -> None:
+            nonlocal longest
+            longest = max(longest, len(node.values))
+
+    visit(document, _Longest())
+    return longest
+
+
+class GraphQLEndpoint:
+    def __init__(self, emulator: ShopifyEmulator) -> None:
+        self.emulator = emulator
+
+    def handle(self, version: str, token: str | None, raw_body: bytes, base_url: str) -> Reply:
+        request_id = str(uuid.uuid4())
+        headers = {"X-Request-Id": request_id}
+        try:
+            return self._handle(version, token, raw_body, base_url, headers)
+        except Exception:  # an emulator bug must still look like Shopify, not a traceback
+            log.exception("shopify emulator failed on a GraphQL request")
+            return Reply(500, _internal_error(request_id), headers)
+
+    def _handle(
+        self, version: str, token: str | None, raw_body: bytes, base_url: str, headers: dict[str, str]
+    ) -> Reply:
+        emulator = self.emulator
+        served = resolve_version(version)
+        if served is None:
+            return Reply(404, {"errors": "Not Found"}, headers)
+        headers["X-Shopify-API-Version"] = served
+        if token != emulator.settings.access_token:
+            return Reply(401, {"errors": INVALID_TOKEN}, headers)
+        emulator.shop.stats.graphql_requests += 1
+        try:
+            payload = json.loads(raw_body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if (
+            not isinstance(payload, dict)
+            or not isinstance(payload.get("query"), str)
+            or not payload["query"].strip()
+        ):
+            return Reply(400, {"errors": {"query": "Required parameter missing or invalid"}}, headers)
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            return Reply(400, {"errors": {"variables": "Invalid variables: must be a JSON object"}}, headers)
+        operation_name = payload.get("operationName")
+        schema = schema_for(served)
+        try:
+            document = parse(payload["query"])
+        except GraphQLSyntaxError as exc:
+            return Reply(200, {"errors": [_format_error(exc)]}, headers)
+        problems = validate(schema, document)
+        if problems:
+            return Reply(200, {"errors": [_format_error(e) for e in problems]}, headers)
+        operation = find_operation(document, operation_name if isinstance(operation_name, str) else None)
+        if operation is None:
+            message = (
+                f"No operation named '{operation_name}'"
+                if operation_name
+                else "An operation name is required when sending multiple operations."
+            )
+            return Reply(200, {"errors": [{"message": message}]}, headers)
+        coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+        if isinstance(coerced, list):  # wrong variable types are refused before anything is charged
+            return Reply(200, {"errors": [_format_error(e) for e in coerced]}, headers)
+        report = requested_cost(schema, document, operation, variables)
+        bucket = emulator.bucket
+        cost: dict[str, Any] = {"requestedQueryCost": report.requested, "actualQueryCost": None}
+        if report.problems:
+            errors = [
+                {
+                    "message": p.message,
+                    "locations": [{"line": p.line, "column": p.column}],
+                    "path": p.path,
+                    "extensions": {"code": p.code},
+                }
+                for p in report.problems
+            ]
+            return Reply(200, {"errors": errors}, headers)
+        limit = emulator.settings.max_query_cost
+        if report.requested > limit:
+            cost["throttleStatus"] = bucket.status().as_json()
+            return Reply(
+                200,
+                {"errors": [_max_cost_error(report.requested, limit)], "extensions": {"cost": cost}},
+                headers,
+            )
+        oversized = _oversized_inputs(variables, []) or (
+            (n, []) if (n := _literal_list_sizes(document)) > MAX_INPUT_ARRAY else None
+        )
+        if oversized:
+            size, path = oversized
+            error = {
+                "message": f"The input array size of {size} is greater than the maximum allowed of {MAX_INPUT_ARRAY}.",
+                "path": path,
+                "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"},
+            }
+            return Reply(200, {"errors": [error]}, headers)
+        forced = emulator.chaos.chance(emulator.chaos.settings.throttle_rate)
+        if forced or not bucket.try_take(report.requested):
+            emulator.shop.stats.throttled_requests += 1
+            cost["throttleStatus"] = bucket.status().as_json()
+            throttled = {
+                "message": "Throttled",
+                "extensions": {
+                    "code": "THROTTLED",
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                },
+            }
+            return Reply(200, {"errors": [throttled], "extensions": {"cost": cost}}, headers)
+        body = self._execute(schema, document, operation, variables, served, base_url)
+        spent = report.requested
+        if operation.operation.value == "query":
+            spent = min(
+                report.requested, actual_cost(schema, document, operation, variables, body.get("data"))
+            )
+            bucket.give_back(report.requested - spent)
+        emulator.shop.stats.points_spent += spent
+        cost["actualQueryCost"] = spent
+        cost["throttleStatus"] = bucket.status().as_json()
+        body["extensions"] = {"cost": cost}
+        return Reply(200, body, headers)
+
+    def _execute(
+        self,
+        schema: Any,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any],
+        version: str,
+        base_url: str,
+    ) -> dict[str, Any]:
+        context = RequestContext(
+            state=self.emulator.shop,
+            version=version,
+            base_url=base_url,
+            served_versions=SUPPORTED_VERSIONS,
+        )
+        result = execute(
+            schema,
+            document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=operation.name.value if operation.name else None,
+            field_resolver=default_resolver,
+        )
+        if hasattr(result, "__await__"):  # resolvers are synchronous; this cannot happen
+            raise RuntimeError("asynchronous execution result")
+        body: dict[str, Any] = {}
+        if result.errors:
+            body["errors"] = [_format_error(e) for e in result.errors]
+        body["data"] = result.data
+        for error in result.errors or ():
+            if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
+                log.error("resolver failed", exc_info=error.original_error)
+        return body
+
+
+def _max_cost_error(requested: int, limit: int) -> dict[str, Any]:
+    return {
+        "message": f"Query cost is {requested}, which exceeds the single query max cost limit ({limit}).\n\n"
+        "See https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\n"
+        "cost of a query is calculated.\n\n"
+        "To query larger amounts of data with fewer limits, bulk operations should be used instead.\n"
+        "See https://shopify.dev/api/usage/bulk-operations/queries for usage details.\n",
+        "extensions": {
+            "code": "MAX_COST_EXCEEDED",
+            "cost": requested,
+            "maxCost": limit,
+            "documentation": "https://shopify.dev/api/usage/rate-limits",
+        },
+    }

@@ -1,0 +1,669 @@
+"""Read-side resolvers: how the shop's records appear as Admin GraphQL objects.
+
+Resolvers are bound onto the (cached, shared) schemas by type and field name and read the shop
+from `info.context`, so one schema object serves every emulator instance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
+
+from channelhub.sandbox.shopify.relay import connection, matches_search, parse_any_gid, parse_gid
+from channelhub.sandbox.shopify.state import (
+    QUANTITY_NAMES,
+    BulkOperation,
+    Fulfillment,
+    FulfillmentLine,
+    FulfillmentOrder,
+    FulfillmentOrderLine,
+    InventoryItem,
+    InventoryLevel,
+    LineItem,
+    Location,
+    Order,
+    Product,
+    Refund,
+    RefundLine,
+    Shop,
+    ShopState,
+    Variant,
+    WebhookSubscription,
+    gid,
+    iso,
+    level_gid,
+)
+
+Resolver = Callable[..., Any]
+
+
+@dataclass
+class RequestContext:
+    """Per-request facts resolvers need."""
+
+    state: ShopState
+    version: str
+    base_url: str
+    bulk: bool = False  # bulk operations read whole connections
+    directives: dict[str, dict[str, Any]] = field(default_factory=dict)  # field name -> directive args
+    served_versions: Sequence[str] = ()
+
+
+def ctx(info: GraphQLResolveInfo) -> RequestContext:
+    context = info.context
+    assert isinstance(context, RequestContext)
+    return context
+
+
+def money(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{amount.quantize(Decimal('0.01'))}"
+
+
+def money_bag(amount: Decimal, currency: str) -> dict[str, Any]:
+    entry = {"amount": money(amount), "currencyCode": currency}
+    return {"shopMoney": entry, "presentmentMoney": dict(entry)}
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def default_resolver(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    """Dict keys as named; dataclass attributes by their snake_case name."""
+    name = info.field_name
+    if isinstance(source, dict):
+        value = source.get(name)
+    else:
+        value = getattr(source, _CAMEL.sub("_", name).lower(), None)
+    return value(info, **args) if callable(value) else value
+
+
+def topic_enum(topic: str) -> str:
+    return topic.replace("/", "_").upper()
+
+
+def topic_rest(enum_value: str) -> str:
+    prefixes = ("INVENTORY_LEVELS", "INVENTORY_ITEMS", "BULK_OPERATIONS", "APP")
+    for prefix in prefixes:
+        if enum_value.startswith(prefix + "_"):
+            return f"{prefix.lower()}/{enum_value[len(prefix) + 1 :].lower()}"
+    head, _, tail = enum_value.partition("_")
+    return f"{head.lower()}/{tail.lower()}"
+
+
+# -- search fields -----------------------------------------------------------------------------
+def _product_fields(state: ShopState) -> Callable[[Product, str], list[object] | None]:
+    def fields(product: Product, name: str) -> list[object] | None:
+        skus: list[object] = [state.variants[v].sku for v in product.variant_ids]
+        table: dict[str, list[object]] = {
+            "default": [product.title, *skus],
+            "title": [product.title],
+            "sku": skus,
+            "id": [product.id],
+            "status": [product.status],
+            "vendor": [product.vendor],
+            "product_type": [product.product_type],
+            "handle": [product.handle],
+            "updated_at": [iso(product.updated_at)],
+            "created_at": [iso(product.created_at)],
+        }
+        return table.get(name)
+
+    return fields
+
+
+def _variant_fields(state: ShopState) -> Callable[[Variant, str], list[object] | None]:
+    def fields(variant: Variant, name: str) -> list[object] | None:
+        table: dict[str, list[object]] = {
+            "default": [variant.sku, variant.title, state.products[variant.product_id].title],
+            "sku": [variant.sku],
+            "id": [variant.id],
+            "product_id": [variant.product_id],
+            "title": [variant.title],
+            "barcode": [variant.barcode],
+            "inventory_quantity": [state.available_total(variant)],
+            "updated_at": [iso(variant.updated_at)],
+            "created_at": [iso(variant.created_at)],
+        }
+        return table.get(name)
+
+    return fields
+
+
+def _item_fields(state: ShopState) -> Callable[[InventoryItem, str], list[object] | None]:
+    def fields(item: InventoryItem, name: str) -> list[object] | None:
+        sku = state.variants[item.variant_id].sku
+        table: dict[str, list[object]] = {
+            "default": [sku],
+            "sku": [sku],
+            "id": [item.id],
+            "updated_at": [iso(item.updated_at)],
+            "created_at": [iso(item.created_at)],
+        }
+        return table.get(name)
+
+    return fields
+
+
+def _order_fields(order: Order, name: str) -> list[object] | None:
+    status = "cancelled" if order.cancelled_at else ("closed" if order.closed_at else "open")
+    table: dict[str, list[object]] = {
+        "default": [order.name, order.email],
+        "name": [order.name, str(order.number)],
+        "id": [order.id],
+        "email": [order.email],
+        "financial_status": [order.financial_status],
+        "fulfillment_status": [order.fulfillment_status or "unfulfilled"],
+        "status": [status],
+        "sku": [line.sku for line in order.line_items],
+        "created_at": [iso(order.created_at)],
+        "processed_at": [iso(order.created_at)],
+        "updated_at": [iso(order.updated_at)],
+    }
+    return table.get(name)
+
+
+def _location_fields(location: Location, name: str) -> list[object] | None:
+    table: dict[str, list[object]] = {
+        "default": [location.name],
+        "name": [location.name],
+        "id": [location.id],
+        "active": [str(location.is_active).lower()],
+    }
+    return table.get(name)
+
+
+# -- Query ---------------------------------------------------------------------------------------
+def _page(info: GraphQLResolveInfo, records: Sequence[Any], args: dict[str, Any]) -> dict[str, Any]:
+    return connection(records, lambda r: r.id, args, unlimited=ctx(info).bulk)
+
+
+def _level_page(
+    info: GraphQLResolveInfo, levels: list[InventoryLevel], args: dict[str, Any]
+) -> dict[str, Any]:
+    # Levels have no single numeric id; the location id is unique within one item and vice versa.
+    keyed = sorted(levels, key=lambda lvl: (lvl.item_id, lvl.location_id))
+    return connection(
+        keyed, lambda lvl: lvl.item_id * 10_000_000 + lvl.location_id, args, unlimited=ctx(info).bulk
+    )
+
+
+def q_products(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    state = ctx(info).state
+    with state.lock:
+        found = [
+            p for p in state.products.values() if matches_search(p, args.get("query"), _product_fields(state))
+        ]
+        return _page(info, found, args)
+
+
+def q_product_variants(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    state = ctx(info).state
+    with state.lock:
+        fields = _variant_fields(state)
+        found = [v for v in state.variants.values() if matches_search(v, args.get("query"), fields)]
+        return _page(info, found, args)
+
+
+def q_inventory_items(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    state = ctx(info).state
+    with state.lock:
+        fields = _item_fields(state)
+        found = [i for i in state.inventory_items.values() if matches_search(i, args.get("query"), fields)]
+        return _page(info, found, args)
+
+
+def q_locations(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    state = ctx(info).state
+    found = [
+        loc
+        for loc in state.locations.values()
+        if (loc.is_active or args.get("includeInactive"))
+        and matches_search(loc, args.get("query"), _location_fields)
+    ]
+    return _page(info, found, args)
+
+
+_ORDER_SORT: dict[str, Callable[[Order], Any]] = {
+    "CREATED_AT": lambda o: (o.created_at, o.id),
+    "PROCESSED_AT": lambda o: (o.created_at, o.id),
+    "UPDATED_AT": lambda o: (o.updated_at, o.id),
+    "ID": lambda o: o.id,
+    "ORDER_NUMBER": lambda o: o.number,
+}
+
+
+def q_orders(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    state = ctx(info).state
+    with state.lock:
+        found = [o for o in state.orders.values() if matches_search(o, args.get("query"), _order_fields)]
+        found.sort(key=_ORDER_SORT[args.get("sortKey") or "PROCESSED_AT"])
+        return _page(info, found, args)
+
+
+def q_webhook_subscriptions(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    state = ctx(info).state
+    topics = {topic_rest(t) for t in args.get("topics") or []}
+    wanted_uri = args.get("uri") or args.get("callbackUrl")
+    found = [
+        s
+        for s in state.webhook_subscriptions.values()
+        if (not topics or s.topic in topics) and (not wanted_uri or s.uri == wanted_uri)
+    ]
+    return _page(info, found, args)
+
+
+def lookup_node(state: ShopState, global_id: str) -> Any:
+    parsed = parse_any_gid(global_id)
+    if parsed is None:
+        raise GraphQLError(
+            f"Invalid global id '{global_id}'", extensions={"code": "argumentLiteralsIncompatible"}
+        )
+    kind, number, query = parsed
+    if kind == "InventoryLevel":
+        match = re.search(r"inventory_item_id=(\d+)", query or "")
+        return state.level(int(match.group(1)), number) if match else None
+    if kind == "LineItem":
+        found = state.line_item(number)
+        return found[1] if found else None
+    tables: dict[str, dict[int, Any]] = {
+        "Product": state.products,
+        "ProductVariant": state.variants,
+        "InventoryItem": state.inventory_items,
+        "Location": state.locations,
+        "Order": state.orders,
+        "FulfillmentOrder": state.fulfillment_orders,
+        "Fulfillment": state.fulfillments,
+        "Refund": state.refunds,
+        "WebhookSubscription": state.webhook_subscriptions,
+        "BulkOperation": state.bulk_operations,
+    }
+    if kind == "Shop":
+        return state.shop if number == state.shop.id else None
+    table = tables.get(kind)
+    return table.get(number) if table is not None else None
+
+
+def _by_kind(kind: str, table: Callable[[ShopState], dict[int, Any]]) -> Resolver:
+    def resolve(_: Any, info: GraphQLResolveInfo, id: str) -> Any:
+        number = parse_gid(id, kind)
+        return None if number is None else table(ctx(info).state).get(number)
+
+    return resolve
+
+
+def q_location(_: Any, info: GraphQLResolveInfo, id: str | None = None) -> Location | None:
+    state = ctx(info).state
+    if id is None:
+        return state.primary_location
+    number = parse_gid(id, "Location")
+    return state.locations.get(number) if number is not None else None
+
+
+def q_inventory_level(_: Any, info: GraphQLResolveInfo, id: str) -> InventoryLevel | None:
+    found = lookup_node(ctx(info).state, id)
+    return found if isinstance(found, InventoryLevel) else None
+
+
+def q_current_bulk_operation(_: Any, info: GraphQLResolveInfo, type: str = "QUERY") -> BulkOperation | None:
+    operations = list(ctx(info).state.bulk_operations.values())
+    return operations[-1] if operations and type == "QUERY" else None
+
+
+_TYPE_NAMES: dict[type, str] = {
+    Shop: "Shop",
+    Location: "Location",
+    Product: "Product",
+    Variant: "ProductVariant",
+    InventoryItem: "InventoryItem",
+    InventoryLevel: "InventoryLevel",
+    Order: "Order",
+    LineItem: "LineItem",
+    FulfillmentOrder: "FulfillmentOrder",
+    FulfillmentOrderLine: "FulfillmentOrderLineItem",
+    Fulfillment: "Fulfillment",
+    FulfillmentLine: "FulfillmentLineItem",
+    Refund: "Refund",
+    WebhookSubscription: "WebhookSubscription",
+    BulkOperation: "BulkOperation",
+}
+
+
+def resolve_type(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str | None:
+    if isinstance(value, dict):
+        typename = value.get("__typename")
+        return typename if isinstance(typename, str) else None
+    return _TYPE_NAMES.get(type(value))
+
+
+# -- object fields -------------------------------------------------------------------------------
+def _id(kind: str) -> Resolver:
+    return lambda obj, _info: gid(kind, obj.id)
+
+
+def _legacy(obj: Any, _info: GraphQLResolveInfo) -> str:
+    return str(obj.id)
+
+
+def _time(attr: str) -> Resolver:
+    return lambda obj, _info: iso(getattr(obj, attr)) if getattr(obj, attr) is not None else None
+
+
+def _quantities(level: InventoryLevel, info: GraphQLResolveInfo, names: list[str]) -> list[dict[str, Any]]:
+    unknown = [n for n in names if n not in QUANTITY_NAMES]
+    if unknown:
+        raise GraphQLError(
+            f"The quantity name '{unknown[0]}' is not valid. Valid names are: {', '.join(QUANTITY_NAMES)}."
+        )
+    return [
+        {
+            "id": f"gid://shopify/InventoryQuantity/{level.location_id}?inventory_item_id={level.item_id}&name={n}",
+            "name": n,
+            "quantity": level.quantity(n),
+            "updatedAt": iso(level.updated_at),
+        }
+        for n in names
+    ]
+
+
+def _item_level(item: InventoryItem, info: GraphQLResolveInfo, locationId: str) -> InventoryLevel | None:
+    location_id = parse_gid(locationId, "Location")
+    return ctx(info).state.level(item.id, location_id) if location_id is not None else None
+
+
+def _location_level(
+    location: Location, info: GraphQLResolveInfo, inventoryItemId: str
+) -> InventoryLevel | None:
+    item_id = parse_gid(inventoryItemId, "InventoryItem")
+    return ctx(info).state.level(item_id, location.id) if item_id is not None else None
+
+
+def _order_line(line_item_id: int, info: GraphQLResolveInfo) -> LineItem | None:
+    found = ctx(info).state.line_item(line_item_id)
+    return found[1] if found else None
+
+
+def _line_item_set(attr: str) -> Resolver:
+    def resolve(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
+        currency = ctx(info).state.shop.currency
+        amount = {
+            "unit": line.price,
+            "total": line.price * line.quantity,
+            "discounted": line.price * line.quantity,
+        }[attr]
+        return money_bag(amount, currency)
+
+    return resolve
+
+
+def _fo_order(fo: FulfillmentOrder, info: GraphQLResolveInfo) -> Order:
+    return ctx(info).state.orders[fo.order_id]
+
+
+def _fulfillment_status(order: Order, _info: GraphQLResolveInfo) -> str:
+    return {None: "UNFULFILLED", "partial": "PARTIALLY_FULFILLED", "fulfilled": "FULFILLED"}[
+        order.fulfillment_status
+    ]
+
+
+def _fo_lines_query(order: Order, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
+    state = ctx(info).state
+    records = [state.fulfillment_orders[i] for i in order.fulfillment_order_ids]
+    query = args.get("query")
+    records = [
+        fo
+        for fo in records
+        if matches_search(fo, query, lambda fo, n: [fo.status.lower()] if n == "status" else None)
+    ]
+    return _page(info, records, args)
+
+
+def _variant_item(variant: Variant, info: GraphQLResolveInfo) -> InventoryItem:
+    return ctx(info).state.inventory_items[variant.inventory_item_id]
+
+
+def _variant_inventory_quantity(variant: Variant, info: GraphQLResolveInfo) -> int:
+    return ctx(info).state.available_total(variant)
+
+
+def _product_total(product: Product, info: GraphQLResolveInfo) -> int:
+    state = ctx(info).state
+    return sum(state.available_total(state.variants[v]) for v in product.variant_ids)
+
+
+def _product_tracks(product: Product, info: GraphQLResolveInfo) -> bool:
+    state = ctx(info).state
+    return any(
+        state.inventory_items[state.variants[v].inventory_item_id].tracked for v in product.variant_ids
+    )
+
+
+def _api_version(sub: WebhookSubscription, info: GraphQLResolveInfo) -> dict[str, Any]:
+    served = ctx(info).served_versions
+    return {"handle": sub.api_version, "displayName": sub.api_version, "supported": sub.api_version in served}
+
+
+OBJECT_RESOLVERS: dict[str, dict[str, Resolver]] = {
+    "Query": {
+        "shop": lambda _s, info: ctx(info).state.shop,
+        "node": lambda _s, info, id: lookup_node(ctx(info).state, id),
+        "nodes": lambda _s, info, ids: [lookup_node(ctx(info).state, i) for i in ids],
+        "location": q_location,
+        "locations": q_locations,
+        "product": _by_kind("Product", lambda s: s.products),
+        "products": q_products,
+        "productVariant": _by_kind("ProductVariant", lambda s: s.variants),
+        "productVariants": q_product_variants,
+        "inventoryItem": _by_kind("InventoryItem", lambda s: s.inventory_items),
+        "inventoryItems": q_inventory_items,
+        "inventoryLevel": q_inventory_level,
+        "order": _by_kind("Order", lambda s: s.orders),
+        "orders": q_orders,
+        "fulfillmentOrder": _by_kind("FulfillmentOrder", lambda s: s.fulfillment_orders),
+        "webhookSubscription": _by_kind("WebhookSubscription", lambda s: s.webhook_subscriptions),
+        "webhookSubscriptions": q_webhook_subscriptions,
+        "currentBulkOperation": q_current_bulk_operation,
+    },
+    "Shop": {
+        "id": _id("Shop"),
+        "myshopifyDomain": lambda shop, _i: shop.domain,
+        "url": lambda shop, _i: f"https://{shop.domain}",
+        "currencyCode": lambda shop, _i: shop.currency,
+        "ianaTimezone": lambda _shop, _i: "Etc/UTC",
+        "plan": lambda shop, _i: {
+            "displayName": {"basic": "Basic", "advanced": "Advanced", "plus": "Shopify Plus"}.get(
+                shop.plan, shop.plan
+            ),
+            "partnerDevelopment": False,
+            "shopifyPlus": shop.plan == "plus",
+        },
+    },
+    "Location": {
+        "id": _id("Location"),
+        "legacyResourceId": _legacy,
+        "inventoryLevel": _location_level,
+        "inventoryLevels": lambda loc, info, **a: _level_page(
+            info, ctx(info).state.levels_at_location(loc.id), a
+        ),
+    },
+    "Product": {
+        "id": _id("Product"),
+        "legacyResourceId": _legacy,
+        "createdAt": _time("created_at"),
+        "updatedAt": _time("updated_at"),
+        "totalInventory": _product_total,
+        "tracksInventory": _product_tracks,
+        "variants": lambda p, info, **a: _page(info, [ctx(info).state.variants[v] for v in p.variant_ids], a),
+    },
+    "ProductVariant": {
+        "id": _id("ProductVariant"),
+        "legacyResourceId": _legacy,
+        "displayName": lambda v, info: f"{ctx(info).state.products[v.product_id].title} - {v.title}",
+        "price": lambda v, _i: money(v.price),
+        "compareAtPrice": lambda v, _i: money(v.compare_at_price),
+        "inventoryQuantity": _variant_inventory_quantity,
+        "inventoryItem": _variant_item,
+        "product": lambda v, info: ctx(info).state.products[v.product_id],
+        "createdAt": _time("created_at"),
+        "updatedAt": _time("updated_at"),
+    },
+    "InventoryItem": {
+        "id": _id("InventoryItem"),
+        "legacyResourceId": _legacy,
+        "sku": lambda item, info: ctx(info).state.variants[item.variant_id].sku,
+        "variant": lambda item, info: ctx(info).state.variants[item.variant_id],
+        "createdAt": _time("created_at"),
+        "updatedAt": _time("updated_at"),
+        "inventoryLevel": _item_level,
+        "inventoryLevels": lambda item, info, **a: _level_page(
+            info, ctx(info).state.levels_of_item(item.id), a
+        ),
+    },
+    "InventoryLevel": {
+        "id": lambda lvl, _i: level_gid(lvl.location_id, lvl.item_id),
+        "item": lambda lvl, info: ctx(info).state.inventory_items[lvl.item_id],
+        "location": lambda lvl, info: ctx(info).state.locations[lvl.location_id],
+        "canDeactivate": lambda _lvl, _i: True,
+        "quantities": _quantities,
+        "createdAt": _time("created_at"),
+        "updatedAt": _time("updated_at"),
+    },
+    "Order": {
+        "id": _id("Order"),
+        "legacyResourceId": _legacy,
+        "name": lambda o, _i: o.name,
+        "test": lambda _o, _i: False,
+        "closed": lambda o, _i: o.closed_at is not None,
+        "createdAt": _time("created_at"),
+        "processedAt": _time("created_at"),
+        "updatedAt": _time("updated_at"),
+        "cancelledAt": _time("cancelled_at"),
+        "currencyCode": lambda o, _i: o.currency,
+        "displayFinancialStatus": lambda o, _i: o.financial_status.upper(),
+        "displayFulfillmentStatus": _fulfillment_status,
+        "totalPriceSet": lambda o, _i: money_bag(o.total_price, o.currency),
+        "subtotalPriceSet": lambda o, _i: money_bag(o.total_price, o.currency),
+        "currentTotalPriceSet": lambda o, _i: money_bag(o.current_total_price, o.currency),
+        "totalRefundedSet": lambda o, _i: money_bag(o.refunded_amount, o.currency),
+        "lineItems": lambda o, info, **a: _page(info, o.line_items, a),
+        "fulfillmentOrders": _fo_lines_query,
+        "fulfillments": lambda o, info, first=None: [
+            ctx(info).state.fulfillments[f] for f in o.fulfillment_ids
+        ][:first],
+        "refunds": lambda o, info, first=None: [ctx(info).state.refunds[r] for r in o.refund_ids][:first],
+    },
+    "LineItem": {
+        "id": _id("LineItem"),
+        "name": lambda li, _i: li.title if not li.variant_title else f"{li.title} - {li.variant_title}",
+        "refundableQuantity": lambda li, _i: li.current_quantity,
+        "variant": lambda li, info: ctx(info).state.variants.get(li.variant_id),
+        "product": lambda li, info: ctx(info).state.products.get(li.product_id),
+        "originalUnitPriceSet": _line_item_set("unit"),
+        "originalTotalSet": _line_item_set("total"),
+        "discountedTotalSet": _line_item_set("discounted"),
+    },
+    "FulfillmentOrder": {
+        "id": _id("FulfillmentOrder"),
+        "orderId": lambda fo, _i: gid("Order", fo.order_id),
+        "order": _fo_order,
+        "assignedLocation": lambda fo, info: {
+            "name": ctx(info).state.locations[fo.location_id].name,
+            "location": ctx(info).state.locations[fo.location_id],
+        },
+        "createdAt": _time("created_at"),
+        "updatedAt": _time("updated_at"),
+        "lineItems": lambda fo, info, **a: _page(info, fo.lines, a),
+    },
+    "FulfillmentOrderLineItem": {
+        "id": _id("FulfillmentOrderLineItem"),
+        "lineItem": lambda fol, info: _order_line(fol.line_item_id, info),
+        "sku": lambda fol, info: getattr(_order_line(fol.line_item_id, info), "sku", None),
+        "variant": lambda fol, info: ctx(info).state.variants.get(
+            getattr(_order_line(fol.line_item_id, info), "variant_id", None) or -1
+        ),
+        "inventoryItemId": lambda fol, info: _fol_item_gid(fol, info),
+    },
+    "Fulfillment": {
+        "id": _id("Fulfillment"),
+        "legacyResourceId": _legacy,
+        "totalQuantity": lambda f, _i: sum(line.quantity for line in f.lines),
+        "createdAt": _time("created_at"),
+        "updatedAt": _time("updated_at"),
+        "order": lambda f, info: ctx(info).state.orders[f.order_id],
+        "location": lambda f, info: ctx(info).state.locations.get(f.location_id),
+        "trackingInfo": lambda f, _i, first=None: f.tracking[:first],
+        "fulfillmentLineItems": lambda f, info, **a: _page(info, f.lines, a),
+    },
+    "FulfillmentLineItem": {
+        "id": _id("FulfillmentLineItem"),
+        "lineItem": lambda fl, info: _order_line(fl.line_item_id, info),
+    },
+    "Refund": {
+        "id": _id("Refund"),
+        "legacyResourceId": _legacy,
+        "createdAt": _time("created_at"),
+        "order": lambda r, info: ctx(info).state.orders[r.order_id],
+        "totalRefundedSet": lambda r, info: money_bag(r.amount, ctx(info).state.shop.currency),
+        "refundLineItems": lambda r, info, **a: _page(info, r.lines, a),
+    },
+    "RefundLineItem": {
+        "id": lambda rl, _i: gid("RefundLineItem", rl.id),
+        "lineItem": lambda rl, info: _order_line(rl.line_item_id, info),
+        "restocked": lambda rl, _i: rl.restock_type in ("RETURN", "CANCEL", "LEGACY_RESTOCK"),
+        "location": lambda rl, info: ctx(info).state.locations.get(rl.location_id or -1),
+        "priceSet": lambda rl, info: money_bag(_unit(rl), ctx(info).state.shop.currency),
+        "subtotalSet": lambda rl, info: money_bag(rl.subtotal, ctx(info).state.shop.currency),
+    },
+    "WebhookSubscription": {
+        "id": _id("WebhookSubscription"),
+        "legacyResourceId": _legacy,
+        "topic": lambda s, _i: topic_enum(s.topic),
+        "callbackUrl": lambda s, _i: s.uri,
+        "endpoint": lambda s, _i: {"__typename": "WebhookHttpEndpoint", "callbackUrl": s.uri},
+        "format": lambda s, _i: s.fmt,
+        "apiVersion": _api_version,
+        "createdAt": _time("created_at"),
+        "updatedAt": _time("updated_at"),
+    },
+    "BulkOperation": {
+        "id": _id("BulkOperation"),
+        "type": lambda _b, _i: "QUERY",
+        "objectCount": lambda b, _i: str(b.object_count),
+        "rootObjectCount": lambda b, _i: str(b.root_object_count),
+        "fileSize": lambda b, _i: str(len(b.result_jsonl.encode())) if b.result_jsonl is not None else None,
+        "url": lambda b, info: f"{ctx(info).base_url}/_sandbox/bulk/{b.id}.jsonl" if b.result_jsonl else None,
+        "partialDataUrl": lambda _b, _i: None,
+        "createdAt": _time("created_at"),
+        "completedAt": _time("completed_at"),
+    },
+}
+
+
+def _unit(line: RefundLine) -> Decimal:
+    return line.subtotal / line.quantity if line.quantity else Decimal(0)
+
+
+def _fol_item_gid(fol: FulfillmentOrderLine, info: GraphQLResolveInfo) -> str | None:
+    line = _order_line(fol.line_item_id, info)
+    variant = ctx(info).state.variants.get(line.variant_id) if line and line.variant_id else None
+    return gid("InventoryItem", variant.inventory_item_id) if variant else None
+
+
+def bind(schema: GraphQLSchema, tables: Sequence[dict[str, dict[str, Resolver]]]) -> None:
+    """Attach resolvers (by type and field name) and abstract-type resolution to `schema`."""
+    from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLUnionType
+
+    for table in tables:
+        for type_name, resolvers in table.items():
+            graphql_type = schema.get_type(type_name)
+            assert isinstance(graphql_type, GraphQLObjectType), type_name
+            for field_name, resolver in resolvers.items():
+                if field_name in graphql_type.fields:
+                    graphql_type.fields[field_name].resolve = resolver
+    for named in schema.type_map.values():
+        if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
+            named.resolve_type = resolve_type

@@ -1,0 +1,192 @@
+"""`/_sandbox/*`: the storefront (shoppers placing orders) and the operator's side doors.
+
+- `POST /_sandbox/orders` places an order: `{"line_items": [{"sku": "SKU-00001", "quantity": 2}
+  | {"variant_id": <n or gid>, "quantity": 1}], "financial_status": "paid", "email": "..."}`.
+  409 when a tracked, DENY-policy variant lacks stock (nothing is sold); 201 with the REST order.
+- `POST /_sandbox/orders/<id>/pay` marks a pending order paid (fires `orders/paid`).
+- `GET /_sandbox/stats` counters (`orders`, `units_sold`, `oversold_units`, ...).
+- `GET|POST /_sandbox/inventory` reads, or changes stock "behind the integration's back"
+  (`{"sku": ..., "available": 5}` or `{"sku": ..., "delta": -2}`, optional `location_id`).
+- `GET|POST /_sandbox/chaos` reads or partially updates the chaos knobs.
+- `GET|POST /_sandbox/webhooks` lists delivery attempts, or adds a configured subscription.
+- `GET /_sandbox/bulk/<id>.jsonl` serves a bulk operation's result file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from channelhub.sandbox.shopify import operations, payloads
+from channelhub.sandbox.shopify.chaos import ChaosValueError
+from channelhub.sandbox.shopify.relay import parse_gid
+from channelhub.sandbox.shopify.state import Variant
+
+if TYPE_CHECKING:
+    from channelhub.sandbox.shopify.app import ShopifyEmulator
+
+
+def _bad(message: str, status: int = 422) -> JSONResponse:
+    return JSONResponse({"errors": message}, status_code=status)
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _find_variant(emulator: ShopifyEmulator, raw: dict[str, Any]) -> Variant | None:
+    shop = emulator.shop
+    if "sku" in raw:
+        return shop.variant_by_sku(str(raw["sku"]))
+    variant_id = raw.get("variant_id")
+    if isinstance(variant_id, str):
+        variant_id = parse_gid(variant_id, "ProductVariant") or (
+            int(variant_id) if variant_id.isdigit() else None
+        )
+    return shop.variants.get(variant_id) if isinstance(variant_id, int) else None
+
+
+def routes(emulator: ShopifyEmulator) -> list[Route]:
+    shop = emulator.shop
+
+    async def place_order(request: Request) -> Response:
+        body = await _json_body(request)
+        if body is None or not isinstance(body.get("line_items"), list) or not body["line_items"]:
+            return _bad("line_items: a non-empty list is required")
+        status = body.get("financial_status", "paid")
+        if status not in ("paid", "pending", "authorized"):
+            return _bad("financial_status must be paid, pending or authorized")
+        lines: list[operations.SaleLine] = []
+        for index, raw in enumerate(body["line_items"]):
+            if not isinstance(raw, dict):
+                return _bad(f"line_items[{index}] must be an object")
+            variant = _find_variant(emulator, raw)
+            quantity = raw.get("quantity", 1)
+            if variant is None:
+                return _bad(f"line_items[{index}]: unknown sku or variant_id", 404)
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+                return _bad(f"line_items[{index}].quantity must be a positive integer")
+            lines.append(operations.SaleLine(variant, quantity))
+        try:
+            order = operations.place_order(shop, lines, financial_status=status, email=body.get("email"))
+        except operations.OrderRefused as refused:
+            return JSONResponse(
+                {
+                    "errors": {"line_items": [str(refused)]},
+                    "sku": refused.sku,
+                    "available": refused.available,
+                },
+                status_code=409,
+            )
+        with shop.lock:
+            return JSONResponse({"order": payloads.order_payload(shop, order)}, status_code=201)
+
+    async def pay_order(request: Request) -> Response:
+        order = shop.orders.get(int(request.path_params["order_id"]))
+        if order is None:
+            return _bad("order not found", 404)
+        operations.mark_paid(shop, order)
+        return JSONResponse({"order": payloads.order_payload(shop, order)})
+
+    async def stats(_request: Request) -> Response:
+        body = dataclasses.asdict(shop.stats)
+        body["webhooks_pending"] = emulator.webhooks.pending()
+        body["throttle_status"] = emulator.bucket.status().as_json()
+        return JSONResponse(body)
+
+    async def inventory(request: Request) -> Response:
+        if request.method == "GET":
+            sku = request.query_params.get("sku")
+            variants = [shop.variant_by_sku(sku)] if sku else list(shop.variants.values())
+            return JSONResponse({"inventory": [_stock_row(emulator, v) for v in variants if v is not None]})
+        body = await _json_body(request)
+        if body is None or "sku" not in body:
+            return _bad("sku is required")
+        variant = shop.variant_by_sku(str(body["sku"]))
+        if variant is None:
+            return _bad("unknown sku", 404)
+        location_id = body.get("location_id", shop.primary_location.id)
+        level = shop.level(variant.inventory_item_id, location_id) if isinstance(location_id, int) else None
+        if level is None:
+            return _bad("the sku is not stocked at that location", 404)
+        if isinstance(body.get("available"), int):
+            delta = body["available"] - level.quantity("available")
+        elif isinstance(body.get("delta"), int):
+            delta = body["delta"]
+        else:
+            return _bad("give an integer available or delta")
+        operations.change_quantity(shop, level, "available", delta)
+        return JSONResponse(_stock_row(emulator, variant))
+
+    async def chaos(request: Request) -> Response:
+        if request.method == "POST":
+            body = await _json_body(request)
+            if body is None:
+                return _bad("a JSON object of chaos settings is required", 400)
+            try:
+                emulator.chaos.update(body)
+            except ChaosValueError as exc:
+                return _bad(str(exc))
+        return JSONResponse(emulator.chaos.settings.as_json())
+
+    async def webhooks(request: Request) -> Response:
+        if request.method == "POST":
+            body = await _json_body(request)
+            if body is None or not isinstance(body.get("topic"), str) or not isinstance(body.get("uri"), str):
+                return _bad("topic and uri are required")
+            subscription = emulator.subscribe(
+                body["topic"], body["uri"], api_version=body.get("api_version", "2025-10"), from_config=True
+            )
+            return JSONResponse({"id": subscription.id, "topic": subscription.topic}, status_code=201)
+        attempts = [dataclasses.asdict(a) for a in list(emulator.webhooks.attempts)]
+        return JSONResponse({"attempts": attempts, "pending": emulator.webhooks.pending()})
+
+    async def bulk_file(request: Request) -> Response:
+        operation = shop.bulk_operations.get(int(request.path_params["operation_id"]))
+        if operation is None or operation.result_jsonl is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        return Response(operation.result_jsonl, media_type="application/jsonl")
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"ok": True, "shop": shop.shop.domain})
+
+    return [
+        Route("/_sandbox/orders", place_order, methods=["POST"]),
+        Route("/_sandbox/orders/{order_id:int}/pay", pay_order, methods=["POST"]),
+        Route("/_sandbox/stats", stats, methods=["GET"]),
+        Route("/_sandbox/inventory", inventory, methods=["GET", "POST"]),
+        Route("/_sandbox/chaos", chaos, methods=["GET", "POST"]),
+        Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),
+        Route("/_sandbox/bulk/{operation_id:int}.jsonl", bulk_file, methods=["GET"]),
+        Route("/_sandbox/health", health, methods=["GET"]),
+    ]
+
+
+def _stock_row(emulator: ShopifyEmulator, variant: Variant) -> dict[str, Any]:
+    shop = emulator.shop
+    item = shop.inventory_items[variant.inventory_item_id]
+    return {
+        "sku": variant.sku,
+        "variant_id": variant.id,
+        "inventory_item_id": item.id,
+        "tracked": item.tracked,
+        "inventory_policy": variant.inventory_policy,
+        "levels": [
+            {
+                "location_id": level.location_id,
+                "available": level.quantity("available"),
+                "committed": level.quantity("committed"),
+                "on_hand": level.quantity("on_hand"),
+            }
+            for level in shop.levels_of_item(item.id)
+        ],
+    }

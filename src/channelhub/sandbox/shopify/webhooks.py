@@ -1,0 +1,265 @@
+"""Webhook delivery the way Shopify does it: signed, retried, sometimes duplicated.
+
+Each event is serialized once when it happens; every attempt (retries included) carries that
+original body. A delivery succeeds on any 2xx within the timeouts (1 s to connect, 5 s to
+answer); otherwise it is retried 8 times with exponential backoff, about 4 hours in all
+(56.25 s doubling up to 2 h). `time_scale` compresses that schedule for tests. After the last
+failed retry, a subscription created through the API is deleted, as Shopify does.
+
+Delivery runs on a background thread with an httpx client, so a slow receiver never blocks the
+Admin API.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import heapq
+import hmac
+import itertools
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from channelhub.sandbox.shopify.chaos import Chaos
+from channelhub.sandbox.shopify.state import ShopState, WebhookSubscription
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAYS_S: tuple[float, ...] = tuple(56.25 * 2**n for n in range(8))
+MAX_RETRIES = len(RETRY_DELAYS_S)
+
+
+def sign(body: bytes, secret: str) -> str:
+    """X-Shopify-Hmac-Sha256: base64 of the HMAC-SHA256 of the raw body under the app secret."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@dataclass
+class Delivery:
+    webhook_id: str
+    event_id: str
+    topic: str
+    subscription_id: int
+    uri: str
+    api_version: str
+    body: bytes
+    triggered_at: str
+    attempt: int = 0  # 0 = first try, n = n-th retry
+    skip_once: bool = False  # chaos drop: this attempt is silently not sent
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    webhook_id: str
+    event_id: str
+    topic: str
+    uri: str
+    attempt: int
+    status_code: int | None
+    error: str | None
+    dropped: bool = False
+
+
+@dataclass(order=True)
+class _Scheduled:
+    due: float
+    sequence: int
+    delivery: Delivery = field(compare=False)
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        state: ShopState,
+        api_secret: str,
+        chaos: Chaos,
+        *,
+        time_scale: float = 1.0,
+        connect_timeout_s: float = 1.0,
+        response_timeout_s: float = 5.0,
+    ) -> None:
+        self.state = state
+        self.api_secret = api_secret
+        self.chaos = chaos
+        self.time_scale = time_scale
+        self._timeout = httpx.Timeout(response_timeout_s, connect=connect_timeout_s)
+        self._queue: list[_Scheduled] = []
+        self._sequence = itertools.count()
+        self._wake = threading.Condition()
+        self._in_flight = 0
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.attempts: deque[AttemptRecord] = deque(maxlen=10_000)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._stopping = False
+            self._thread = threading.Thread(target=self._run, name="shopify-webhooks", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def pending(self) -> int:
+        with self._wake:
+            return len(self._queue) + self._in_flight
+
+    def wait_idle(self, timeout_s: float = 10.0) -> bool:
+        """Block until nothing is queued or in flight (tests); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._wake:
+            while self._queue or self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._wake.wait(min(remaining, 0.05))
+        return True
+
+    # -- events --------------------------------------------------------------------------------
+    def on_event(self, topic: str, payload: dict[str, Any]) -> None:
+        """Queue one delivery per subscription to `topic` (called by ShopState.emit)."""
+        subscriptions = [s for s in list(self.state.webhook_subscriptions.values()) if s.topic == topic]
+        if not subscriptions:
+            return
+        event_id = str(uuid.uuid4())
+        triggered_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        settings = self.chaos.settings
+        now = time.monotonic()
+        for subscription in subscriptions:
+            body = json.dumps(_narrow(payload, subscription), separators=(",", ":")).encode()
+            delivery = Delivery(
+                webhook_id=str(uuid.uuid4()),
+                event_id=event_id,
+                topic=topic,
+                subscription_id=subscription.id,
+                uri=subscription.uri,
+                api_version=subscription.api_version,
+                body=body,
+                triggered_at=triggered_at,
+                skip_once=self.chaos.chance(settings.webhook_drop_rate),
+            )
+            delay = settings.webhook_delay_s
+            if settings.webhook_reorder_window_s > 0:
+                delay += self.chaos.uniform(settings.webhook_reorder_window_s)
+            self._schedule(delivery, now + delay)
+            self.state.stats.webhooks_sent += 1
+            if self.chaos.chance(settings.webhook_duplicate_rate):
+                twin = Delivery(**{**delivery.__dict__, "skip_once": False})
+                self._schedule(twin, now + delay + self.chaos.uniform(0.05))
+
+    def _schedule(self, delivery: Delivery, due: float) -> None:
+        with self._wake:
+            heapq.heappush(self._queue, _Scheduled(due, next(self._sequence), delivery))
+            self._wake.notify_all()
+
+    # -- the sending thread --------------------------------------------------------------------
+    def _run(self) -> None:
+        with httpx.Client(timeout=self._timeout) as client:
+            while True:
+                with self._wake:
+                    while not self._stopping and (not self._queue or self._queue[0].due > time.monotonic()):
+                        wait = self._queue[0].due - time.monotonic() if self._queue else None
+                        self._wake.wait(wait)
+                    if self._stopping:
+                        return
+                    delivery = heapq.heappop(self._queue).delivery
+                    self._in_flight += 1
+                try:
+                    self._attempt(client, delivery)
+                except Exception:  # the sender thread must survive any receiver behaviour
+                    log.exception("webhook attempt failed unexpectedly")
+                finally:
+                    with self._wake:
+                        self._in_flight -= 1
+                        self._wake.notify_all()
+
+    def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
+        if delivery.skip_once:
+            delivery.skip_once = False
+            self.attempts.append(
+                AttemptRecord(
+                    delivery.webhook_id,
+                    delivery.event_id,
+                    delivery.topic,
+                    delivery.uri,
+                    delivery.attempt,
+                    None,
+                    "dropped",
+                    True,
+                )
+            )
+            self._retry_or_abandon(delivery)
+            return
+        signature = sign(delivery.body, self.api_secret)
+        if self.chaos.chance(self.chaos.settings.webhook_bad_signature_rate):
+            signature = sign(delivery.body, self.api_secret + "-wrong")
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Shopify-Captain-Hook",
+            "X-Shopify-Topic": delivery.topic,
+            "X-Shopify-Hmac-Sha256": signature,
+            "X-Shopify-Shop-Domain": self.state.shop.domain,
+            "X-Shopify-Webhook-Id": delivery.webhook_id,
+            "X-Shopify-Event-Id": delivery.event_id,
+            "X-Shopify-Triggered-At": delivery.triggered_at,
+            "X-Shopify-API-Version": delivery.api_version,
+        }
+        status: int | None = None
+        error: str | None = None
+        try:
+            response = client.post(delivery.uri, content=delivery.body, headers=headers)
+            status = response.status_code
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        self.attempts.append(
+            AttemptRecord(
+                delivery.webhook_id,
+                delivery.event_id,
+                delivery.topic,
+                delivery.uri,
+                delivery.attempt,
+                status,
+                error,
+            )
+        )
+        subscription = self.state.webhook_subscriptions.get(delivery.subscription_id)
+        if status is not None and 200 <= status < 300:
+            self.state.stats.webhooks_delivered += 1
+            if subscription is not None:
+                subscription.consecutive_failures = 0
+            return
+        self.state.stats.webhooks_failed_attempts += 1
+        self._retry_or_abandon(delivery)
+
+    def _retry_or_abandon(self, delivery: Delivery) -> None:
+        if delivery.attempt >= MAX_RETRIES:
+            self.state.stats.webhooks_abandoned += 1
+            subscription = self.state.webhook_subscriptions.get(delivery.subscription_id)
+            if subscription is not None and not subscription.from_config:
+                with self.state.lock:
+                    self.state.webhook_subscriptions.pop(subscription.id, None)
+            return
+        delay = RETRY_DELAYS_S[delivery.attempt] * self.time_scale
+        delivery.attempt += 1
+        self._schedule(delivery, time.monotonic() + delay)
+
+
+def _narrow(payload: dict[str, Any], subscription: WebhookSubscription) -> dict[str, Any]:
+    if not subscription.include_fields:
+        return payload
+    return {key: value for key, value in payload.items() if key in subscription.include_fields}
