@@ -26,8 +26,7 @@ from channelhub.connectors.odoo.errors import (
 from channelhub.connectors.odoo.pricing import PricelistPrices, PriceRule
 from channelhub.connectors.odoo.values import decimal, many2one_id, parse_datetime, whole_down, whole_up
 from channelhub.connectors.odoo.webhooks import OdooWebhookReceiver
-from channelhub.domain.catalog import Sku
-from channelhub.domain.money import Money
+from channelhub.domain import Money, Sku
 from channelhub.resilience import CircuitOpenError
 
 

@@ -12,9 +12,7 @@ from typing import Any
 
 from channelhub.connectors.odoo.client import OdooClient
 from channelhub.connectors.odoo.values import decimal, many2one_id, many2one_name, parse_datetime, text
-from channelhub.domain.catalog import Sku, UnitOfMeasure, Variant
-from channelhub.domain.errors import InvalidValue
-from channelhub.domain.money import Money
+from channelhub.domain import InvalidValue, Money, Sku, UnitOfMeasure, Variant
 
 PRODUCT_FIELDS = (
     "default_code", "barcode", "name", "display_name", "uom_id", "list_price", "standard_price",

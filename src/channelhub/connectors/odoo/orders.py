@@ -26,6 +26,7 @@ from channelhub.connectors.odoo.errors import (
     is_transient,
 )
 from channelhub.connectors.odoo.values import many2one_id, text
+from channelhub.domain import Order
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,26 @@ class SaleOrderRequest:
     warehouse_id: int | None = None
     pricelist_id: int | None = None
     note: str = ""
+
+    @classmethod
+    def from_order(
+        cls,
+        order: Order,
+        *,
+        partner_id: int,
+        warehouse_id: int | None = None,
+        pricelist_id: int | None = None,
+    ) -> SaleOrderRequest:
+        """The Odoo order for a canonical channel order; the key is `<channel>:<channel order id>`."""
+        key = f"{order.channel}:{order.channel_order_id}"
+        return cls(
+            client_order_ref=key,
+            partner_id=partner_id,
+            lines=[OrderLine(str(line.sku), line.quantity, line.unit_price.amount) for line in order.lines],
+            origin=key,
+            warehouse_id=warehouse_id,
+            pricelist_id=pricelist_id,
+        )
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,7 @@ from channelhub.connectors.odoo.values import (
     parse_datetime,
     text,
 )
-from channelhub.domain.catalog import Sku
-from channelhub.domain.errors import InvalidValue
-from channelhub.domain.money import Money
+from channelhub.domain import InvalidValue, Money, Sku
 
 ITEM_FIELDS = (
     "pricelist_id", "applied_on", "product_id", "product_tmpl_id", "compute_price", "fixed_price",

@@ -21,12 +21,12 @@ from typing import Any
 
 from channelhub.connectors.odoo.client import OdooClient
 from channelhub.connectors.odoo.values import many2one_id, text, whole_down, whole_up
-from channelhub.domain.catalog import Sku
-from channelhub.domain.errors import InvalidValue
-from channelhub.domain.stock import (
+from channelhub.domain import (
+    InvalidValue,
     Location,
     LocationUsage,
     QuantRow,
+    Sku,
     StockPosition,
     Warehouse,
     stock_positions_from_quants,
