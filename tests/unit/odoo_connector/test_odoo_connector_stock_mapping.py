@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from channelhub.clock import ManualClock
 from channelhub.connectors.odoo.client import OdooClient, OdooConnection
 from channelhub.connectors.odoo.orders import SaleOrderRequest
@@ -42,9 +44,20 @@ QUANTS = [
 ]  # fmt: skip
 
 
+def _matches(row: dict[str, Any], term: list[Any]) -> bool:
+    field, operator, value = term
+    actual = row[field][0] if isinstance(row[field], list) else row[field]
+    checks = {"in": lambda: actual in value, ">": lambda: actual > value, ">=": lambda: actual >= value,
+              "<": lambda: actual < value}  # fmt: skip
+    return checks[operator]()
+
+
 def answer(model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     domain = args[0] if args else []
     after = next((t[2] for t in domain if t[0] == "id" and t[1] == ">"), 0)
+    if model == "stock.quant" and method == "search":
+        ids = sorted(q["id"] for q in QUANTS if all(_matches(q, term) for term in domain))
+        return (ids if kwargs["order"] == "id asc" else ids[::-1])[: kwargs["limit"]]
     if model == "stock.warehouse":
         rows = WAREHOUSES
     elif model == "stock.location":
@@ -53,21 +66,23 @@ def answer(model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> 
         codes = domain[0][2]
         rows = [{"id": pid, "default_code": code} for code, pid in PRODUCTS.items() if code in codes]
     elif model == "stock.quant":
-        products, locations = domain[0][2], domain[1][2]
-        rows = [q for q in QUANTS if q["product_id"][0] in products and q["location_id"][0] in locations]
+        rows = [q for q in QUANTS if all(_matches(q, term) for term in domain)]
     else:
         raise AssertionError(model)
     return [row for row in rows if row["id"] > after][: kwargs.get("limit") or None]
 
 
-async def test_positions_per_warehouse_with_hold_and_location_breakdown() -> None:
+@pytest.mark.parametrize("scan_threshold", [1, 5000], ids=["partitioned-scan", "by-product"])
+async def test_positions_per_warehouse_with_hold_and_location_breakdown(scan_threshold: int) -> None:
     client = OdooClient(
         OdooConnection("http://odoo.test", "retail", "admin", "pw"),
         transport=FakeOdoo(answer=answer).transport(),
         clock=ManualClock(),
     )
     await client.connect()
-    reader = StockReader(client, hold=HoldPolicy(location_ids=frozenset({22})), quant_page=2)
+    reader = StockReader(
+        client, hold=HoldPolicy(location_ids=frozenset({22})), quant_page=2, scan_threshold=scan_threshold
+    )
     report = await reader.read(["A-1", "B-2", "bad code", "NOPE"])
     await client.aclose()
 

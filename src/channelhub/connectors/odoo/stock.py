@@ -102,12 +102,16 @@ class StockReader:
         sku_chunk: int = 1000,
         quant_chunk: int = 2000,
         quant_page: int = 5000,
+        scan_threshold: int = 5000,
+        partitions: int = 4,
     ) -> None:
         self.client = client
         self.hold = hold or HoldPolicy()
         self.sku_chunk = sku_chunk
         self.quant_chunk = quant_chunk
         self.quant_page = quant_page
+        self.scan_threshold = scan_threshold
+        self.partitions = max(1, partitions)
 
     async def warehouses(self) -> list[OdooWarehouse]:
         rows = await self.client.search_read_all("stock.warehouse", [], WAREHOUSE_FIELDS)
@@ -174,6 +178,40 @@ class StockReader:
         return found
 
     async def quants(self, product_ids: Sequence[int], location_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Quants of the products in the locations: by product chunks for a few SKUs, by a
+        partitioned scan of all quants in the locations when most of the catalog is asked for."""
+        if len(product_ids) >= self.scan_threshold:
+            wanted = set(product_ids)
+            rows = await self.scan_quants(location_ids)
+            return [row for row in rows if many2one_id(row.get("product_id")) in wanted]
+        return await self.quants_by_product(product_ids, location_ids)
+
+    async def scan_quants(self, location_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """All quants in the locations, as `partitions` id ranges read concurrently (each range
+        paged by id), so a multi-worker Odoo answers several pages at once."""
+        base = [("location_id", "in", list(location_ids))]
+        first = await self.client.execute_kw("stock.quant", "search", [base], {"limit": 1, "order": "id asc"})
+        last = await self.client.execute_kw("stock.quant", "search", [base], {"limit": 1, "order": "id desc"})
+        if not first or not last:
+            return []
+        low, high = int(first[0]), int(last[0])
+        step = max(1, (high - low + self.partitions) // self.partitions)
+        bounds = [(start, min(start + step, high + 1)) for start in range(low, high + 1, step)]
+
+        async def read_range(start: int, stop: int) -> list[dict[str, Any]]:
+            domain = [*base, ("id", ">=", start), ("id", "<", stop)]
+            return await self.client.search_read_all(
+                "stock.quant", domain, QUANT_FIELDS, page_size=self.quant_page
+            )
+
+        rows: list[dict[str, Any]] = []
+        for part in await asyncio.gather(*(read_range(start, stop) for start, stop in bounds)):
+            rows.extend(part)
+        return rows
+
+    async def quants_by_product(
+        self, product_ids: Sequence[int], location_ids: Sequence[int]
+    ) -> list[dict[str, Any]]:
         async def read_chunk(chunk: Sequence[int]) -> list[dict[str, Any]]:
             domain = [("product_id", "in", list(chunk)), ("location_id", "in", list(location_ids))]
             return await self.client.search_read_all(
