@@ -17,7 +17,7 @@ the pool) keeps the number monotone: more stock never shows fewer units.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -162,32 +162,41 @@ class AllocationRules:
     channels: tuple[ChannelAllocation, ...]
     sku_safety: tuple[SkuSafetyStock, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    # Lookup tables built once: ATS runs per SKU and channel over large catalogs.
+    _by_channel: dict[str, ChannelAllocation] = field(init=False, repr=False, compare=False)
+    _safety: dict[tuple[str, Sku], SafetyStock] = field(init=False, repr=False, compare=False)
+    _suppressed: dict[tuple[str, Sku], Suppression] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(self.channels))
         object.__setattr__(self, "sku_safety", tuple(self.sku_safety))
         object.__setattr__(self, "suppressions", tuple(self.suppressions))
-        codes = [allocation.channel for allocation in self.channels]
-        if len(set(codes)) != len(codes):
+        by_channel = {allocation.channel: allocation for allocation in self.channels}
+        if len(by_channel) != len(self.channels):
             raise InvalidAllocationRule("a channel has more than one allocation rule")
-        keys = [(entry.channel, entry.sku) for entry in self.sku_safety]
-        if len(set(keys)) != len(keys):
+        safety = {(entry.channel, entry.sku): entry.safety for entry in self.sku_safety}
+        if len(safety) != len(self.sku_safety):
             raise InvalidAllocationRule("a SKU has more than one safety stock on the same channel")
+        object.__setattr__(self, "_by_channel", by_channel)
+        object.__setattr__(self, "_safety", safety)
+        # The first suppression of a (channel, SKU) wins; its reason is the one reported.
+        suppressed: dict[tuple[str, Sku], Suppression] = {}
+        for entry in self.suppressions:
+            suppressed.setdefault((entry.channel, entry.sku), entry)
+        object.__setattr__(self, "_suppressed", suppressed)
 
     def allocation(self, channel: str) -> ChannelAllocation:
-        for allocation in self.channels:
-            if allocation.channel == channel:
-                return allocation
-        raise UnknownChannel(repr(channel))
+        try:
+            return self._by_channel[channel]
+        except KeyError:
+            raise UnknownChannel(repr(channel)) from None
 
     def safety_for(self, channel: str, sku: Sku) -> SafetyStock:
-        for entry in self.sku_safety:
-            if entry.channel == channel and entry.sku == sku:
-                return entry.safety
-        return self.allocation(channel).safety
+        override = self._safety.get((channel, sku))
+        return override if override is not None else self.allocation(channel).safety
 
     def suppression(self, channel: str, sku: Sku) -> Suppression | None:
-        return next((s for s in self.suppressions if s.channel == channel and s.sku == sku), None)
+        return self._suppressed.get((channel, sku))
 
     def carve_order(self) -> tuple[ChannelAllocation, ...]:
         """Fixed-cap channels in the order they take their cap out of the free stock."""

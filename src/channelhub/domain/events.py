@@ -33,6 +33,7 @@ EVENT_NAMESPACE = uuid.UUID("5d3c1f0e-8f5e-4a57-9f55-1c5a1f0b6c11")
 _COUNT = {"json_schema": {"minimum": 0}}
 _NON_EMPTY = {"json_schema": {"minLength": 1}}
 _CODE = {"json_schema": {"pattern": CODE_PATTERN}}
+_AT_LEAST_ONE = {"json_schema": {"minItems": 1}}
 _EVENT_TYPES: dict[str, type[CanonicalEvent]] = {}
 
 E = TypeVar("E", bound="CanonicalEvent")
@@ -68,6 +69,8 @@ class CanonicalEvent:
                     raise InvalidQuantity(f"{self.type}.{f.name} = {value} is below {constraints['minimum']}")
             if "pattern" in constraints and not re.search(constraints["pattern"], value):
                 raise InvalidValue(f"{self.type}.{f.name} {value!r} must match {constraints['pattern']}")
+            if "minItems" in constraints and len(value) < constraints["minItems"]:
+                raise InvalidValue(f"{self.type}.{f.name} needs at least {constraints['minItems']} item(s)")
             if "minLength" in constraints and not value:
                 raise InvalidValue(f"{self.type}.{f.name} must not be empty")
 
@@ -156,13 +159,11 @@ class OrderPlaced(_OrderEvent):
     natural_key: ClassVar[tuple[str, ...] | None] = ("order_key",)
     channel: str = field(metadata=_CODE)
     channel_order_id: str = field(metadata=_NON_EMPTY)
-    lines: tuple[PlacedLine, ...]
+    lines: tuple[PlacedLine, ...] = field(metadata=_AT_LEAST_ONE)
     total: Money
 
     def __post_init__(self) -> None:
         CanonicalEvent.__post_init__(self)
-        if not self.lines:
-            raise InvalidValue("an order needs at least one line")
         if any(line.unit_price.currency != self.total.currency for line in self.lines):
             raise InvalidValue("order lines and total must share one currency")
 
@@ -196,7 +197,7 @@ class ShipmentCreated(_OrderEvent):
     type: ClassVar[str] = "shipment.created.v1"
     natural_key: ClassVar[tuple[str, ...] | None] = ("order_key", "shipment_id")
     shipment_id: str = field(metadata=_NON_EMPTY)
-    lines: tuple[ShippedLine, ...]
+    lines: tuple[ShippedLine, ...] = field(metadata=_AT_LEAST_ONE)
     carrier: str | None = None
     tracking_number: str | None = None
     tracking_url: str | None = None

@@ -14,7 +14,7 @@ from typing import Any
 KNOWN = {
     "$schema", "$id", "$defs", "$ref", "title", "description", "type", "properties", "required",
     "additionalProperties", "const", "enum", "pattern", "minLength", "maxLength", "minimum", "items",
-    "anyOf", "format",
+    "anyOf", "format", "minItems",
 }  # fmt: skip
 TYPES = {
     "object": dict,
@@ -58,6 +58,8 @@ def errors(instance: Any, schema: dict[str, Any], root: dict[str, Any], path: st
             found.append(f"{path}: not a uuid")
     if isinstance(instance, int) and "minimum" in schema and instance < schema["minimum"]:
         found.append(f"{path}: below minimum {schema['minimum']}")
+    if isinstance(instance, list) and len(instance) < schema.get("minItems", 0):
+        found.append(f"{path}: fewer than {schema['minItems']} items")
     if isinstance(instance, list) and "items" in schema:
         for i, item in enumerate(instance):
             found += errors(item, schema["items"], root, f"{path}[{i}]")

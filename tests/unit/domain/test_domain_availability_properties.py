@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from math import floor
 
@@ -53,7 +54,7 @@ class Landscape:
 
 
 percents = st.decimals(min_value=0, max_value=100, places=2)
-small_percents = st.one_of(st.just(0), st.decimals(min_value=0, max_value=30, places=2))
+small_percents = st.one_of(st.just(Decimal(0)), st.decimals(min_value=0, max_value=30, places=2))
 mostly_true = st.sampled_from((True, True, True, False))
 shares = st.one_of(
     st.just(ChannelShare.shared()),

@@ -81,10 +81,11 @@ def strategy_for(hint: Any, field: dataclasses.Field[Any] | None = None) -> st.S
     }
     if hint in simple:
         return simple[hint]
-    if dataclasses.is_dataclass(hint):
-        hints = typing.get_type_hints(hint)
-        fields = {f.name: strategy_for(hints[f.name], f) for f in dataclasses.fields(hint)}
-        return st.fixed_dictionaries(fields).map(lambda values: hint(**values))
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        cls: type[Any] = hint
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: strategy_for(hints[f.name], f) for f in dataclasses.fields(cls)}
+        return st.fixed_dictionaries(fields).map(lambda values: cls(**values))
     raise AssertionError(f"no strategy for {hint!r}")
 
 
@@ -115,28 +116,53 @@ def test_events_round_trip_through_json_and_match_their_schema(event: CanonicalE
     assert again.to_dict() == data
 
 
-@PROPERTY
-@given(any_event, st.data())
-def test_schema_and_decoder_both_refuse_broken_payloads(event: CanonicalEvent, data: st.DataObject) -> None:
-    payload = event.to_dict()
-    schema = event_json_schemas()[event.type]
-    field = data.draw(st.sampled_from(sorted(k for k in payload if k != "type")))
+MUTATIONS = ("drop", "extra", "wrong_type", "empty_string", "negative", "empty_list", "null")
+
+
+def mutate(payload: dict[str, Any], field: str, mutation: str) -> dict[str, Any] | None:
+    """`payload` with `field` broken by `mutation`, or None when the mutation does not apply."""
     broken = copy.deepcopy(payload)
-    mutation = data.draw(st.sampled_from(["drop", "extra", "wrong_type"]))
+    value = broken.get(field)
     if mutation == "drop":
-        if field not in schema["required"]:
-            return
         del broken[field]
     elif mutation == "extra":
         broken["unexpected_field"] = 1
-    else:
+    elif mutation == "wrong_type":
         broken[field] = [1.5]  # a list of floats is never valid for any field
-    assert errors(broken, schema, schema) != []
-    if mutation == "drop" and field in ("event_id", "key"):
-        assert event_from_dict(broken) == event  # optional for the decoder: derived from content
+    elif mutation == "empty_string" and isinstance(value, str):
+        broken[field] = ""
+    elif mutation == "negative" and isinstance(value, int) and not isinstance(value, bool):
+        broken[field] = -1 - abs(value)
+    elif mutation == "empty_list" and isinstance(value, list):
+        broken[field] = []
+    elif mutation == "null":
+        broken[field] = None
     else:
-        with pytest.raises(InvalidEventPayload):
-            event_from_dict(broken)
+        return None
+    return broken
+
+
+@settings(max_examples=150, deadline=None)
+@given(any_event, st.data())
+def test_schema_and_decoder_agree_on_altered_payloads(event: CanonicalEvent, data: st.DataObject) -> None:
+    payload = event.to_dict()
+    schema = event_json_schemas()[event.type]
+    field = data.draw(st.sampled_from(sorted(k for k in payload if k != "type")))
+    mutation = data.draw(st.sampled_from(MUTATIONS))
+    broken = mutate(payload, field, mutation)
+    if broken is None:
+        return
+    schema_accepts = errors(broken, schema, schema) == []
+    if mutation == "drop" and field in ("event_id", "key"):
+        # Required on the wire, optional for the decoder: both are derived from the content.
+        assert not schema_accepts and event_from_dict(broken) == event
+        return
+    try:
+        event_from_dict(broken)
+        decoder_accepts = True
+    except (InvalidEventPayload, UnknownEventType):
+        decoder_accepts = False
+    assert schema_accepts == decoder_accepts, (mutation, field, errors(broken, schema, schema))
 
 
 def placed(order_key: str = "shopify:1001", at: datetime = AT) -> OrderPlaced:
@@ -209,3 +235,6 @@ def test_events_validate_their_content_when_built() -> None:
         dataclasses.replace(placed(), total=Money.of("19.98", "EUR"))
     with pytest.raises(InvalidValue, match="channel"):
         dataclasses.replace(placed(), channel="shop ify")
+    with pytest.raises(InvalidValue, match="at least 1 item"):
+        dataclasses.replace(placed(), lines=())
+    assert event_json_schemas()["order.placed.v1"]["properties"]["lines"]["minItems"] == 1
