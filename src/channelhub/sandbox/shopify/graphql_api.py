@@ -275,12 +275,21 @@ class GraphQLEndpoint:
             raise RuntimeError("asynchronous execution result")
         body: dict[str, Any] = {}
         if result.errors:
-            body["errors"] = [_format_error(e) for e in result.errors]
+            body["errors"] = [self._execution_error(e) for e in result.errors]
         body["data"] = result.data
-        for error in result.errors or ():
-            if error.original_error is not None and not isinstance(error.original_error, GraphQLError):
-                log.error("resolver failed", exc_info=error.original_error)
         return body
+
+    @staticmethod
+    def _execution_error(error: GraphQLError) -> dict[str, Any]:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            return _format_error(error)
+        # A resolver bug: log it, and answer like Shopify's internal error instead of leaking it.
+        log.error("resolver failed", exc_info=original)
+        request_id = str(uuid.uuid4())
+        formatted: dict[str, Any] = _internal_error(request_id)["errors"][0]
+        formatted["path"] = error.path
+        return formatted
 
 
 def _max_cost_error(requested: int, limit: int) -> dict[str, Any]:
