@@ -57,6 +57,7 @@ class WooCommerceSettings:
     consumer_key: str = ""  # generated (ck_…) when empty
     consumer_secret: str = ""  # generated (cs_…) when empty
     permissions: str = "read_write"
+    batch_limit: int = 100  # the `woocommerce_rest_batch_items_limit` filter
     chaos: Chaos = field(default_factory=Chaos)
     webhook_timeout_s: float = 5.0
     now: Callable[[], datetime] = _site_now
@@ -105,7 +106,7 @@ class WooCommerceEmulator:
         self.key = ApiKey(settings.consumer_key, settings.consumer_secret, settings.permissions)
         self.authenticator = Authenticator([self.key], settings.epoch)
         self.router = Router()
-        ProductRoutes(self.shop, self.router)
+        ProductRoutes(self.shop, self.router, settings.batch_limit)
         OrderRoutes(self.shop, self.router)
         self.webhook_routes = WebhookRoutes(self.shop, self.webhooks, self.router)
         self.storefront = Storefront(self.shop, self.webhooks, self.chaos, self.limiter)

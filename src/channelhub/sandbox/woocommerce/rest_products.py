@@ -19,7 +19,7 @@ from channelhub.sandbox.woocommerce.payloads import product_payload, variation_p
 from channelhub.sandbox.woocommerce.rest import Call, Reply, Router, paged, require_object
 from channelhub.sandbox.woocommerce.shop import Product, Shop
 
-BATCH_LIMIT = 100  # apply_filters( 'woocommerce_rest_batch_items_limit', 100, ... )
+BATCH_LIMIT = 100  # apply_filters( 'woocommerce_rest_batch_items_limit', 100, ... ); merchants raise it
 PRODUCT_ORDERBY = (
     "date",
     "id",
@@ -98,8 +98,9 @@ def _apply(shop: Shop, product: Product, body: dict[str, Any]) -> None:
 
 
 class ProductRoutes:
-    def __init__(self, shop: Shop, router: Router) -> None:
+    def __init__(self, shop: Shop, router: Router, batch_limit: int = BATCH_LIMIT) -> None:
         self.shop = shop
+        self.batch_limit = batch_limit
         router.add("products", GET=("list", self.list_products), POST=("create", self.create_product))
         router.add("products/batch", EDIT=("batch", self.batch_products))
         router.add(
@@ -215,6 +216,7 @@ class ProductRoutes:
                 create=lambda item: self._create_product(call, item),
                 update=lambda item: self._update_product(call, item, _item_id(item)),
                 delete=lambda item_id: self._delete_product(call, item_id, True),
+                limit=self.batch_limit,
             ),
         )
 
@@ -291,6 +293,7 @@ class ProductRoutes:
                 create=lambda item: self._create_variation(call, item),
                 update=lambda item: self._update_variation(call, item, _item_id(item)),
                 delete=lambda item_id: self._delete_variation(call, item_id),
+                limit=self.batch_limit,
             ),
         )
 
@@ -321,7 +324,9 @@ def _item_error(item_id: Any, error: WPError) -> dict[str, Any]:
     }
 
 
-def run_batch(call: Call, create: Any, update: Any, delete: Any) -> dict[str, list[Any]]:
+def run_batch(
+    call: Call, create: Any, update: Any, delete: Any, limit: int = BATCH_LIMIT
+) -> dict[str, list[Any]]:
     """`WC_REST_Controller::batch_items`: the limit counts create+update+delete together; each item
     succeeds or fails on its own and failures come back as `{id, error}` in place."""
     body = require_object(call.body)
@@ -335,10 +340,10 @@ def run_batch(call: Call, create: Any, update: Any, delete: Any) -> dict[str, li
                 params={name: f"{name} is not of type array."},
             )
     total = sum(len(items) for items in sections.values())
-    if total > BATCH_LIMIT:
+    if total > limit:
         raise WPError(
             "woocommerce_rest_request_entity_too_large",
-            f"Unable to accept more than {BATCH_LIMIT} items for this request.",
+            f"Unable to accept more than {limit} items for this request.",
             413,
         )
     response: dict[str, list[Any]] = {}
