@@ -15,8 +15,8 @@ if TYPE_CHECKING:
     from channelhub.cli import CommandGroups
     from channelhub.config import Landscape, SecretReference
 
-CONFIG_PATH_HELP = "The landscape config file."
-DEFAULT_PATH = Path("channelhub.yaml")
+_DEFAULT = "Default: $CHANNELHUB_CONFIG, else channelhub.yaml."
+CONFIG_PATH_HELP = f"The landscape config file. {_DEFAULT}"
 
 
 def register(groups: CommandGroups) -> None:
@@ -29,12 +29,15 @@ def register(groups: CommandGroups) -> None:
 
 
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the example config.")] = DEFAULT_PATH,
+    path: Annotated[
+        Path | None, typer.Argument(help=f"Where to write the example config. {_DEFAULT}")
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the file if it exists.")] = False,
 ) -> None:
     """Write a commented example landscape config (every section explained, secrets as env refs)."""
-    from channelhub.config import example_config, secret_references
+    from channelhub.config import default_config_path, example_config, secret_references
 
+    path = path or default_config_path()
     if path.exists() and not force:
         _fail(f"{path} already exists; use --force to overwrite it")
     try:
@@ -48,7 +51,7 @@ def init(
 
 
 def check(
-    path: Annotated[Path, typer.Argument(help=CONFIG_PATH_HELP)] = DEFAULT_PATH,
+    path: Annotated[Path | None, typer.Argument(help=CONFIG_PATH_HELP, show_default=False)] = None,
     require_secrets: Annotated[
         bool,
         typer.Option(
@@ -58,8 +61,9 @@ def check(
     ] = False,
 ) -> None:
     """Validate the config (key paths and line numbers for every problem) and summarize it."""
-    from channelhub.config import ConfigError, load_config, secret_references
+    from channelhub.config import ConfigError, default_config_path, load_config, secret_references
 
+    path = path or default_config_path()
     try:
         landscape = load_config(path, resolve_secrets=require_secrets)
         references = secret_references(path)
@@ -96,36 +100,26 @@ def _fail(message: str) -> NoReturn:
 
 def _print_summary(path: Path, landscape: Landscape, references: list[SecretReference]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from channelhub.config import summarize
 
     console = Console()
-    console.print(f"[green]{path} is valid.[/green]")
+    console.print(f"[green]{escape(str(path))} is valid.[/green]")
 
     channels = Table(title="Channels")
-    for column in (
-        "name",
-        "kind",
-        "currency",
-        "pricelist",
-        "allocation",
-        "safety stock",
-        "fed by",
-        "enabled",
-    ):
+    for column in ("name", "kind", "prices", "allocation", "safety stock", "fed by"):
         channels.add_column(column)
     for channel in landscape.channels:
         safety = landscape.safety_stock.channels.get(channel.name, landscape.safety_stock.default)
         channels.add_row(
-            channel.name,
+            channel.name if channel.enabled else f"{channel.name} [dim](disabled)[/dim]",
             channel.kind,
-            channel.currency,
-            channel.pricelist or "-",
+            escape(f"{channel.currency} {channel.pricelist or ''}".strip()),
             summarize(channel.allocation),
             summarize(safety),
             ", ".join(w.code for w in landscape.warehouses_feeding(channel.name)) or "[red]nothing[/red]",
-            "yes" if channel.enabled else "no",
         )
     console.print(channels)
 
@@ -136,8 +130,8 @@ def _print_summary(path: Path, landscape: Landscape, references: list[SecretRefe
         status = "on hold" if warehouse.on_hold else ("online" if warehouse.online else "offline")
         warehouses.add_row(
             warehouse.code,
-            warehouse.name,
-            warehouse.odoo_code or warehouse.code.upper(),
+            escape(warehouse.name),
+            escape(warehouse.odoo_code or warehouse.code.upper()),
             ", ".join(warehouse.feeds) or "-",
             status,
         )
@@ -150,9 +144,9 @@ def _print_summary(path: Path, landscape: Landscape, references: list[SecretRefe
     for name, rule in landscape.safety_stock.channels.items():
         rules.add_row("safety stock", "*", name, summarize(rule))
     for sku_rule in landscape.safety_stock.skus:
-        rules.add_row("safety stock", sku_rule.sku, sku_rule.channel or "*", summarize(sku_rule))
+        rules.add_row("safety stock", escape(sku_rule.sku), sku_rule.channel or "*", summarize(sku_rule))
     for pack in landscape.pack_sizes:
-        rules.add_row("pack size", pack.sku, pack.channel, f"{pack.units} units per pack")
+        rules.add_row("pack size", escape(pack.sku), pack.channel, f"{pack.units} units per pack")
     for name in ("tier1", "tier2", "tier3"):
         tier = getattr(landscape.tiers, name)
         rules.add_row(
@@ -165,9 +159,11 @@ def _print_summary(path: Path, landscape: Landscape, references: list[SecretRefe
 
     odoo, database, bus = landscape.odoo, landscape.database, landscape.bus
     console.print(
-        f"Odoo {odoo.url} db={odoo.database} protocol={odoo.protocol} version={odoo.version or 'auto'}; "
-        f"database {database.url}; bus {bus.kind}{' ' + bus.url if bus.url else ''}; "
-        f"api {landscape.api.host}:{landscape.api.port}"
+        escape(
+            f"Odoo {odoo.url} db={odoo.database} protocol={odoo.protocol} version={odoo.version or 'auto'}; "
+            f"database {database.url}; bus {bus.kind}{' ' + bus.url if bus.url else ''}; "
+            f"api {landscape.api.host}:{landscape.api.port}"
+        )
     )
 
     secrets = Table(title="Secrets (references only; values are never shown)")
@@ -175,8 +171,8 @@ def _print_summary(path: Path, landscape: Landscape, references: list[SecretRefe
         secrets.add_column(column)
     for reference in references:
         secrets.add_row(
-            reference.path,
-            f"{reference.source}: {reference.target}",
+            escape(reference.path),
+            escape(f"{reference.source}: {reference.target}"),
             "yes" if reference.available else "[yellow]no[/yellow]",
         )
     console.print(secrets)

@@ -66,6 +66,7 @@ __all__ = [
     "ConfigIssue",
     "Landscape",
     "SecretReference",
+    "default_config_path",
     "example_config",
     "load_config",
     "parse_config",
@@ -73,6 +74,12 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path("channelhub.yaml")
+CONFIG_PATH_ENV = "CHANNELHUB_CONFIG"
+
+
+def default_config_path() -> Path:
+    """`$CHANNELHUB_CONFIG` if set, else `channelhub.yaml` in the working directory."""
+    return Path(os.environ.get(CONFIG_PATH_ENV) or DEFAULT_CONFIG_PATH)
 
 
 class Landscape(Section):
@@ -233,13 +240,14 @@ def parse_config(
 
 
 def load_config(
-    path: Path | str = DEFAULT_CONFIG_PATH,
+    path: Path | str | None = None,
     *,
     environ: Mapping[str, str] | None = None,
     resolve_secrets: bool = True,
 ) -> Landscape:
-    """Read and validate the landscape file at `path` (secrets resolved, relative paths from its dir)."""
-    path = Path(path)
+    """Read and validate the landscape file at `path` (default: `default_config_path()`); secrets
+    are resolved, relative paths are taken from the file's directory."""
+    path = default_config_path() if path is None else Path(path)
     return parse_config(
         read_config_text(path),
         source=str(path),

@@ -83,3 +83,25 @@ def test_every_command_has_help(command: list[str]) -> None:
     assert result.exit_code == 0
     assert "Usage" in result.output
     assert len(result.output.strip().splitlines()) > 3
+
+
+def test_commands_default_to_channelhub_config_env(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere.yaml"
+    environ = {"CHANNELHUB_CONFIG": str(path)}
+    assert runner.invoke(app, ["init"], env=environ).exit_code == 0
+    assert path.exists()
+    checked = runner.invoke(app, ["config", "check"], env=environ)
+    assert checked.exit_code == 0, checked.output
+    assert "elsewhere.yaml" in checked.output
+
+
+def test_summary_shows_user_text_literally(tmp_path: Path) -> None:
+    path = tmp_path / "channelhub.yaml"
+    runner.invoke(app, ["init", str(path)])
+    # Rich would read "[red]" as markup and swallow it; names must appear as written.
+    path.write_text(
+        path.read_text().replace("sku: WATER-1L", "sku: WATER[red]").replace("Berlin store", "[b]Berlin")
+    )
+    result = runner.invoke(app, ["config", "check", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "WATER[red]" in result.output and "[b]Berlin" in result.output
