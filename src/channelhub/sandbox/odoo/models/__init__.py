@@ -1,0 +1,1 @@
+"""Retail models of the emulated Odoo, one module per business area."""
