@@ -100,7 +100,7 @@ def test_summary_shows_user_text_literally(tmp_path: Path) -> None:
     runner.invoke(app, ["init", str(path)])
     # Rich would read "[red]" as markup and swallow it; names must appear as written.
     path.write_text(
-        path.read_text().replace("sku: WATER-1L", "sku: WATER[red]").replace("Berlin store", "[b]Berlin")
+        path.read_text().replace("sku: WATER-1L", "sku: 'WATER[red]'").replace("Berlin store", "'[b]Berlin'")
     )
     result = runner.invoke(app, ["config", "check", str(path)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
