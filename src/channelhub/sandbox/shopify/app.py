@@ -63,7 +63,12 @@ class ShopifyEmulator:
         self.bucket = CostBucket(self.settings.plan_limits(), self.clock)
         self.chaos = Chaos(self.settings.chaos, seed=self.settings.seed)
         self.webhooks = WebhookSender(
-            self.shop, self.settings.api_secret, self.chaos, time_scale=self.settings.webhook_time_scale
+            self.shop,
+            self.settings.api_secret,
+            self.chaos,
+            time_scale=self.settings.webhook_time_scale,
+            connect_timeout_s=self.settings.webhook_connect_timeout_s,
+            response_timeout_s=self.settings.webhook_response_timeout_s,
         )
         if self.settings.deliver_webhooks:
             self.shop.listeners.append(self.webhooks.on_event)

@@ -186,15 +186,27 @@ def _connection_nodes(value: dict[str, Any]) -> list[Any]:
     return list(value.get("nodes") or [])
 
 
-def _flatten(node: dict[str, Any], parent_id: str | None, lines: list[str]) -> None:
-    """Emit `node` as one JSONL line and its nested connections' nodes after it (with __parentId)."""
-    own: dict[str, Any] = {}
-    nested: list[dict[str, Any]] = []
-    for key, value in node.items():
-        if _is_connection(value):
-            nested.append(value)
+def _strip_connections(value: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
+    """`value` without its connections (at any depth through plain objects), collected in `found`."""
+    kept: dict[str, Any] = {}
+    for key, item in value.items():
+        if _is_connection(item):
+            found.append(item)
+        elif isinstance(item, dict):
+            kept[key] = _strip_connections(item, found)
         else:
-            own[key] = value
+            kept[key] = item
+    return kept
+
+
+def _flatten(node: dict[str, Any], parent_id: str | None, lines: list[str]) -> None:
+    """Emit `node` as one JSONL line, then its nested connections' nodes with `__parentId`.
+
+    The parent of a nested connection's nodes is the enclosing connection node, even when the
+    connection hangs off a plain object inside it (variant -> inventoryItem -> inventoryLevels).
+    """
+    nested: list[dict[str, Any]] = []
+    own = _strip_connections(node, nested)
     if parent_id is not None:
         own["__parentId"] = parent_id
     lines.append(json.dumps(own, separators=(",", ":")))

@@ -42,6 +42,8 @@ class EmulatorSettings:
     max_query_cost: int = MAX_QUERY_COST
     # Multiplies every webhook retry delay and timeout-free wait; 1.0 is Shopify's real schedule.
     webhook_time_scale: float = 1.0
+    webhook_connect_timeout_s: float = 1.0  # Shopify: 1 s to connect
+    webhook_response_timeout_s: float = 5.0  # Shopify: 5 s to answer with a 2xx
     webhooks: list[ConfiguredWebhook] = field(default_factory=list)
     deliver_webhooks: bool = True
     chaos: ChaosSettings = field(default_factory=ChaosSettings)
