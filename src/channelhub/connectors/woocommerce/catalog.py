@@ -32,6 +32,11 @@ class SkuIndex:
         self._lock = asyncio.Lock()
         self.loads = 0
 
+    def adopt(self, listings: dict[str, ChannelListing]) -> None:
+        """Start from a known id map (e.g. persisted by the engine) instead of a full read."""
+        self.listings = dict(listings)
+        self._loaded_at = self._clock.monotonic()
+
     def forget(self, sku: str) -> None:
         self.listings.pop(sku, None)
         self._loaded_at = None  # the next miss reloads

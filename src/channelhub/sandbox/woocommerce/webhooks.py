@@ -67,6 +67,15 @@ class Delivery:
     resource_id: int
 
 
+@dataclass(frozen=True)
+class PreparedDelivery:
+    webhook: Webhook
+    item: Delivery
+    body: bytes
+    headers: dict[str, str]
+    bad_signature: bool
+
+
 @dataclass
 class DeliveryRecord:
     webhook_id: int
@@ -133,41 +142,36 @@ class WebhookDispatcher:
         return self._client
 
     async def _run(self, queue: asyncio.Queue[Delivery]) -> None:
-        held: Delivery | None = None
+        # Held-back requests per webhook: already built and signed, sent after the next one (reorder).
+        held: dict[int, PreparedDelivery] = {}
         while True:
             try:
                 item = await (asyncio.wait_for(queue.get(), 1.0) if held else queue.get())
             except TimeoutError:
-                if held is not None:
-                    await self._deliver_with_chaos(held)
-                held = None
+                for prepared in held.values():
+                    await self._send(prepared)
+                held.clear()
                 continue
-            if (
-                held is None
-                and self.chaos.webhook_reorder_rate
-                and self.rng.random() < self.chaos.webhook_reorder_rate
-            ):
-                held = item  # delivered after the next one: out of order
+            if self.chaos.webhook_delay_s:
+                await asyncio.sleep(self.chaos.webhook_delay_s)
+            webhook = self.webhooks.get(item.webhook_id)
+            if webhook is None or webhook.status != "active":
                 continue
-            await self._deliver_with_chaos(item)
-            if held is not None:
-                await self._deliver_with_chaos(held)
-                held = None
-
-    async def _deliver_with_chaos(self, item: Delivery) -> None:
-        if self.chaos.webhook_delay_s:
-            await asyncio.sleep(self.chaos.webhook_delay_s)
-        webhook = self.webhooks.get(item.webhook_id)
-        if webhook is None or webhook.status != "active":
-            return
-        if self.chaos.webhook_drop_rate and self.rng.random() < self.chaos.webhook_drop_rate:
-            self.log.append(
-                DeliveryRecord(webhook.id, "", item.topic, item.resource_id, None, kind="dropped")
-            )
-            return
-        await self.deliver(webhook, item)
-        if self.chaos.webhook_duplicate_rate and self.rng.random() < self.chaos.webhook_duplicate_rate:
-            await self.deliver(webhook, item, kind="duplicate")
+            if self.chaos.webhook_drop_rate and self.rng.random() < self.chaos.webhook_drop_rate:
+                self.log.append(
+                    DeliveryRecord(webhook.id, "", item.topic, item.resource_id, None, kind="dropped")
+                )
+                continue
+            prepared = self.prepare(webhook, item)
+            reorder = self.chaos.webhook_reorder_rate
+            if webhook.id not in held and reorder and self.rng.random() < reorder:
+                held[webhook.id] = prepared
+                continue
+            await self._send(prepared)
+            if self.chaos.webhook_duplicate_rate and self.rng.random() < self.chaos.webhook_duplicate_rate:
+                await self._send(prepared, kind="duplicate")  # the identical request again: a replay
+            if webhook.id in held:
+                await self._send(held.pop(webhook.id))
 
     def payload(self, topic: str, resource_id: int) -> dict[str, Any]:
         resource, event = topic.split(".", 1)
@@ -189,14 +193,11 @@ class WebhookDispatcher:
         moment = int(self.epoch_seconds())
         return hmac.new(self._salt.encode(), f"{webhook_id}{moment}".encode(), hashlib.md5).hexdigest()
 
-    async def deliver(self, webhook: Webhook, item: Delivery, kind: str = "delivery") -> DeliveryRecord:
+    def prepare(self, webhook: Webhook, item: Delivery) -> PreparedDelivery:
+        """Build and sign the request now: the payload is the resource as it is at this moment."""
         body = wp_json(self.payload(item.topic, item.resource_id))
-        bad = bool(
-            self.chaos.webhook_bad_signature_rate
-            and self.rng.random() < self.chaos.webhook_bad_signature_rate
-        )
-        signed_with = webhook.secret + "-wrong" if bad else webhook.secret
-        delivery_id = self.delivery_id(webhook.id)
+        bad_rate = self.chaos.webhook_bad_signature_rate
+        bad = bool(bad_rate and self.rng.random() < bad_rate)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
@@ -204,15 +205,27 @@ class WebhookDispatcher:
             "X-WC-Webhook-Topic": webhook.topic,
             "X-WC-Webhook-Resource": webhook.resource,
             "X-WC-Webhook-Event": webhook.event,
-            "X-WC-Webhook-Signature": signature(body, signed_with),
+            "X-WC-Webhook-Signature": signature(body, webhook.secret + "-wrong" if bad else webhook.secret),
             "X-WC-Webhook-ID": str(webhook.id),
-            "X-WC-Webhook-Delivery-ID": delivery_id,
+            "X-WC-Webhook-Delivery-ID": self.delivery_id(webhook.id),
         }
+        return PreparedDelivery(webhook, item, body, headers, bad)
+
+    async def _send(self, prepared: PreparedDelivery, kind: str = "delivery") -> DeliveryRecord:
+        webhook, item = prepared.webhook, prepared.item
         record = DeliveryRecord(
-            webhook.id, delivery_id, item.topic, item.resource_id, None, kind=kind, bad_signature=bad
+            webhook.id,
+            prepared.headers["X-WC-Webhook-Delivery-ID"],
+            item.topic,
+            item.resource_id,
+            None,
+            kind=kind,
+            bad_signature=prepared.bad_signature,
         )
         try:
-            response = await self._http().post(webhook.delivery_url, content=body, headers=headers)
+            response = await self._http().post(
+                webhook.delivery_url, content=prepared.body, headers=prepared.headers
+            )
             record.status_code = response.status_code
         except httpx.HTTPError as error:
             record.error = f"{type(error).__name__}: {error}"
