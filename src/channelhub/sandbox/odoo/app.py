@@ -31,6 +31,8 @@ from channelhub.sandbox.odoo.errors import (
     SessionExpiredException,
     UserError,
 )
+from channelhub.sandbox.odoo.model import model_of
+from channelhub.sandbox.odoo.models.base import ResUsers
 from channelhub.sandbox.odoo.orm import Clock, utc_now
 from channelhub.sandbox.odoo.webhooks import WebhookHub
 
@@ -195,7 +197,7 @@ class OdooEmulator:
         user = database.model("res.users").rows[uid]
         partner = database.model("res.partner").rows[user["partner_id"]]
         with database.env() as env:
-            context = database.model("res.users").context_get(env)
+            context = model_of(env, ResUsers).context_get(env)
         return {
             "uid": uid,
             "is_system": uid == database.admin_uid,

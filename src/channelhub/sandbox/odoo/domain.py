@@ -7,6 +7,7 @@ Computed fields are evaluated in one batch over the candidates, as Odoo's ``_sea
 
 from __future__ import annotations
 
+import operator as operator_module
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -381,11 +382,11 @@ def _positive_matcher(field_type: str, operator: str, value: Any) -> Callable[[A
         typed = _typed(field_type, value)
         if typed is False:
             return lambda v: False
-        compare = {
-            "<": lambda a, b: a < b,
-            "<=": lambda a, b: a <= b,
-            ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b,
+        compare: Callable[[Any, Any], bool] = {
+            "<": operator_module.lt,
+            "<=": operator_module.le,
+            ">": operator_module.gt,
+            ">=": operator_module.ge,
         }[operator]
         if field_type in ("date", "datetime"):
             return lambda v: v not in empty and compare(str(v)[: len(typed)], typed)

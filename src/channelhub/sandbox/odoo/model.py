@@ -220,7 +220,7 @@ class BaseModel:
         return {rid: str(rows[rid].get(rec_name) or f"{self._name},{rid}") for rid in ids if rid in rows}
 
     def _compute_display_name(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
-        return self.display_names(env, ids)  # type: ignore[return-value]
+        return dict(self.display_names(env, ids))
 
     def _compute_last_update(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
         return {rid: self.rows[rid].get("write_date") or self.rows[rid].get("create_date") for rid in ids}
@@ -409,6 +409,17 @@ class BaseModel:
         if fn is None or kind is None:
             raise_missing_method(self._name, name)
         return kind, fn  # type: ignore[return-value]
+
+
+ModelT = TypeVar("ModelT", bound="BaseModel")
+
+
+def model_of(env: Env, cls: type[ModelT]) -> ModelT:
+    """``env[cls._name]`` typed as its class, for business code calling model-specific helpers."""
+    model = env[cls._name]
+    if not isinstance(model, cls):
+        raise TypeError(f"{cls._name} is a {type(model).__name__}, not a {cls.__name__}")
+    return model
 
 
 def raise_missing_method(model: str, method: str) -> None:

@@ -99,9 +99,11 @@ def seed_catalog(database: OdooDatabase, *, seed: int, skus: int) -> dict[str, i
             shape = rng.choice(("single", "single", "sizes", "colors", "both"))
             sizes = list(SIZES[: rng.randint(2, 4)])
             colors = rng.sample(COLORS, rng.randint(2, 3))
-            combos = {"single": [[]], "sizes": [[s] for s in sizes], "colors": [[c] for c in colors],
-                      "both": [[c, s] for c in colors for s in sizes]}[shape]  # fmt: skip
-            for combo in combos[: skus - len(variants)]:
+            combos: dict[str, list[list[str]]] = {
+                "single": [[]], "sizes": [[s] for s in sizes], "colors": [[c] for c in colors],
+                "both": [[c, s] for c in colors for s in sizes],
+            }  # fmt: skip
+            for combo in combos[shape][: skus - len(variants)]:
                 variants.append((index, combo))
         template_ids = _bulk(models["product.template"], env, templates)
         value_ids: dict[tuple[int, str], int] = {}

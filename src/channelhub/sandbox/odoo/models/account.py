@@ -12,7 +12,7 @@ from typing import Any
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records, raise_missing_method
+from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of, raise_missing_method
 from channelhub.sandbox.odoo.orm import Env
 
 MOVE_TYPES = [
@@ -123,7 +123,7 @@ class AccountMove(BaseModel):
         return names
 
     def _compute_amounts(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
-        lines = env["account.move.line"]
+        lines = model_of(env, AccountMoveLine)
         result: dict[int, Any] = {}
         for rid in ids:
             total = round(sum(lines.subtotal(lid) for lid in lines.indexes["move_id"].get(rid, ())), 2)
@@ -145,7 +145,7 @@ class AccountMove(BaseModel):
             row = self.rows[rid]
             if row["state"] != "draft":
                 raise UserError("Only draft journal entries can be posted.")
-            if not env["account.move.line"].indexes["move_id"].get(rid):
+            if not model_of(env, AccountMoveLine).indexes["move_id"].get(rid):
                 raise UserError("You need to add a line before posting.")
             changes: dict[str, Any] = {"state": "posted", "write_date": env.now()}
             if not row.get("invoice_date") and row["move_type"] != "entry":
@@ -195,20 +195,15 @@ class AccountMove(BaseModel):
             "out_refund": "out_invoice",
             "in_refund": "in_invoice",
         }.get(row["move_type"], "entry")
-        lines = env["account.move.line"]
-        commands = [
-            [
-                0,
-                0,
-                {
-                    name: lines.rows[lid].get(name)
-                    for name in ("product_id", "name", "quantity", "price_unit", "discount", "sale_line_ids")
-                },
-            ]
-            for lid in sorted(lines.indexes["move_id"].get(move_id, ()))
-        ]
-        for command in commands:
-            command[2]["sale_line_ids"] = [[6, 0, list(command[2].get("sale_line_ids") or [])]]
+        lines = model_of(env, AccountMoveLine)
+        commands: list[list[Any]] = []
+        for lid in sorted(lines.indexes["move_id"].get(move_id, ())):
+            line = lines.rows[lid]
+            values = {
+                name: line.get(name) for name in ("product_id", "name", "quantity", "price_unit", "discount")
+            }
+            values["sale_line_ids"] = [[6, 0, list(line.get("sale_line_ids") or [])]]
+            commands.append([0, 0, values])
         label = row.get("name") or "/"
         return self.create_record(env, {
             "move_type": refund_type, "partner_id": row.get("partner_id") or False, "journal_id": row["journal_id"],
@@ -293,7 +288,7 @@ class AccountMoveReversal(BaseModel):
         return vals
 
     def _reverse(self, env: Env, ids: Any) -> dict[str, Any]:
-        moves = env["account.move"]
+        moves = model_of(env, AccountMove)
         created: list[int] = []
         for wid in self.existing(ids):
             wizard = self.rows[wid]
@@ -356,7 +351,7 @@ class SaleAdvancePaymentInv(BaseModel):
     def create_invoices(self, env: Env, ids: Any) -> dict[str, Any]:
         orders = env["sale.order"]
         lines = env["sale.order.line"]
-        moves = env["account.move"]
+        moves = model_of(env, AccountMove)
         created: list[int] = []
         for wid in self.existing(ids):
             for order_id in self.rows[wid].get("sale_order_ids") or []:

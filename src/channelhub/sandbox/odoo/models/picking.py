@@ -15,7 +15,8 @@ from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.domain import descendants
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records
+from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of
+from channelhub.sandbox.odoo.models.stock import StockQuant
 from channelhub.sandbox.odoo.orm import Env
 
 PICKING_STATES = [
@@ -123,7 +124,7 @@ class StockMove(BaseModel):
         if not is_storable(env, row["product_id"]) or source_usage not in ("internal", "transit"):
             reserved = demand  # consumables and moves from outside the warehouse bypass reservation
         else:
-            quants = env["stock.quant"]
+            quants = model_of(env, StockQuant)
             inside = descendants(locations, {row["location_id"]})
             candidates = sorted(
                 (
@@ -152,7 +153,7 @@ class StockMove(BaseModel):
 
     def unreserve(self, env: Env, rid: int) -> None:
         row = self.rows[rid]
-        quants = env["stock.quant"]
+        quants = model_of(env, StockQuant)
         for qid, qty in (row.get("_reservations") or {}).items():
             if qid in quants.rows:
                 quant = quants.rows[qid]
@@ -168,7 +169,7 @@ class StockMove(BaseModel):
     def apply_done(self, env: Env, rid: int, quantity: float) -> None:
         """Move ``quantity`` from source to destination quants and mark the move done."""
         row = self.rows[rid]
-        quants = env["stock.quant"]
+        quants = model_of(env, StockQuant)
         product = row["product_id"]
         if is_storable(env, product):
             remaining = quantity
@@ -295,7 +296,7 @@ class StockPicking(BaseModel):
 
     def _after_create(self, env: Env, rid: int) -> None:
         row = self.rows[rid]
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         for mid in moves.indexes["picking_id"].get(rid, set()):
             move = moves.rows[mid]
             moves.update(env, mid, {
@@ -305,10 +306,10 @@ class StockPicking(BaseModel):
             })  # fmt: skip
 
     def move_ids_of(self, env: Env, rid: int) -> list[int]:
-        return sorted(env["stock.move"].indexes["picking_id"].get(rid, ()))
+        return sorted(model_of(env, StockMove).indexes["picking_id"].get(rid, ()))
 
     def recompute_state(self, env: Env, rid: int) -> None:
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         states = [moves.rows[m]["state"] for m in self.move_ids_of(env, rid)]
         if not states:
             state = "draft"
@@ -333,7 +334,7 @@ class StockPicking(BaseModel):
 
     @api_records
     def action_confirm(self, env: Env, ids: Any) -> bool:
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         locations = env["stock.location"]
         for rid in self.existing(ids):
             for mid in self.move_ids_of(env, rid):
@@ -352,7 +353,7 @@ class StockPicking(BaseModel):
 
     @api_records
     def action_assign(self, env: Env, ids: Any) -> bool:
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         for rid in self.existing(ids):
             if self.rows[rid]["state"] == "draft":
                 self.action_confirm(env, [rid])
@@ -363,7 +364,7 @@ class StockPicking(BaseModel):
 
     @api_records
     def do_unreserve(self, env: Env, ids: Any) -> bool:
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         for rid in self.existing(ids):
             for mid in self.move_ids_of(env, rid):
                 if moves.rows[mid]["state"] not in ("done", "cancel"):
@@ -373,7 +374,7 @@ class StockPicking(BaseModel):
 
     @api_records
     def action_cancel(self, env: Env, ids: Any) -> bool:
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         for rid in self.existing(ids):
             for mid in self.move_ids_of(env, rid):
                 if moves.rows[mid]["state"] != "done":

@@ -14,7 +14,8 @@ from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.domain import ancestors
 from channelhub.sandbox.odoo.errors import ValidationError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel
+from channelhub.sandbox.odoo.model import BaseModel, model_of
+from channelhub.sandbox.odoo.models.product import ProductProduct
 from channelhub.sandbox.odoo.orm import Env
 
 APPLIED_ON = [
@@ -121,7 +122,7 @@ def pricelist_price(
     env: Env, pricelist_id: int, product_id: int, quantity: float, when: str, depth: int = 0
 ) -> float:
     """``product.pricelist._get_product_price``: the unit price for this product, quantity and moment."""
-    products = env["product.product"]
+    products = model_of(env, ProductProduct)
     product = products.rows[product_id]
     template = env["product.template"].rows[product["product_tmpl_id"]]
     list_price = float(template.get("list_price") or 0.0) + float(

@@ -14,7 +14,8 @@ from typing import Any
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records, raise_missing_method
+from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of, raise_missing_method
+from channelhub.sandbox.odoo.models.picking import StockMove, StockPicking
 from channelhub.sandbox.odoo.orm import Env
 
 
@@ -38,13 +39,13 @@ class StockReturnPickingLine(BaseModel):
 
 
 def returnable_quantity(env: Env, move_id: int) -> float:
-    moves = env["stock.move"]
-    returned = sum(
+    moves = model_of(env, StockMove)
+    returned: float = sum(
         moves.rows[m]["product_uom_qty"]
         for m in moves.indexes["origin_returned_move_id"].get(move_id, ())
         if moves.rows[m]["state"] != "cancel"
     )
-    return max(0.0, moves.rows[move_id]["product_uom_qty"] - returned)
+    return max(0.0, float(moves.rows[move_id]["product_uom_qty"]) - returned)
 
 
 class StockReturnPicking(BaseModel):
@@ -64,7 +65,7 @@ class StockReturnPicking(BaseModel):
     def _prepare_create(self, env: Env, vals: dict[str, Any]) -> dict[str, Any]:
         if not vals.get("picking_id") and env.context.get("active_model") == "stock.picking":
             vals["picking_id"] = env.context.get("active_id") or False
-        picking = env["stock.picking"].rows.get(vals.get("picking_id") or 0)
+        picking = model_of(env, StockPicking).rows.get(vals.get("picking_id") or 0)
         if picking is None:
             raise UserError("You may only return one picking at a time.")
         if picking["state"] != "done":
@@ -72,9 +73,9 @@ class StockReturnPicking(BaseModel):
         vals.setdefault("location_id", picking["location_id"])
         vals.setdefault("original_location_id", picking["location_id"])
         if not vals.get("product_return_moves"):
-            moves = env["stock.move"]
+            moves = model_of(env, StockMove)
             lines = []
-            for mid in env["stock.picking"].move_ids_of(env, picking["id"]):
+            for mid in model_of(env, StockPicking).move_ids_of(env, picking["id"]):
                 if moves.rows[mid]["state"] != "done":
                     continue
                 quantity = returnable_quantity(env, mid) if env.version.major <= 17 else 0.0
@@ -90,8 +91,8 @@ class StockReturnPicking(BaseModel):
 
     def _create_returns(self, env: Env, wizard_id: int) -> int:
         wizard = self.rows[wizard_id]
-        pickings = env["stock.picking"]
-        moves = env["stock.move"]
+        pickings = model_of(env, StockPicking)
+        moves = model_of(env, StockMove)
         line_model = env["stock.return.picking.line"]
         lines = [line_model.rows[lid] for lid in sorted(line_model.indexes["wizard_id"].get(wizard_id, ()))]
         wanted = [line for line in lines if (line.get("quantity") or 0.0) > 0]

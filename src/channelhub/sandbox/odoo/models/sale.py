@@ -13,8 +13,8 @@ from typing import Any
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records, raise_missing_method
-from channelhub.sandbox.odoo.models.picking import wizard_action
+from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of, raise_missing_method
+from channelhub.sandbox.odoo.models.picking import StockMove, StockPicking, wizard_action
 from channelhub.sandbox.odoo.models.pricelist import pricelist_price
 from channelhub.sandbox.odoo.orm import Env
 
@@ -89,10 +89,10 @@ class SaleOrder(BaseModel):
         return vals
 
     def _lines(self, env: Env, rid: int) -> list[int]:
-        return sorted(env["sale.order.line"].indexes["order_id"].get(rid, ()))
+        return sorted(model_of(env, SaleOrderLine).indexes["order_id"].get(rid, ()))
 
     def _compute_amounts(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
-        lines = env["sale.order.line"]
+        lines = model_of(env, SaleOrderLine)
         result: dict[int, Any] = {}
         for rid in ids:
             untaxed = sum(lines.subtotal(lid) for lid in self._lines(env, rid))
@@ -101,7 +101,7 @@ class SaleOrder(BaseModel):
 
     def _compute_counts(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
         if name == "delivery_count":
-            index = env["stock.picking"].indexes["sale_id"]
+            index = model_of(env, StockPicking).indexes["sale_id"]
             return {rid: len(index.get(rid, ())) for rid in ids}
         invoices = self._compute_invoices(env, ids, name)
         return {rid: len(invoices[rid]) for rid in ids}
@@ -120,7 +120,7 @@ class SaleOrder(BaseModel):
         return result
 
     def _compute_invoice_status(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
-        lines = env["sale.order.line"]
+        lines = model_of(env, SaleOrderLine)
         result: dict[int, Any] = {}
         for rid in ids:
             if self.rows[rid]["state"] not in ("sale", "done"):
@@ -151,7 +151,7 @@ class SaleOrder(BaseModel):
     def _create_delivery(self, env: Env, rid: int) -> None:
         """sale_stock: procurement → outgoing picking from the warehouse stock, reserved at once."""
         order = self.rows[rid]
-        lines = env["sale.order.line"]
+        lines = model_of(env, SaleOrderLine)
         products = env["product.product"]
         templates = env["product.template"]
         goods = [
@@ -166,13 +166,13 @@ class SaleOrder(BaseModel):
         ]
         picking_type = env["stock.picking.type"].rows[warehouse["out_type_id"]]
         customers = env.registry.xmlids["stock.stock_location_customers"]
-        pickings = env["stock.picking"]
+        pickings = model_of(env, StockPicking)
         picking_id = pickings.create_record(env, {
             "picking_type_id": picking_type["id"], "location_id": warehouse["lot_stock_id"],
             "location_dest_id": customers, "partner_id": order.get("partner_shipping_id") or order["partner_id"],
             "origin": order["name"], "sale_id": rid, "scheduled_date": order.get("commitment_date") or env.now(),
         })  # fmt: skip
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         for lid in goods:
             line = lines.rows[lid]
             moves.create_record(env, {
@@ -201,7 +201,7 @@ class SaleOrder(BaseModel):
                 raise UserError(
                     "You cannot cancel a locked order. Please unlock it first if you want to cancel it."
                 )
-        pickings = env["stock.picking"]
+        pickings = model_of(env, StockPicking)
         invoices = env["account.move"]
         for rid in order_ids:
             for pid in sorted(pickings.indexes["sale_id"].get(rid, ())):
@@ -299,7 +299,7 @@ class SaleOrderLine(BaseModel):
         }
 
     def _prepare_create(self, env: Env, vals: dict[str, Any]) -> dict[str, Any]:
-        order = env["sale.order"].rows.get(vals.get("order_id") or 0)
+        order = model_of(env, SaleOrder).rows.get(vals.get("order_id") or 0)
         if (order and order["state"] in ("done", "cancel")) or (order and order.get("locked")):
             raise UserError("You cannot add lines to a locked or cancelled order.")
         product_id = vals.get("product_id")
@@ -327,7 +327,7 @@ class SaleOrderLine(BaseModel):
         return {rid: round(self.subtotal(rid), 2) for rid in ids}
 
     def _compute_qty_delivered(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         locations = env["stock.location"].rows
         result: dict[int, Any] = {}
         for rid in ids:
@@ -372,7 +372,7 @@ class SaleOrderLine(BaseModel):
         return result
 
     def _compute_qty_to_invoice(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
-        orders = env["sale.order"].rows
+        orders = model_of(env, SaleOrder).rows
         products = env["product.product"].rows
         templates = env["product.template"].rows
         delivered = self._compute_qty_delivered(env, ids, name)
@@ -407,7 +407,7 @@ class SaleOrderCancel(BaseModel):
 
     @api_records
     def action_cancel(self, env: Env, ids: Any) -> bool:
-        orders = env["sale.order"]
+        orders = model_of(env, SaleOrder)
         return orders.cancel_orders(env, [self.rows[w]["order_id"] for w in self.existing(ids)])
 
     @api_records

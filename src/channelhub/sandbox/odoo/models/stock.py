@@ -7,7 +7,7 @@ from typing import Any
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_model, api_records
+from channelhub.sandbox.odoo.model import BaseModel, api_model, api_records, model_of
 from channelhub.sandbox.odoo.orm import Env, RecordIds
 
 LOCATION_USAGES = [
@@ -308,8 +308,10 @@ class StockQuant(BaseModel):
     @api_records
     def action_apply_inventory(self, env: Env, ids: Any) -> None:
         """Apply counted quantities: the difference moves from/to the inventory-loss location."""
+        from channelhub.sandbox.odoo.models.picking import StockMove  # picking imports this module
+
         inventory_loss = env.registry.xmlids["stock.stock_location_inventory"]
-        moves = env["stock.move"]
+        moves = model_of(env, StockMove)
         for qid in self.existing(ids):
             row = self.rows[qid]
             if not row.get("inventory_quantity_set"):

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records
-from channelhub.sandbox.odoo.models.picking import wizard_action
+from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of
+from channelhub.sandbox.odoo.models.picking import StockMove, StockPicking, wizard_action
 from channelhub.sandbox.odoo.orm import Env
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ NOTHING_TO_VALIDATE = (
 
 
 def button_validate(pickings: StockPicking, env: Env, ids: list[int]) -> Any:
-    moves = env["stock.move"]
+    moves = model_of(env, StockMove)
     todo = [rid for rid in ids if pickings.rows[rid]["state"] not in ("done", "cancel")]
     for rid in todo:
         if pickings.rows[rid]["state"] == "draft":
@@ -72,7 +72,7 @@ def button_validate(pickings: StockPicking, env: Env, ids: list[int]) -> Any:
 
 
 def _has_shortfall(pickings: StockPicking, env: Env, rid: int) -> bool:
-    moves = env["stock.move"]
+    moves = model_of(env, StockMove)
     return any(
         moves.done_quantity(env, m) < moves.rows[m]["product_uom_qty"]
         for m in pickings.move_ids_of(env, rid)
@@ -82,7 +82,7 @@ def _has_shortfall(pickings: StockPicking, env: Env, rid: int) -> bool:
 
 def done_picking(pickings: StockPicking, env: Env, rid: int, *, create_backorder: bool) -> int | None:
     """``_action_done``: move what is done, split the rest into a backorder or cancel it."""
-    moves = env["stock.move"]
+    moves = model_of(env, StockMove)
     leftovers: list[tuple[int, float, bool]] = []  # (move, quantity, whole move?)
     for mid in pickings.move_ids_of(env, rid):
         row = moves.rows[mid]
@@ -130,7 +130,7 @@ def done_picking(pickings: StockPicking, env: Env, rid: int, *, create_backorder
 
 
 def _split_move(env: Env, mid: int, quantity: float, picking_id: int, state: str) -> int:
-    moves = env["stock.move"]
+    moves = model_of(env, StockMove)
     row = moves.rows[mid]
     copied = {
         name: row.get(name, False)
@@ -157,8 +157,8 @@ class StockImmediateTransfer(BaseModel):
 
     @api_records
     def process(self, env: Env, ids: Any) -> Any:
-        pickings = env["stock.picking"]
-        moves = env["stock.move"]
+        pickings = model_of(env, StockPicking)
+        moves = model_of(env, StockMove)
         picking_ids: list[int] = []
         for wid in self.existing(ids):
             picking_ids.extend(self.rows[wid].get("pick_ids") or [])
@@ -188,12 +188,12 @@ class StockBackorderConfirmation(BaseModel):
 
     @api_records
     def process(self, env: Env, ids: Any) -> Any:
-        pickings = env["stock.picking"]
+        pickings = model_of(env, StockPicking)
         return pickings.button_validate(env.with_context(skip_backorder=True), self._pickings(ids))
 
     @api_records
     def process_cancel_backorder(self, env: Env, ids: Any) -> Any:
         picking_ids = self._pickings(ids)
-        pickings = env["stock.picking"]
+        pickings = model_of(env, StockPicking)
         context = {"skip_backorder": True, "picking_ids_not_to_backorder": picking_ids}
         return pickings.button_validate(env.with_context(**context), picking_ids)
