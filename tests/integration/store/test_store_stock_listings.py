@@ -39,6 +39,8 @@ def test_positions_sum_locations_per_warehouse(state_db: StateDb) -> None:
             StockPosition(A, "wh", on_hand=13, reserved=2, hold=3),
         ]
         assert [r.location for r in repos.stock.locations(A)] == ["BER/Stock", "WH/Quality", "WH/Stock"]
+        repos.stock.remove([(A, "wh", "WH/Quality"), (A, "wh", "WH/Nowhere")])
+        assert repos.stock.positions([A], warehouse="wh") == [StockPosition(A, "wh", on_hand=10, reserved=2)]
 
 
 def test_older_odoo_snapshot_never_overwrites_a_newer_one(state_db: StateDb) -> None:

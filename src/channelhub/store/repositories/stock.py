@@ -75,6 +75,20 @@ class StockRepository:
         )
         self._connection.execute(statement, params)
 
+    def remove(self, keys: Iterable[tuple[Sku, str, str]]) -> None:
+        """Forget `(sku, warehouse, location)` rows, e.g. quants Odoo deleted (a full resync found
+        them gone); absent keys are ignored."""
+        params = [
+            {"b_sku": sku.value, "b_warehouse": code, "b_location": location} for sku, code, location in keys
+        ]
+        if params:
+            statement = sa.delete(table).where(
+                table.c.sku == sa.bindparam("b_sku"),
+                table.c.warehouse == sa.bindparam("b_warehouse"),
+                table.c.location == sa.bindparam("b_location"),
+            )
+            self._connection.execute(statement, params)
+
     def positions(
         self, skus: Iterable[Sku] | None = None, warehouse: str | None = None
     ) -> list[StockPosition]:
