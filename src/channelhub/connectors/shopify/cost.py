@@ -98,18 +98,32 @@ def _selection_cost(
         if selection.selection_set is None or selection.name.value in ("pageInfo", "cost"):
             continue  # scalars and enums are free; pageInfo is part of the connection's base
         size = _page_size(selection, variables)
-        children = _selection_cost(selection.selection_set, fragments, variables)
         if size is not None:
-            total += CONNECTION_BASE_COST + size * max(1, _connection_node_cost(children))
+            per_node = _node_cost(selection.selection_set, fragments, variables)
+            total += CONNECTION_BASE_COST + size * per_node
         else:
-            total += 1 + children
+            total += 1 + _selection_cost(selection.selection_set, fragments, variables)
     return total
 
 
-def _connection_node_cost(children_cost: int) -> int:
-    # `edges { node { … } }` and `nodes { … }` each add one object level: one node costs the
-    # selection under it; the wrapping levels are counted once, not per node.
-    return max(1, children_cost - 1)
+def _node_cost(
+    connection_selection: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    variables: dict[str, object],
+) -> int:
+    """Cost of one node of a connection: 1 + its selection, whether read via `nodes { … }` or
+    `edges { node { … } }` (the wrapping levels are part of the connection's base cost)."""
+    best = 1
+    for selection in connection_selection.selections:
+        if not isinstance(selection, FieldNode) or selection.selection_set is None:
+            continue
+        if selection.name.value == "nodes":
+            best = max(best, 1 + _selection_cost(selection.selection_set, fragments, variables))
+        elif selection.name.value == "edges":
+            for inner in selection.selection_set.selections:
+                if isinstance(inner, FieldNode) and inner.name.value == "node":
+                    best = max(best, 1 + _selection_cost(inner.selection_set, fragments, variables))
+    return best
 
 
 @dataclass
