@@ -6,6 +6,11 @@ the pair (write_date, id) and the query asks for rows strictly after it in that 
 
     write_date > W  or  (write_date = W and id > I)      ordered by write_date, id
 
+Odoo shows `write_date` to the second, so a row rewritten in the same second as the cursor but with
+a lower id would sort *before* it. While the cursor's second is younger than `settle_s`, the next
+poll therefore re-reads that whole second (the returned cursor is (W, 0)); once it has settled the
+cursor becomes exact. Re-delivered rows are harmless to a level-triggered consumer.
+
 Caveat (Odoo's, not ours): `write_date` is the *start* time of the writing transaction, so a long
 transaction can commit rows stamped before rows already seen. Consumers that need certainty pass
 `overlap_s` to re-read a short window (harmless for channelhub's level-triggered engine) and still
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from channelhub.connectors.odoo.client import OdooClient
@@ -79,6 +84,8 @@ async def read_changes(
     domain: Sequence[Any] = (),
     limit: int = 1000,
     overlap_s: float = 0.0,
+    settle_s: float = 2.0,
+    now: datetime | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> ChangeBatch:
     """One batch of records of `model` written after `cursor`, and the cursor after them."""
@@ -105,7 +112,13 @@ async def read_changes(
             raise OdooProtocolError(f"{model} record {row.get('id')} has no write_date", model=model)
         seen = ChangeCursor(stamp[:19], int(row["id"]))
         next_cursor = max(next_cursor, seen)
-    return ChangeBatch(model, tuple(rows), next_cursor, has_more=len(rows) >= limit)
+    has_more = len(rows) >= limit
+    if not has_more and next_cursor.write_date != EPOCH:
+        stamp = parse_datetime(next_cursor.write_date)
+        current = now or client.clock.now()
+        if stamp is not None and stamp > current - timedelta(seconds=settle_s):
+            next_cursor = ChangeCursor(next_cursor.write_date, 0)  # the second may still change
+    return ChangeBatch(model, tuple(rows), next_cursor, has_more=has_more)
 
 
 async def product_changes(client: OdooClient, cursor: ChangeCursor, *, limit: int = 1000) -> ChangeBatch:

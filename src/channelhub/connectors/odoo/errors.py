@@ -60,6 +60,7 @@ _SERIALIZATION_HINTS = (
     "lock not available",
     "could not obtain lock",
 )
+_CONNECTION_LOST = frozenset({"OperationalError", "InterfaceError"})
 _MISSING_HINTS = ("record does not exist or has been deleted",)
 
 
@@ -175,6 +176,9 @@ def classify(
     text = message or odoo_name or "Odoo Server Error"
     if _looks_like_serialization_failure(odoo_name, message):
         return OdooSerializationFailure(text, **kwargs)
+    if short in _CONNECTION_LOST:
+        # The database connection broke: the transaction was rolled back, try again.
+        return OdooUnavailable(text, **kwargs)
     if short == _ACCESS_DENIED:
         return OdooAccessDenied(text, **kwargs)
     if short == _ACCESS_ERROR:
