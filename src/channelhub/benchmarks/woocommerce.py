@@ -7,8 +7,9 @@ What is measured, honestly:
 * each round sets every SKU to a new quantity with `set_stock` (batch endpoints, ≤100 items per
   call, variations grouped per parent) and is timed from the first request to the last answer;
 * after the last round every SKU is read back and compared; any mismatch fails the run.
-Scenarios: plain loopback; a per-call latency like a real WordPress host's; and a host rate limit
-the client is not told about, which it must discover from 429 + Retry-After.
+Scenarios: plain loopback; a per-call latency like a real WordPress host's; a host rate limit the
+client is not told about (it must follow 429 + Retry-After); the same limit configured in the
+client's token bucket (few or no 429s). The theoretical floor of a limited run is calls / rate.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from channelhub.sandbox.woocommerce.chaos import Chaos
 @dataclass
 class ScenarioResult:
     scenario: str
+    client_rate_limit: float | None
+    in_flight: int
     skus: int
     rounds: int
     updates: int
@@ -45,11 +48,20 @@ class ScenarioResult:
     readback_mismatches: int
 
 
-async def _run_scenario(name: str, url: str, key: str, secret: str, rounds: int, seed: int) -> ScenarioResult:
+async def _run_scenario(
+    name: str,
+    url: str,
+    credentials: tuple[str, str],
+    rounds: int,
+    seed: int,
+    client_rate: float | None,
+    in_flight: int,
+) -> ScenarioResult:
     rng = random.Random(seed)
     retry = RetryPolicy(max_attempts=10, base_delay=0.1, max_delay=10.0, rng=random.Random(seed))
-    async with WooCommerceClient(url, key, secret, retry=retry) as client:
-        connector = WooCommerceConnector(client)
+    key, secret = credentials
+    async with WooCommerceClient(url, key, secret, retry=retry, requests_per_second=client_rate) as client:
+        connector = WooCommerceConnector(client, max_in_flight=in_flight)
         started = time.perf_counter()
         listings = await connector.read_listings()
         readback_s = time.perf_counter() - started
@@ -69,6 +81,8 @@ async def _run_scenario(name: str, url: str, key: str, secret: str, rounds: int,
         mismatches = sum(1 for sku, quantity in wanted.items() if shown[sku].quantity != quantity)
         return ScenarioResult(
             scenario=name,
+            client_rate_limit=client_rate,
+            in_flight=in_flight,
             skus=len(skus),
             rounds=rounds,
             updates=updates,
@@ -86,20 +100,17 @@ async def _run_scenario(name: str, url: str, key: str, secret: str, rounds: int,
 
 
 def run_benchmark(
-    skus: int, rounds: int, latency_ms: float, host_rate_limit: float, seed: int = 7
+    skus: int, rounds: int, latency_ms: float, host_rate_limit: float, in_flight: int = 4, seed: int = 7
 ) -> dict[str, Any]:
-    scenarios: list[tuple[str, dict[str, float]]] = [("loopback", {})]
+    scenarios: list[tuple[str, dict[str, float], float | None]] = [("loopback", {}, None)]
     if latency_ms > 0:
-        scenarios.append((f"latency_{latency_ms:g}ms", {"latency_ms": latency_ms}))
+        scenarios.append((f"latency_{latency_ms:g}ms", {"latency_ms": latency_ms}, None))
     if host_rate_limit > 0:
-        scenarios.append(
-            (
-                f"host_limit_{host_rate_limit:g}rps",
-                {"rate_limit": host_rate_limit, "rate_burst": host_rate_limit},
-            )
-        )
+        host = {"rate_limit": host_rate_limit, "rate_burst": host_rate_limit}
+        scenarios.append((f"host_limit_{host_rate_limit:g}rps_unknown", host, None))
+        scenarios.append((f"host_limit_{host_rate_limit:g}rps_configured", host, host_rate_limit))
     results: list[ScenarioResult] = []
-    for name, knobs in scenarios:
+    for name, knobs, client_rate in scenarios:
         chaos = Chaos()
         chaos.update(knobs)
         settings = WooCommerceSettings(seed=seed, skus=skus, chaos=chaos)
@@ -108,7 +119,13 @@ def run_benchmark(
             results.append(
                 asyncio.run(
                     _run_scenario(
-                        name, server.url, settings.consumer_key, settings.consumer_secret, rounds, seed
+                        name,
+                        server.url,
+                        (settings.consumer_key, settings.consumer_secret),
+                        rounds,
+                        seed,
+                        client_rate,
+                        in_flight,
                     )
                 )
             )
@@ -116,7 +133,7 @@ def run_benchmark(
         "benchmark": "woocommerce",
         "what": "SKU stock updates/s through WooCommerceConnector.set_stock against the emulator on loopback",
         "command": f"channelhub bench woocommerce --skus {skus} --rounds {rounds} --latency-ms {latency_ms:g} "
-        f"--host-rate-limit {host_rate_limit:g}",
+        f"--host-rate-limit {host_rate_limit:g} --in-flight {in_flight}",
         "results": [asdict(r) for r in results],
         "ok": all(r.failed == 0 and r.readback_mismatches == 0 for r in results),
         "environment": {

@@ -25,6 +25,7 @@ def register(groups: CommandGroups) -> None:
         host_rate_limit: float = typer.Option(
             20.0, help="Host rate-limit scenario in requests/s the client is not told about (0 skips it)."
         ),
+        in_flight: int = typer.Option(4, help="Batch calls the connector keeps in flight at once."),
         json_path: Path = typer.Option(
             Path("benchmarks/results/woocommerce.json"), "--json", help="Where to write the JSON results."
         ),
@@ -32,12 +33,12 @@ def register(groups: CommandGroups) -> None:
         """Push stock for many SKUs to a local WooCommerce emulator and report SKU updates/s."""
         from channelhub.benchmarks.woocommerce import run_benchmark
 
-        report = run_benchmark(skus, rounds, latency_ms, host_rate_limit)
+        report = run_benchmark(skus, rounds, latency_ms, host_rate_limit, in_flight)
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(report, indent=2) + "\n")
         for row in report["results"]:
             typer.echo(
-                f"{row['scenario']:>22}: {row['updates_per_s']:>8} SKU updates/s  "
+                f"{row['scenario']:>30}: {row['updates_per_s']:>8} SKU updates/s  "
                 f"({row['updates']} updates in {row['seconds']} s, {row['calls']} calls, "
                 f"{row['items_per_call']} items/call, 429s {row['throttled_429']}, failed {row['failed']}, "
                 f"read-back {row['readback_skus_per_s']} SKUs/s, mismatches {row['readback_mismatches']})"
