@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError
 
 from channelhub.config_secrets import SecretReference, secret_references
 from channelhub.config_sections import (
+    PATTERN_HINTS,
     AmazonChannel,
     ApiSettings,
     BusSettings,
@@ -232,7 +233,7 @@ def parse_config(
     try:
         landscape = Landscape.model_validate(document.data, context=context)
     except ValidationError as exc:
-        raise ConfigError(issues_from_validation(document, exc)) from None
+        raise ConfigError(issues_from_validation(document, exc, PATTERN_HINTS)) from None
     problems = _cross_references(landscape)
     if problems:
         raise ConfigError([document.issue(loc, message) for loc, message in problems])

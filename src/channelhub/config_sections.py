@@ -30,7 +30,17 @@ Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 SkuCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
 # At most 4 decimals: the domain's allocation arithmetic is exact on that grid.
 Percent = Annotated[Decimal, Field(ge=0, le=100, decimal_places=4)]
-HttpUrl = Annotated[str, Field(pattern=r"^https?://[^\s/]+(/\S*)?$")]
+HTTP_URL_PATTERN = r"^https?://[^\s/]+(/\S*)?$"
+HttpUrl = Annotated[str, Field(pattern=HTTP_URL_PATTERN)]
+SHOP_DOMAIN_PATTERN = r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$"
+
+PATTERN_HINTS = {
+    CODE_PATTERN: "must be a lower-case code (a-z, 0-9, '-', '_', '.'; at most 64 characters)",
+    r"^[A-Z]{3}$": "must be a three-letter ISO 4217 currency code such as EUR",
+    r"^\S+$": "must not contain spaces",
+    HTTP_URL_PATTERN: "must be an http:// or https:// URL",
+    SHOP_DOMAIN_PATTERN: "must be the shop's <name>.myshopify.com domain",
+}
 
 
 def _number_as_text(value: object) -> object:
@@ -110,7 +120,7 @@ class ChannelBase(Section):
 
 class ShopifyChannel(ChannelBase):
     kind: Literal["shopify"]
-    shop_domain: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")]
+    shop_domain: Annotated[str, Field(pattern=SHOP_DOMAIN_PATTERN)]
     api_version: Literal["2025-10", "2026-10"] = "2025-10"
     plan: Literal["standard", "advanced", "plus", "enterprise"] = "standard"
     access_token: Secret

@@ -8,7 +8,7 @@ constructed into plain data, and the node tree is kept to map locations back to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,15 +154,26 @@ _MESSAGES = {
 }
 
 
-def issues_from_validation(document: YamlDocument, error: ValidationError) -> list[ConfigIssue]:
-    """One `ConfigIssue` per pydantic error; input values are never included (they may be secrets)."""
+def issues_from_validation(
+    document: YamlDocument, error: ValidationError, pattern_hints: Mapping[str, str] | None = None
+) -> list[ConfigIssue]:
+    """One `ConfigIssue` per pydantic error; input values are never included (they may be secrets).
+
+    `pattern_hints` turns a failed regular expression into words (`pattern -> "must be ..."`).
+    """
     issues = []
     for detail in error.errors(include_url=False, include_input=False):
-        message = _MESSAGES.get(detail["type"], detail["msg"])
-        if detail["type"] == "union_tag_not_found":
-            discriminator = str(detail.get("ctx", {}).get("discriminator", "")).strip("'")
+        kind, loc, context = detail["type"], tuple(detail["loc"]), detail.get("ctx", {})
+        message = _MESSAGES.get(kind, detail["msg"])
+        if kind == "union_tag_not_found":
+            discriminator = str(context.get("discriminator", "")).strip("'")
             message = f"missing key {discriminator!r}" if discriminator else message
-        issues.append(document.issue(tuple(detail["loc"]), message))
+        elif kind == "string_pattern_mismatch" and pattern_hints:
+            message = pattern_hints.get(str(context.get("pattern")), message)
+        if loc and loc[-1] == "[key]":
+            # Pydantic marks errors in a mapping's key this way; the path already names the key.
+            loc, message = loc[:-1], f"key: {message}"
+        issues.append(document.issue(loc, message))
     return issues
 
 

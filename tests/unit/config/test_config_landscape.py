@@ -215,3 +215,18 @@ def test_landscape_is_immutable() -> None:
     with pytest.raises(ValueError):
         landscape.odoo.url = "https://elsewhere.example.com"
     assert isinstance(landscape, Landscape)
+
+
+def test_pattern_errors_are_explained_in_words() -> None:
+    text = (
+        MINIMAL.replace("currency: EUR", "currency: eur")
+        + "safety_stock:\n  channels:\n    Shop EU: {units: 1}\n"
+    )
+    found = {path: (line, message) for line, path, message in errors_of(text)}
+    assert found["channels[0].currency"] == (
+        line_of(text, "currency: eur"),
+        "must be a three-letter ISO 4217 currency code such as EUR",
+    )
+    line, message = found["safety_stock.channels.Shop EU"]
+    assert line == line_of(text, "Shop EU")
+    assert message.startswith("key: must be a lower-case code")
