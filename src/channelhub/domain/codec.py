@@ -95,7 +95,11 @@ def decode(hint: Any, raw: Any, path: str) -> Any:
 
 
 def decode_dataclass(cls: type[Any], raw: Any, path: str) -> Any:
-    """An instance of dataclass `cls` from a dict with exactly its fields (defaults may be left out)."""
+    """An instance of dataclass `cls` from a dict with exactly its fields.
+
+    Fields with defaults are required too: `encode` always writes them, and a payload that leaves
+    one out is not what its producer meant (its `event_id` would not match).
+    """
     if not isinstance(raw, dict):
         raise InvalidEventPayload(f"{path}: expected an object, got {type(raw).__name__}")
     hints = typing.get_type_hints(cls)
@@ -104,11 +108,10 @@ def decode_dataclass(cls: type[Any], raw: Any, path: str) -> Any:
     if unknown:
         raise InvalidEventPayload(f"{path}: unknown field(s) {', '.join(unknown)}")
     values: dict[str, Any] = {}
-    for name, f in fields.items():
-        if name in raw:
-            values[name] = decode(hints[name], raw[name], f"{path}.{name}")
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+    for name in fields:
+        if name not in raw:
             raise InvalidEventPayload(f"{path}: missing field {name}")
+        values[name] = decode(hints[name], raw[name], f"{path}.{name}")
     return _build(lambda: cls(**values), path)
 
 
@@ -140,14 +143,12 @@ def json_schema(hint: Any, defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def object_schema(cls: type[Any], defs: dict[str, Any]) -> dict[str, Any]:
-    """The object schema of a dataclass: every field, required unless it has a default."""
+    """The object schema of a dataclass: every field is required (`encode` always writes all)."""
     hints = typing.get_type_hints(cls)
     properties: dict[str, Any] = {}
-    required: list[str] = []
     for f in dataclasses.fields(cls):
         properties[f.name] = {**json_schema(hints[f.name], defs), **f.metadata.get("json_schema", {})}
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            required.append(f.name)
+    required = list(properties)
     schema: dict[str, Any] = {"type": "object", "properties": properties, "required": required}
     schema["additionalProperties"] = False
     doc = (cls.__doc__ or "").strip()

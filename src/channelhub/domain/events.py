@@ -20,12 +20,16 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from channelhub.domain.catalog import CODE_PATTERN, Sku, check_quantity
 from channelhub.domain.codec import JSON_SCHEMA_DIALECT, decode_dataclass, encode, object_schema
 from channelhub.domain.errors import InvalidEventPayload, InvalidQuantity, InvalidValue, UnknownEventType
 from channelhub.domain.money import Money
+from channelhub.domain.stock import StockPosition
+
+if TYPE_CHECKING:
+    from channelhub.domain.availability import AvailabilityResult
 
 EVENT_NAMESPACE = uuid.UUID("5d3c1f0e-8f5e-4a57-9f55-1c5a1f0b6c11")
 """Namespace of the UUID v5 event ids. Never change it: ids would stop matching past deliveries."""
@@ -52,6 +56,8 @@ class CanonicalEvent:
     """Base of every canonical event."""
 
     type: ClassVar[str] = ""
+    tier: ClassVar[int] = 1
+    """Priority tier (DESIGN §1.6): 1 seconds (stock, orders, money), 2 minutes, 3 batch."""
     natural_key: ClassVar[tuple[str, ...] | None] = None
     """Fields that identify the fact; None means the whole content (including `occurred_at`)."""
 
@@ -121,6 +127,21 @@ class StockChanged(_SkuEvent):
     reserved: int = field(metadata=_COUNT)
     hold: int = field(metadata=_COUNT)
     incoming: int = field(default=0, metadata=_COUNT)
+
+    @classmethod
+    def from_position(cls, position: StockPosition, occurred_at: datetime) -> StockChanged:
+        return cls(
+            occurred_at=occurred_at,
+            sku=position.sku,
+            warehouse=position.warehouse,
+            on_hand=position.on_hand,
+            reserved=position.reserved,
+            hold=position.hold,
+            incoming=position.incoming,
+        )
+
+    def to_position(self) -> StockPosition:
+        return StockPosition(self.sku, self.warehouse, self.on_hand, self.reserved, self.hold, self.incoming)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -195,6 +216,7 @@ class ShipmentCreated(_OrderEvent):
     """Units of the order left the warehouse (partial shipments are separate shipments)."""
 
     type: ClassVar[str] = "shipment.created.v1"
+    tier: ClassVar[int] = 2
     natural_key: ClassVar[tuple[str, ...] | None] = ("order_key", "shipment_id")
     shipment_id: str = field(metadata=_NON_EMPTY)
     lines: tuple[ShippedLine, ...] = field(metadata=_AT_LEAST_ONE)
@@ -221,6 +243,7 @@ class PriceChanged(_SkuEvent):
     """The price of a SKU on a channel changed (released, effective now)."""
 
     type: ClassVar[str] = "price.changed.v1"
+    tier: ClassVar[int] = 2
     channel: str = field(metadata=_CODE)
     price: Money
     compare_at: Money | None = None
@@ -236,6 +259,16 @@ class AvailabilityChanged(_SkuEvent):
     channel: str = field(metadata=_CODE)
     quantity: int = field(metadata=_COUNT)
     pack_size: int = field(default=1, metadata={"json_schema": {"minimum": 1}})
+
+    @classmethod
+    def from_result(cls, result: AvailabilityResult, occurred_at: datetime) -> AvailabilityChanged:
+        return cls(
+            occurred_at=occurred_at,
+            sku=result.sku,
+            channel=result.channel,
+            quantity=result.quantity,
+            pack_size=result.pack_size,
+        )
 
 
 @canonical_event
