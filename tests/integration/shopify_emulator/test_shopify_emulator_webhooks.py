@@ -75,10 +75,9 @@ def receiver() -> Iterator[tuple[Receiver, RunningServer]]:
 def _emulator(uri: str, **settings: Any) -> ShopifyEmulator:
     topics = ["orders/create", "orders/paid", "inventory_levels/update", "products/update"]
     settings.setdefault("webhooks", [ConfiguredWebhook(topic, uri) for topic in topics])
+    settings.setdefault("webhook_time_scale", 0.0001)
     return ShopifyEmulator(
-        EmulatorSettings(
-            seed=3, skus=10, access_token=TOKEN, api_secret=SECRET, webhook_time_scale=0.0001, **settings
-        )
+        EmulatorSettings(seed=3, skus=10, access_token=TOKEN, api_secret=SECRET, **settings)
     )
 
 
@@ -155,7 +154,7 @@ def test_failed_deliveries_are_retried_with_the_original_payload(
 def test_subscription_is_deleted_after_the_last_retry(receiver: tuple[Receiver, RunningServer]) -> None:
     target, hooks = receiver
     target.always_fail = True
-    emulator = _emulator(f"{hooks.url}/hooks", webhooks=[])
+    emulator = _emulator(f"{hooks.url}/hooks", webhooks=[], webhook_time_scale=0.00002)
     with serve_in_thread(emulator.app) as server:
         mutation = (
             "mutation($u: String!) { webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {uri: $u})"
@@ -244,7 +243,7 @@ def test_chaos_reordering(receiver: tuple[Receiver, RunningServer]) -> None:
     emulator.shop.webhook_subscriptions = {
         k: s for k, s in emulator.shop.webhook_subscriptions.items() if s.topic == "orders/create"
     }
-    emulator.chaos.update({"webhook_reorder_window_s": 0.5})
+    emulator.chaos.update({"webhook_reorder_window_s": 0.3})
     with serve_in_thread(emulator.app) as server:
         placed = [_sell(server, f"SKU-0000{n}")["id"] for n in range(1, 9)]
         assert emulator.webhooks.wait_idle(5)

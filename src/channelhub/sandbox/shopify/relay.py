@@ -6,6 +6,8 @@ import base64
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from graphql import GraphQLError
@@ -94,78 +96,119 @@ def connection(
 
 # -- search syntax ---------------------------------------------------------------------------
 _TERM = re.compile(
-    r'(?P<field>[a-z_]+):(?P<op>>=|<=|>|<)?(?P<value>"[^"]*"|\'[^\']*\'|\S+)|(?P<bare>"[^"]*"|\S+)'
+    r'(?P<field>-?[a-z_]+):(?P<op>>=|<=|>|<)?(?P<value>"[^"]*"|\'[^\']*\'|\S+)|(?P<bare>"[^"]*"|\S+)'
 )
 
 FieldGetter = Callable[[Any, str], Sequence[object] | None]
 
 
-def matches_search(record: Any, query: str | None, fields: FieldGetter) -> bool:
-    """Whether `record` satisfies a Shopify search query such as `sku:ABC OR sku:DEF`.
+@dataclass(frozen=True)
+class SearchTerm:
+    negated: bool
+    field: str | None  # None: a bare word, matched against the record's default fields
+    op: str | None  # None (equality, `*` suffix = prefix), or one of > >= < <=
+    value: str
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A parsed Shopify search query: OR of AND-groups of terms.
 
     Supported: `field:value` (case-insensitive, `*` suffix as prefix match), comparisons
-    `field:>value`, `AND` (also implicit), `OR`, `NOT`/`-` negation. `fields(record, name)`
-    returns the record's values for a field (None: the field is unknown and the term is ignored,
-    as Shopify ignores unknown filters).
+    `field:>value`, `AND` (also implicit), `OR`, `NOT`/`-` negation. Parsed once per request,
+    then matched against every record.
     """
+
+    groups: tuple[tuple[SearchTerm, ...], ...]
+
+    def matches(self, record: Any, fields: FieldGetter) -> bool:
+        """`fields(record, name)` gives a record's values for a field; None means the field is
+        unknown, and the term is ignored (Shopify ignores unknown filters)."""
+        return any(all(_term_holds(record, term, fields) for term in group) for group in self.groups)
+
+    def exact_values(self, name: str) -> set[str] | None:
+        """The values when the query is only `name:v1 OR name:v2 ...` (index lookups), else None."""
+        values: set[str] = set()
+        for group in self.groups:
+            if len(group) != 1:
+                return None
+            term = group[0]
+            if term.field != name or term.negated or term.op or term.value.endswith("*"):
+                return None
+            values.add(term.value)
+        return values
+
+
+def parse_search(query: str | None) -> SearchQuery | None:
+    """The parsed query, or None when there is nothing to filter on."""
     if not query or not query.strip():
-        return True
-    groups: list[list[tuple[bool, str | None, str | None, str]]] = [[]]
+        return None
+    groups: list[list[SearchTerm]] = [[]]
     negate_next = False
     for match in _TERM.finditer(query):
         bare = match.group("bare")
         if bare is not None:
             word = bare.strip("\"'")
-            if word == "OR":
-                groups.append([])
+            if word in ("OR", "AND", "NOT"):
+                if word == "OR":
+                    groups.append([])
+                negate_next = word == "NOT"
                 continue
-            if word == "AND":
-                continue
-            if word == "NOT":
-                negate_next = True
-                continue
-            negated = negate_next or word.startswith("-")
-            groups[-1].append((negated, None, None, word.lstrip("-")))
+            groups[-1].append(SearchTerm(negate_next or word.startswith("-"), None, None, word.lstrip("-")))
         else:
             name = match.group("field")
-            negated = negate_next
-            if name.startswith("-"):
-                name, negated = name[1:], True
-            groups[-1].append((negated, name, match.group("op"), match.group("value").strip("\"'")))
+            negated = negate_next or name.startswith("-")
+            value = match.group("value").strip("\"'")
+            groups[-1].append(SearchTerm(negated, name.lstrip("-"), match.group("op"), value))
         negate_next = False
-    return any(all(_term_holds(record, term, fields) for term in group) for group in groups if group)
+    kept = tuple(tuple(group) for group in groups if group)
+    return SearchQuery(kept) if kept else None
 
 
-def _term_holds(record: Any, term: tuple[bool, str | None, str | None, str], fields: FieldGetter) -> bool:
-    negated, name, op, wanted = term
-    values = fields(record, name or "default")
+def _term_holds(record: Any, term: SearchTerm, fields: FieldGetter) -> bool:
+    values = fields(record, term.field or "default")
     if values is None:
         return True
-    result = any(_compare(value, op, wanted) for value in values)
-    return not result if negated else result
+    result = any(_compare(value, term.op, term.value) for value in values)
+    return not result if term.negated else result
+
+
+def _moment(text: str) -> datetime | None:
+    """A search value as a UTC moment: ISO dates and datetimes, with `Z` or an offset."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _compare(value: object, op: str | None, wanted: str) -> bool:
     if value is None:
         return False
-    text = str(value)
+    if isinstance(value, datetime):
+        moment = _moment(wanted)
+        if moment is None:
+            return False
+        return _ordered(value, op, moment) if op else value == moment
     if op:
-        left: object = value
-        right: object = wanted
-        if isinstance(value, int | float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
             try:
-                right = float(wanted)
+                number = float(wanted)
             except ValueError:
                 return False
-        else:
-            left = text
-        assert isinstance(left, str | int | float) and isinstance(right, str | int | float)
-        return {
-            ">": left > right,  # type: ignore[operator]
-            ">=": left >= right,  # type: ignore[operator]
-            "<": left < right,  # type: ignore[operator]
-            "<=": left <= right,  # type: ignore[operator]
-        }[op]
+            return _ordered(float(value), op, number)
+        return _ordered(str(value), op, wanted)
+    text = str(value)
     if wanted.endswith("*"):
         return text.lower().startswith(wanted[:-1].lower())
     return text.lower() == wanted.lower()
+
+
+def _ordered(left: Any, op: str, right: Any) -> bool:
+    if op == ">":
+        return bool(left > right)
+    if op == ">=":
+        return bool(left >= right)
+    if op == "<":
+        return bool(left < right)
+    return bool(left <= right)

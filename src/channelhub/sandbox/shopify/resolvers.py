@@ -14,7 +14,17 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 
-from channelhub.sandbox.shopify.relay import connection, matches_search, parse_any_gid, parse_gid
+from channelhub.sandbox.shopify.relay import connection, parse_any_gid, parse_gid
+from channelhub.sandbox.shopify.search_fields import (
+    by_sku,
+    fulfillment_order_fields,
+    item_fields,
+    location_fields,
+    order_fields,
+    product_fields,
+    search,
+    variant_fields,
+)
 from channelhub.sandbox.shopify.state import (
     QUANTITY_NAMES,
     BulkOperation,
@@ -95,88 +105,6 @@ def topic_rest(enum_value: str) -> str:
     return f"{head.lower()}/{tail.lower()}"
 
 
-# -- search fields -----------------------------------------------------------------------------
-def _product_fields(state: ShopState) -> Callable[[Product, str], list[object] | None]:
-    def fields(product: Product, name: str) -> list[object] | None:
-        skus: list[object] = [state.variants[v].sku for v in product.variant_ids]
-        table: dict[str, list[object]] = {
-            "default": [product.title, *skus],
-            "title": [product.title],
-            "sku": skus,
-            "id": [product.id],
-            "status": [product.status],
-            "vendor": [product.vendor],
-            "product_type": [product.product_type],
-            "handle": [product.handle],
-            "updated_at": [iso(product.updated_at)],
-            "created_at": [iso(product.created_at)],
-        }
-        return table.get(name)
-
-    return fields
-
-
-def _variant_fields(state: ShopState) -> Callable[[Variant, str], list[object] | None]:
-    def fields(variant: Variant, name: str) -> list[object] | None:
-        table: dict[str, list[object]] = {
-            "default": [variant.sku, variant.title, state.products[variant.product_id].title],
-            "sku": [variant.sku],
-            "id": [variant.id],
-            "product_id": [variant.product_id],
-            "title": [variant.title],
-            "barcode": [variant.barcode],
-            "inventory_quantity": [state.available_total(variant)],
-            "updated_at": [iso(variant.updated_at)],
-            "created_at": [iso(variant.created_at)],
-        }
-        return table.get(name)
-
-    return fields
-
-
-def _item_fields(state: ShopState) -> Callable[[InventoryItem, str], list[object] | None]:
-    def fields(item: InventoryItem, name: str) -> list[object] | None:
-        sku = state.variants[item.variant_id].sku
-        table: dict[str, list[object]] = {
-            "default": [sku],
-            "sku": [sku],
-            "id": [item.id],
-            "updated_at": [iso(item.updated_at)],
-            "created_at": [iso(item.created_at)],
-        }
-        return table.get(name)
-
-    return fields
-
-
-def _order_fields(order: Order, name: str) -> list[object] | None:
-    status = "cancelled" if order.cancelled_at else ("closed" if order.closed_at else "open")
-    table: dict[str, list[object]] = {
-        "default": [order.name, order.email],
-        "name": [order.name, str(order.number)],
-        "id": [order.id],
-        "email": [order.email],
-        "financial_status": [order.financial_status],
-        "fulfillment_status": [order.fulfillment_status or "unfulfilled"],
-        "status": [status],
-        "sku": [line.sku for line in order.line_items],
-        "created_at": [iso(order.created_at)],
-        "processed_at": [iso(order.created_at)],
-        "updated_at": [iso(order.updated_at)],
-    }
-    return table.get(name)
-
-
-def _location_fields(location: Location, name: str) -> list[object] | None:
-    table: dict[str, list[object]] = {
-        "default": [location.name],
-        "name": [location.name],
-        "id": [location.id],
-        "active": [str(location.is_active).lower()],
-    }
-    return table.get(name)
-
-
 # -- Query ---------------------------------------------------------------------------------------
 def _page(info: GraphQLResolveInfo, records: Sequence[Any], args: dict[str, Any]) -> dict[str, Any]:
     return connection(records, lambda r: r.id, args, unlimited=ctx(info).bulk)
@@ -195,36 +123,37 @@ def _level_page(
 def q_products(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     state = ctx(info).state
     with state.lock:
-        found = [
-            p for p in state.products.values() if matches_search(p, args.get("query"), _product_fields(state))
-        ]
+        found = search(state.products.values(), args.get("query"), product_fields(state))
         return _page(info, found, args)
 
 
 def q_product_variants(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     state = ctx(info).state
     with state.lock:
-        fields = _variant_fields(state)
-        found = [v for v in state.variants.values() if matches_search(v, args.get("query"), fields)]
+        found = by_sku(state, args.get("query"))
+        if found is None:
+            found = search(state.variants.values(), args.get("query"), variant_fields(state))
         return _page(info, found, args)
 
 
 def q_inventory_items(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     state = ctx(info).state
     with state.lock:
-        fields = _item_fields(state)
-        found = [i for i in state.inventory_items.values() if matches_search(i, args.get("query"), fields)]
+        variants = by_sku(state, args.get("query"))
+        if variants is not None:
+            found = [state.inventory_items[v.inventory_item_id] for v in variants]
+        else:
+            found = search(state.inventory_items.values(), args.get("query"), item_fields(state))
         return _page(info, found, args)
 
 
 def q_locations(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     state = ctx(info).state
-    found = [
-        loc
-        for loc in state.locations.values()
-        if (loc.is_active or args.get("includeInactive"))
-        and matches_search(loc, args.get("query"), _location_fields)
-    ]
+    found = search(
+        (loc for loc in state.locations.values() if loc.is_active or args.get("includeInactive")),
+        args.get("query"),
+        location_fields,
+    )
     return _page(info, found, args)
 
 
@@ -240,7 +169,7 @@ _ORDER_SORT: dict[str, Callable[[Order], Any]] = {
 def q_orders(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     state = ctx(info).state
     with state.lock:
-        found = [o for o in state.orders.values() if matches_search(o, args.get("query"), _order_fields)]
+        found = search(state.orders.values(), args.get("query"), order_fields)
         found.sort(key=_ORDER_SORT[args.get("sortKey") or "PROCESSED_AT"])
         return _page(info, found, args)
 
@@ -413,13 +342,7 @@ def _fulfillment_status(order: Order, _info: GraphQLResolveInfo) -> str:
 def _fo_lines_query(order: Order, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     state = ctx(info).state
     records = [state.fulfillment_orders[i] for i in order.fulfillment_order_ids]
-    query = args.get("query")
-    records = [
-        fo
-        for fo in records
-        if matches_search(fo, query, lambda fo, n: [fo.status.lower()] if n == "status" else None)
-    ]
-    return _page(info, records, args)
+    return _page(info, search(records, args.get("query"), fulfillment_order_fields), args)
 
 
 def _variant_item(variant: Variant, info: GraphQLResolveInfo) -> InventoryItem:

@@ -330,6 +330,8 @@ class ShopState:
         self.variants: dict[int, Variant] = {}
         self.inventory_items: dict[int, InventoryItem] = {}
         self.levels: dict[tuple[int, int], InventoryLevel] = {}
+        self._levels_by_item: dict[int, list[InventoryLevel]] = {}
+        self._variants_by_sku: dict[str, Variant] = {}
         self.orders: dict[int, Order] = {}
         self.fulfillment_orders: dict[int, FulfillmentOrder] = {}
         self.fulfillments: dict[int, Fulfillment] = {}
@@ -371,11 +373,17 @@ class ShopState:
     def primary_location(self) -> Location:
         return next(iter(self.locations.values()))
 
+    def add_variant(self, variant: Variant, item: InventoryItem) -> None:
+        self.variants[variant.id] = variant
+        self.inventory_items[item.id] = item
+        self._variants_by_sku[variant.sku] = variant
+
+    def add_level(self, level: InventoryLevel) -> None:
+        self.levels[(level.item_id, level.location_id)] = level
+        self._levels_by_item.setdefault(level.item_id, []).append(level)
+
     def variant_by_sku(self, sku: str) -> Variant | None:
-        for variant in self.variants.values():
-            if variant.sku == sku:
-                return variant
-        return None
+        return self._variants_by_sku.get(sku)
 
     def level(self, item_id: int, location_id: int) -> InventoryLevel | None:
         return self.levels.get((item_id, location_id))
@@ -387,7 +395,7 @@ class ShopState:
         return order, next(line for line in order.line_items if line.id == line_item_id)
 
     def levels_of_item(self, item_id: int) -> list[InventoryLevel]:
-        return [lvl for (item, _loc), lvl in self.levels.items() if item == item_id]
+        return list(self._levels_by_item.get(item_id, ()))
 
     def levels_at_location(self, location_id: int) -> list[InventoryLevel]:
         return [lvl for (_item, loc), lvl in self.levels.items() if loc == location_id]
@@ -454,7 +462,7 @@ def seed_shop(
             tracked = rng.random() >= 0.05
             price = Decimal(rng.randint(500, 20_000)) / 100
             compare_at = (price * Decimal("1.25")).quantize(Decimal("0.01")) if rng.random() < 0.3 else None
-            state.variants[variant_id] = Variant(
+            variant = Variant(
                 id=variant_id,
                 product_id=product_id,
                 title=rng.choice(_SIZES) if position > 1 or rng.random() < 0.5 else "Default Title",
@@ -468,20 +476,23 @@ def seed_shop(
                 updated_at=created,
                 barcode=f"{rng.randint(10**11, 10**12 - 1)}",
             )
-            state.inventory_items[item_id] = InventoryItem(
+            item = InventoryItem(
                 id=item_id, variant_id=variant_id, tracked=tracked, created_at=created, updated_at=created
             )
+            state.add_variant(variant, item)
             product.variant_ids.append(variant_id)
             for location_id in state.locations:
                 quantities = dict.fromkeys(ON_HAND_PARTS, 0)
                 quantities["incoming"] = 0
                 quantities["available"] = rng.randint(0, 50)
-                state.levels[(item_id, location_id)] = InventoryLevel(
-                    item_id=item_id,
-                    location_id=location_id,
-                    quantities=quantities,
-                    created_at=created,
-                    updated_at=created,
+                state.add_level(
+                    InventoryLevel(
+                        item_id=item_id,
+                        location_id=location_id,
+                        quantities=quantities,
+                        created_at=created,
+                        updated_at=created,
+                    )
                 )
     return state
 
