@@ -16,6 +16,7 @@ from channelhub.sandbox.odoo.domain import search_ids
 from channelhub.sandbox.odoo.errors import MissingError, UserError, ValidationError, value_error
 from channelhub.sandbox.odoo.fields import X2MANY, Field
 from channelhub.sandbox.odoo.orm import ChangeEvent, Env, RecordIds, Registry
+from channelhub.sandbox.odoo.versions import OdooVersion
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +29,16 @@ def api_model(fn: F) -> F:
 def api_records(fn: F) -> F:
     fn._rpc = "records"  # type: ignore[attr-defined]
     return fn
+
+
+def available(condition: Callable[[OdooVersion], bool]) -> Callable[[F], F]:
+    """Mark a remote method as existing only in some versions (others answer "does not exist")."""
+
+    def mark(fn: F) -> F:
+        fn._available = condition  # type: ignore[attr-defined]
+        return fn
+
+    return mark
 
 
 MAGIC_FIELDS = ("id", "display_name", "create_date", "create_uid", "write_date", "write_uid")
@@ -60,7 +71,7 @@ class BaseModel:
 
     # -- definition -----------------------------------------------------------------------------
     @property
-    def version(self) -> Any:
+    def version(self) -> OdooVersion:
         return self.registry.version
 
     def _define_fields(self) -> dict[str, Field]:
@@ -349,10 +360,9 @@ class BaseModel:
     def exists(self, env: Env, ids: Any) -> RecordIds:
         return RecordIds(rid for rid in normalize_ids(ids) if rid in self.rows)
 
+    @available(lambda version: version.has_name_get)
     @api_records
     def name_get(self, env: Env, ids: Any) -> list[list[Any]]:
-        if not env.version.has_name_get:
-            raise_missing_method(self._name, "name_get")
         record_ids = self.existing(ids)
         names = self.display_names(env, record_ids)
         return [[rid, names[rid]] for rid in record_ids]
@@ -406,7 +416,8 @@ class BaseModel:
             raise AccessError(f"Private methods (such as {self._name}.{name}) cannot be called remotely.")
         fn = getattr(self, name, None)
         kind = getattr(fn, "_rpc", None)
-        if fn is None or kind is None:
+        condition = getattr(fn, "_available", None)
+        if fn is None or kind is None or (condition is not None and not condition(self.version)):
             raise_missing_method(self._name, name)
         return kind, fn  # type: ignore[return-value]
 

@@ -137,10 +137,11 @@ def seed_catalog(database: OdooDatabase, *, seed: int, skus: int) -> dict[str, i
             ]  # fmt: skip
             _bulk(models["product.packaging"], env, packs)
         quants = []
+        now = env.now()
         for pid in product_ids:
             for location in rng.sample(locations, min(4, len(locations))):
                 quants.append({"product_id": pid, "location_id": location, "quantity": float(rng.randint(0, 120)),
-                               "reserved_quantity": 0.0, "in_date": env.now()})  # fmt: skip
+                               "reserved_quantity": 0.0, "in_date": now})  # fmt: skip
         _bulk(models["stock.quant"], env, quants)
         _pricelists(database, env, rng, product_ids, template_ids)
     return {"product.product": len(product_ids), "stock.quant": len(quants), "res.partner": len(partners)}

@@ -12,7 +12,7 @@ from typing import Any
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of, raise_missing_method
+from channelhub.sandbox.odoo.model import BaseModel, api_records, available, model_of
 from channelhub.sandbox.odoo.orm import Env
 
 MOVE_TYPES = [
@@ -314,10 +314,9 @@ class AccountMoveReversal(BaseModel):
     def reverse_moves(self, env: Env, ids: Any, is_modify: bool = False) -> dict[str, Any]:
         return self._reverse(env, ids)
 
+    @available(lambda version: not version.has_refund_method)
     @api_records
     def refund_moves(self, env: Env, ids: Any) -> dict[str, Any]:
-        if env.version.has_refund_method:
-            raise_missing_method(self._name, "refund_moves")
         return self._reverse(env, ids)
 
 

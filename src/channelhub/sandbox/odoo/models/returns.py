@@ -14,7 +14,7 @@ from typing import Any
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of, raise_missing_method
+from channelhub.sandbox.odoo.model import BaseModel, api_records, available, model_of
 from channelhub.sandbox.odoo.models.picking import StockMove, StockPicking
 from channelhub.sandbox.odoo.orm import Env
 
@@ -133,22 +133,19 @@ class StockReturnPicking(BaseModel):
             "context": dict(env.context),
         }
 
+    @available(lambda version: version.major <= 17)
     @api_records
     def create_returns(self, env: Env, ids: Any) -> dict[str, Any]:
-        if env.version.major >= 18:
-            raise_missing_method(self._name, "create_returns")
         return self._action(env, self._create_returns(env, self.existing(ids)[0]))
 
+    @available(lambda version: version.major >= 18)
     @api_records
     def action_create_returns(self, env: Env, ids: Any) -> dict[str, Any]:
-        if env.version.major <= 17:
-            raise_missing_method(self._name, "action_create_returns")
         return self._action(env, self._create_returns(env, self.existing(ids)[0]))
 
+    @available(lambda version: version.major >= 18)
     @api_records
     def action_create_returns_all(self, env: Env, ids: Any) -> dict[str, Any]:
-        if env.version.major <= 17:
-            raise_missing_method(self._name, "action_create_returns_all")
         wizard_id = self.existing(ids)[0]
         line_model = env["stock.return.picking.line"]
         for lid in line_model.indexes["wizard_id"].get(wizard_id, ()):

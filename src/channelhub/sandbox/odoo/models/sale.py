@@ -13,7 +13,7 @@ from typing import Any
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of, raise_missing_method
+from channelhub.sandbox.odoo.model import BaseModel, api_records, available, model_of
 from channelhub.sandbox.odoo.models.picking import StockMove, StockPicking, wizard_action
 from channelhub.sandbox.odoo.models.pricelist import pricelist_price
 from channelhub.sandbox.odoo.orm import Env
@@ -222,10 +222,9 @@ class SaleOrder(BaseModel):
                 self.emit(env, "write", rid, ("state",))
         return True
 
+    @available(lambda version: version.sale_has_done_state)
     @api_records
     def action_done(self, env: Env, ids: Any) -> bool:
-        if not env.version.sale_has_done_state:
-            raise_missing_method(self._name, "action_done")
         for rid in self.existing(ids):
             self.update(env, rid, {"state": "done", "write_date": env.now()})
         return True

@@ -1,0 +1,155 @@
+"""ORM semantics of the Odoo emulator: create/write/unlink, x2many commands, integrity, rollback, reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from channelhub.sandbox.odoo.database import OdooDatabase
+from channelhub.sandbox.odoo.errors import AccessError, MissingError, PythonError, UserError, ValidationError
+from channelhub.sandbox.odoo.orm import RecordIds
+
+
+@pytest.fixture
+def database() -> OdooDatabase:
+    return OdooDatabase("17.0", api_key="k" * 40)
+
+
+def test_create_single_and_batch_and_read_shapes(database: OdooDatabase) -> None:
+    with database.env() as env:
+        partners = env["res.partner"]
+        [company] = partners.create(env, {"name": "Acme", "is_company": True})
+        batch = partners.create(env, [{"name": "Ann", "parent_id": company}, {"name": "Ben"}])
+        assert isinstance(batch, RecordIds) and len(batch) == 2
+        [ann] = partners.read(env, [batch[0]], ["parent_id", "child_ids", "email", "create_date"])
+        assert ann["parent_id"] == [company, "Acme"]
+        assert ann["email"] is False
+        assert len(ann["create_date"]) == 19
+        [acme] = partners.read(env, [company], ["child_ids", "display_name"])
+        assert acme == {"id": company, "child_ids": [batch[0]], "display_name": "Acme"}
+        [raw] = partners.read(env, [batch[0]], ["parent_id"], load="_classic_write")
+        assert raw["parent_id"] == company
+
+
+def test_write_maintains_write_date(database: OdooDatabase) -> None:
+    moments = iter(["2026-01-01 10:00:00", "2026-01-02 11:00:00"])
+    from datetime import datetime
+
+    database.registry.clock = lambda: datetime.strptime(next(moments), "%Y-%m-%d %H:%M:%S")
+    with database.env() as env:
+        [pid] = env["res.partner"].create(env, {"name": "Ann"})
+        env["res.partner"].write(env, [pid], {"name": "Anna"})
+        [row] = env["res.partner"].read(env, [pid], ["create_date", "write_date", "display_name"])
+    assert row == {
+        "id": pid,
+        "create_date": "2026-01-01 10:00:00",
+        "write_date": "2026-01-02 11:00:00",
+        "display_name": "Anna",
+    }
+
+
+def test_one2many_commands(database: OdooDatabase) -> None:
+    with database.env() as env:
+        partners = env["res.partner"]
+        [company] = partners.create(
+            env, {"name": "Acme", "child_ids": [(0, 0, {"name": "A"}), (0, 0, {"name": "B"})]}
+        )
+        first, second = partners.values_of(env, [company], "child_ids")[company]
+        [other] = partners.create(env, {"name": "C"})
+        partners.write(env, [company], {"child_ids": [(1, first, {"name": "A2"}), (4, other), (3, second)]})
+        assert partners.values_of(env, [company], "child_ids")[company] == [first, other]
+        assert partners.rows[first]["name"] == "A2"
+        assert partners.rows[second]["parent_id"] is False
+        partners.write(env, [company], {"child_ids": [(6, 0, [second])]})
+        assert partners.values_of(env, [company], "child_ids")[company] == [second]
+        partners.write(env, [company], {"child_ids": [(2, second, 0)]})
+        assert second not in partners.rows
+
+
+def test_many2many_commands(database: OdooDatabase) -> None:
+    with database.env() as env:
+        products = env["product.product"]
+        [pid] = products.create(env, {"name": "Shirt"})
+        values = env["product.template.attribute.value"]
+        attribute = env["product.attribute"].create_record(env, {"name": "Size"})
+        template = products.rows[pid]["product_tmpl_id"]
+        small, large = (
+            values.create_record(env, {"name": n, "attribute_id": attribute, "product_tmpl_id": template})
+            for n in "SL"
+        )
+        products.write(env, [pid], {"product_template_attribute_value_ids": [(6, 0, [small])]})
+        products.write(env, [pid], {"product_template_attribute_value_ids": [(4, large), (3, small)]})
+        assert products.rows[pid]["product_template_attribute_value_ids"] == [large]
+        products.write(env, [pid], {"product_template_attribute_value_ids": [(5, 0, 0)]})
+        assert products.rows[pid]["product_template_attribute_value_ids"] == []
+        assert products.display_names(env, [pid])[pid] == "Shirt"
+
+
+def test_failed_call_rolls_back_everything(database: OdooDatabase) -> None:
+    orders = database.model("sale.order")
+    with pytest.raises(ValidationError, match="sale_order_line_product_id_fkey"), database.env() as env:
+        env["sale.order"].create(env, {"partner_id": 3, "order_line": [(0, 0, {"product_id": 99999})]})
+    assert orders.rows == {}
+    assert database.model("sale.order.line").rows == {}
+    assert (
+        database.registry.sequences.get("S") == 1
+    )  # like a PostgreSQL sequence, numbering is not rolled back
+    with pytest.raises(ValidationError, match="Field: Customer \\(partner_id\\)"), database.env() as env:
+        env["sale.order"].create(env, {"client_order_ref": "no partner"})
+
+
+def test_integrity_and_value_errors(database: OdooDatabase) -> None:
+    with database.env() as env:
+        partners = env["res.partner"]
+        with pytest.raises(ValidationError, match="res_partner_parent_id_fkey"):
+            partners.create(env, {"name": "X", "parent_id": 999})
+        with pytest.raises(PythonError, match=r"Invalid field 'nope' on model 'res\.partner'"):
+            partners.create(env, {"name": "X", "nope": 1})
+        with pytest.raises(PythonError, match="Wrong value for type"):
+            partners.create(env, {"name": "X", "type": "alien"})
+        with pytest.raises(PythonError, match="could not convert string to float"):
+            env["product.product"].create(env, {"name": "X", "standard_price": "cheap"})
+        with pytest.raises(
+            MissingError, match=r"Record does not exist or has been deleted.\n\(Record: res.partner\(999,\)"
+        ):
+            partners.read(env, [999], ["name"])
+
+
+def test_private_and_unknown_methods_are_refused(database: OdooDatabase) -> None:
+    partners = database.model("res.partner")
+    with pytest.raises(AccessError, match="Private methods"):
+        partners.rpc_method("_check_unlink")
+    with pytest.raises(PythonError, match=r"The method 'fly' does not exist on the model 'res\.partner'"):
+        partners.rpc_method("fly")
+    with pytest.raises(PythonError, match="does not exist"):
+        partners.rpc_method("button_validate")
+
+
+def test_fields_get_default_get_name_search(database: OdooDatabase) -> None:
+    with database.env(context={"default_city": "Lyon"}) as env:
+        partners = env["res.partner"]
+        described = partners.fields_get(env, attributes=["type", "string", "relation"])
+        assert described["parent_id"] == {
+            "type": "many2one",
+            "string": "Related Company",
+            "relation": "res.partner",
+        }
+        assert partners.default_get(env, ["city", "active", "is_company"]) == {
+            "city": "Lyon",
+            "active": True,
+            "is_company": False,
+        }
+        [pid] = partners.create(env, {"name": "Zed Shop"})
+        assert partners.rows[pid]["city"] == "Lyon"
+        assert partners.name_search(env, "zed") == [[pid, "Zed Shop"]]
+        assert partners.check_access_rights(env, "read") is True
+
+
+def test_sale_order_unlink_rules(database: OdooDatabase) -> None:
+    with database.env() as env:
+        orders = env["sale.order"]
+        [draft] = orders.create(env, {"partner_id": 3})
+        [confirmed] = orders.create(env, {"partner_id": 3})
+        orders.action_confirm(env, [confirmed])
+        with pytest.raises(UserError, match="You must first cancel it"):
+            orders.unlink(env, [confirmed])
+        assert orders.unlink(env, [draft]) is True

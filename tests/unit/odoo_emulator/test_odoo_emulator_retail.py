@@ -1,0 +1,250 @@
+"""Retail behaviour of the Odoo emulator per version: stock, deliveries, backorders, returns, prices, invoices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from channelhub.sandbox.odoo.database import OdooDatabase
+from channelhub.sandbox.odoo.errors import PythonError, UserError
+from channelhub.sandbox.odoo.orm import Env
+
+VERSIONS = ("16.0", "17.0", "18.0", "19.0")
+
+
+def storable(version: str) -> dict[str, Any]:
+    return {"type": "consu", "is_storable": True} if version >= "18" else {"type": "product"}
+
+
+def stocked_product(env: Env, version: str, quantity: float, location: int | None = None) -> int:
+    [pid] = env["product.product"].create(
+        env, {"name": "Lamp", "default_code": "LAMP", "list_price": 40.0, **storable(version)}
+    )
+    quants = env["stock.quant"]
+    where = location or env["stock.warehouse"].rows[1]["lot_stock_id"]
+    [qid] = quants.create(env, {"product_id": pid, "location_id": where, "inventory_quantity": quantity})
+    quants.action_apply_inventory(env, [qid])
+    return pid
+
+
+def quantities(env: Env, pid: int, **context: Any) -> dict[str, float]:
+    scoped = env.with_context(**context) if context else env
+    [row] = env["product.product"].read(
+        scoped, [pid], ["qty_available", "free_qty", "virtual_available", "outgoing_qty"]
+    )
+    return {k: v for k, v in row.items() if k != "id"}
+
+
+def confirmed_order(env: Env, pid: int, quantity: float) -> tuple[int, int]:
+    orders = env["sale.order"]
+    [order] = orders.create(
+        env,
+        {
+            "partner_id": 3,
+            "client_order_ref": "shop:1",
+            "order_line": [(0, 0, {"product_id": pid, "product_uom_qty": quantity})],
+        },
+    )
+    orders.action_confirm(env, [order])
+    [picking] = orders.values_of(env, [order], "picking_ids")[order]
+    return order, picking
+
+
+def run_wizard(env: Env, action: dict[str, Any], method: str) -> Any:
+    scoped = env.with_context(**action["context"])
+    [wizard] = env[action["res_model"]].create(scoped, {})
+    return getattr(env[action["res_model"]], method)(scoped, [wizard])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_product_type_fields_follow_the_version(version: str) -> None:
+    db = OdooDatabase(version)
+    fields = db.model("product.template").fields
+    options = {key for key, _ in fields["type"].selection or []}
+    if version >= "18":
+        assert "is_storable" in fields and "product" not in options
+    else:
+        assert "is_storable" not in fields and "product" in options and "detailed_type" in fields
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_confirm_reserves_and_validation_moves_stock(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        pid = stocked_product(env, version, 10)
+        assert quantities(env, pid) == {
+            "qty_available": 10,
+            "free_qty": 10,
+            "virtual_available": 10,
+            "outgoing_qty": 0,
+        }
+        order, picking = confirmed_order(env, pid, 4)
+        assert quantities(env, pid) == {
+            "qty_available": 10,
+            "free_qty": 6,
+            "virtual_available": 6,
+            "outgoing_qty": 4,
+        }
+        pickings = env["stock.picking"]
+        assert pickings.rows[picking]["state"] == "assigned"
+        result = pickings.button_validate(env, [picking])
+        if version == "16.0":
+            assert result["res_model"] == "stock.immediate.transfer"
+            result = run_wizard(env, result, "process")
+        assert result is True
+        assert pickings.rows[picking]["state"] == "done"
+        assert quantities(env, pid) == {
+            "qty_available": 6,
+            "free_qty": 6,
+            "virtual_available": 6,
+            "outgoing_qty": 0,
+        }
+        [line] = env["sale.order"].values_of(env, [order], "order_line")[order]
+        assert env["sale.order.line"].values_of(env, [line], "qty_delivered")[line] == 4
+
+
+def set_done_quantity(env: Env, picking: int, quantity: float) -> None:
+    moves = env["stock.move"]
+    for mid in env["stock.picking"].move_ids_of(env, picking):
+        vals = (
+            {"quantity_done": quantity} if env.version.major <= 16 else {"quantity": quantity, "picked": True}
+        )
+        moves.write(env, [mid], vals)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_partial_delivery_backorder_wizard(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        pid = stocked_product(env, version, 10)
+        _, picking = confirmed_order(env, pid, 5)
+        set_done_quantity(env, picking, 2)
+        action = env["stock.picking"].button_validate(env, [picking])
+        assert action["res_model"] == "stock.backorder.confirmation"
+        assert run_wizard(env, action, "process") is True
+        [backorder] = env["stock.picking"].values_of(env, [picking], "backorder_ids")[picking]
+        [move] = env["stock.picking"].move_ids_of(env, backorder)
+        assert env["stock.move"].rows[move]["product_uom_qty"] == 3
+        assert env["stock.picking"].rows[backorder]["state"] == "assigned"
+        assert quantities(env, pid) == {
+            "qty_available": 8,
+            "free_qty": 5,
+            "virtual_available": 5,
+            "outgoing_qty": 3,
+        }
+
+
+@pytest.mark.parametrize("version", ["16.0", "18.0"])
+def test_skip_backorder_context_without_backorder(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        pid = stocked_product(env, version, 10)
+        _, picking = confirmed_order(env, pid, 5)
+        set_done_quantity(env, picking, 2)
+        scoped = env.with_context(skip_backorder=True, picking_ids_not_to_backorder=[picking])
+        assert env["stock.picking"].button_validate(scoped, [picking]) is True
+        assert env["stock.picking"].values_of(env, [picking], "backorder_ids")[picking] == []
+        assert quantities(env, pid) == {
+            "qty_available": 8,
+            "free_qty": 8,
+            "virtual_available": 8,
+            "outgoing_qty": 0,
+        }
+
+
+@pytest.mark.parametrize("version", ["17.0", "18.0"])
+def test_warehouse_context_key_per_version(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        other = env["stock.warehouse"].create_record(env, {"name": "Second", "code": "WH2"})
+        pid = stocked_product(env, version, 7, location=env["stock.warehouse"].rows[other]["lot_stock_id"])
+        assert quantities(env, pid)["qty_available"] == 7
+        assert quantities(env, pid, warehouse_id=1)["qty_available"] == (0 if version >= "18" else 7)
+        assert quantities(env, pid, warehouse=1)["qty_available"] == (7 if version >= "18" else 0)
+        assert quantities(env, pid, location="WH2")["qty_available"] == 7
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_return_picking_and_credit_note(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        pid = stocked_product(env, version, 10)
+        order, picking = confirmed_order(env, pid, 3)
+        set_done_quantity(env, picking, 3)
+        assert env["stock.picking"].button_validate(env, [picking]) is True
+        wizard_env = env.with_context(active_id=picking, active_model="stock.picking")
+        returns = env["stock.return.picking"]
+        [wizard] = returns.create(wizard_env, {})
+        lines = returns.values_of(env, [wizard], "product_return_moves")[wizard]
+        env["stock.return.picking.line"].write(env, lines, {"quantity": 1})
+        with pytest.raises(PythonError, match="does not exist"):
+            returns.rpc_method("create_returns" if version >= "18" else "action_create_returns")
+        action = getattr(returns, env.version.return_method)(wizard_env, [wizard])
+        returned = action["res_id"]
+        set_done_quantity(env, returned, 1)
+        assert env["stock.picking"].button_validate(env, [returned]) is True
+        assert quantities(env, pid)["qty_available"] == 8
+        [line] = env["sale.order"].values_of(env, [order], "order_line")[order]
+        assert env["sale.order.line"].values_of(env, [line], "qty_delivered")[line] == 2
+        invoicing = env.with_context(active_model="sale.order", active_ids=[order])
+        [wizard] = env["sale.advance.payment.inv"].create(invoicing, {})
+        invoice = env["sale.advance.payment.inv"].create_invoices(invoicing, [wizard])["res_id"]
+        moves = env["account.move"]
+        moves.action_post(env, [invoice])
+        reversal_env = env.with_context(active_model="account.move", active_ids=[invoice])
+        [reversal] = env["account.move.reversal"].create(reversal_env, {"reason": "returned"})
+        method = "reverse_moves" if version == "16.0" else "refund_moves"
+        refund = getattr(env["account.move.reversal"], method)(env, [reversal])["res_id"]
+        assert moves.rows[refund]["move_type"] == "out_refund"
+        assert moves.rows[refund]["reversed_entry_id"] == invoice
+        assert (
+            moves.values_of(env, [refund], "amount_total")[refund]
+            == moves.values_of(env, [invoice], "amount_total")[invoice]
+        )
+
+
+@pytest.mark.parametrize("version", ["16.0", "17.0"])
+def test_cancel_wizard_and_locked_orders(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        pid = stocked_product(env, version, 10)
+        orders = env["sale.order"]
+        order, picking = confirmed_order(env, pid, 4)
+        action = orders.action_cancel(env, [order])
+        assert action["res_model"] == "sale.order.cancel"
+        assert orders.rows[order]["state"] == "sale"
+        orders.action_lock(env, [order])
+        assert (orders.rows[order]["state"], orders.rows[order].get("locked", False)) == (
+            ("done", False) if version == "16.0" else ("sale", True)
+        )
+        with pytest.raises(UserError, match="locked order"):
+            orders.action_cancel(env.with_context(disable_cancel_warning=True), [order])
+        orders.action_unlock(env, [order])
+        assert orders.action_cancel(env.with_context(disable_cancel_warning=True), [order]) is True
+        assert env["stock.picking"].rows[picking]["state"] == "cancel"
+        assert quantities(env, pid)["free_qty"] == 10
+
+
+def test_pricelist_rules_windows_and_minimum_quantities() -> None:
+    db = OdooDatabase("17.0")
+    with db.env() as env:
+        [pid] = env["product.product"].create(env, {"name": "Mug", "list_price": 10.0})
+        pricelists = env["product.pricelist"]
+        [pricelist] = pricelists.create(env, {"name": "Shop", "item_ids": [
+            (0, 0, {"applied_on": "0_product_variant", "product_id": pid, "fixed_price": 8.0, "min_quantity": 10}),
+            (0, 0, {"applied_on": "0_product_variant", "product_id": pid, "fixed_price": 7.0, "date_start": "2000-01-01 00:00:00", "date_end": "2000-12-31 23:59:59"}),
+            (0, 0, {"applied_on": "3_global", "compute_price": "percentage", "percent_price": 10.0}),
+        ]})  # fmt: skip
+        [partner] = env["res.partner"].create(env, {"name": "Buyer", "property_product_pricelist": pricelist})
+        [order] = env["sale.order"].create(env, {"partner_id": partner, "order_line": [
+            (0, 0, {"product_id": pid, "product_uom_qty": 1}), (0, 0, {"product_id": pid, "product_uom_qty": 12}),
+            (0, 0, {"product_id": pid, "product_uom_qty": 1, "price_unit": 5.5}),
+        ]})  # fmt: skip
+        lines = env["sale.order"].values_of(env, [order], "order_line")[order]
+        prices = [env["sale.order.line"].rows[line]["price_unit"] for line in lines]
+        assert prices == [9.0, 8.0, 5.5]
+        with pytest.raises(Exception, match="start date"):
+            env["product.pricelist.item"].create(
+                env, {"pricelist_id": pricelist, "date_start": "2001-01-02", "date_end": "2001-01-01"}
+            )
