@@ -188,7 +188,8 @@ def available_to_sell_all_channels(
     """ATS of `sku` on every channel of `rules`, keyed by channel code (rule order).
 
     Positions, listings and soft reservations of other SKUs are ignored, so callers may pass
-    everything they have.
+    everything they have. A channel without a listing for the SKU sells single units and tracks
+    inventory. A warehouse that has no position for the SKU contributes 0.
     """
     stock = {w: p for (s, w), p in index_positions(p for p in positions if p.sku == sku).items()}
     known = _index_warehouses(warehouses)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from channelhub.domain import (
     DuplicateStockPosition,
@@ -76,3 +78,29 @@ def test_warehouse_sells_only_when_online_and_not_on_hold() -> None:
     assert Warehouse("WH1").can_sell
     assert not Warehouse("WH1", online=False).can_sell
     assert not Warehouse("WH1", on_hold=True).can_sell
+
+
+quants = st.lists(
+    st.builds(
+        QuantRow,
+        sku=st.sampled_from([A, B]),
+        location=st.sampled_from([location.code for location in LOCATIONS]),
+        quantity=st.integers(-5, 50),
+        reserved=st.integers(0, 10),
+    ),
+    max_size=20,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(quants)
+def test_positions_count_exactly_the_internal_warehouse_quants(rows: list[QuantRow]) -> None:
+    positions = stock_positions_from_quants(rows, LOCATIONS)
+    stock_locations = {loc.code for loc in LOCATIONS if loc.counts_as_stock}
+    counted = [row for row in rows if row.location in stock_locations]
+    assert sum(p.on_hand for p in positions) == sum(row.quantity for row in counted)
+    assert sum(p.reserved for p in positions) == sum(row.reserved for row in counted)
+    assert len({(p.sku, p.warehouse) for p in positions}) == len(positions)
+    for position in positions:
+        assert 0 <= position.free <= max(0, position.on_hand)
+        assert position.hold <= sum(max(0, r.quantity) for r in counted if r.location == "WH1/Quality")
