@@ -198,6 +198,13 @@ class OdooClient:
         policy = self.resilience.retry if idempotent else self._unsafe_retry
         return await self._protected(attempt, policy)
 
+    async def act(
+        self, model: str, method: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
+    ) -> Any:
+        """A call that must not be applied twice (create, action buttons): retried only after errors
+        proving Odoo did not apply it; ambiguous failures are raised for the caller to reconcile."""
+        return await self.execute_kw(model, method, args, kwargs, idempotent=False)
+
     async def call_once(
         self, model: str, method: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
     ) -> Any:

@@ -86,19 +86,19 @@ async def _reconciling(
 
 
 async def _read_one(client: OdooClient, model: str, record_id: int, fields: list[str]) -> dict[str, Any]:
-    rows = await client.call_once(model, "read", [[record_id], fields])
+    rows = await client.execute_kw(model, "read", [[record_id], fields])
     if not rows:
         raise OdooMissingError(f"{model} {record_id} does not exist", model=model, method="read")
     return dict(rows[0])
 
 
 async def _backorders(client: OdooClient, picking_id: int) -> tuple[int, ...]:
-    ids = await client.call_once("stock.picking", "search", [[("backorder_id", "=", picking_id)]])
+    ids = await client.execute_kw("stock.picking", "search", [[("backorder_id", "=", picking_id)]])
     return tuple(int(i) for i in ids)
 
 
 async def _skus(client: OdooClient, product_ids: list[int]) -> dict[int, str]:
-    rows = await client.call_once(
+    rows = await client.execute_kw(
         "product.product",
         "read",
         [sorted(set(product_ids)), ["default_code"]],
@@ -122,7 +122,7 @@ async def _record_quantities(
     client: OdooClient, picking_id: int, quantities: Mapping[str, Decimal | int] | None
 ) -> None:
     version = client.version
-    moves = await client.call_once(
+    moves = await client.execute_kw(
         "stock.move",
         "search_read",
         [[("picking_id", "=", picking_id), ("state", "not in", ["done", "cancel"])]],
@@ -148,7 +148,7 @@ async def _record_quantities(
             sum(demands, Decimal(0)) if quantities is None else Decimal(quantities.get(skus[product_id], 0))
         )
         for move, share in zip(product_moves, _split(wanted, demands), strict=True):
-            await client.call_once(
+            await client.execute_kw(
                 "stock.move", "write", [[int(move["id"])], version.processed_move_values(float(share))]
             )
 
@@ -164,8 +164,8 @@ async def _finish_wizard(client: OdooClient, action: Mapping[str, Any], *, backo
         raise OdooProtocolError(
             f"button_validate asked for an unexpected wizard {model!r}", model="stock.picking"
         )
-    wizard_id = action.get("res_id") or await client.call_once(model, "create", [{}], {"context": context})
-    await client.call_once(model, method, [[int(wizard_id)]], {"context": context})
+    wizard_id = action.get("res_id") or await client.act(model, "create", [{}], {"context": context})
+    await client.act(model, method, [[int(wizard_id)]], {"context": context})
 
 
 async def validate_picking(
@@ -195,9 +195,7 @@ async def validate_picking(
     async def act() -> None:
         await _record_quantities(client, picking_id, quantities)
         context = version.validate_picking_context([picking_id], backorder=backorder)
-        result = await client.call_once(
-            "stock.picking", "button_validate", [[picking_id]], {"context": context}
-        )
+        result = await client.act("stock.picking", "button_validate", [[picking_id]], {"context": context})
         if isinstance(result, dict) and result.get("res_model"):
             await _finish_wizard(client, result, backorder=backorder)
 
@@ -221,7 +219,7 @@ async def create_return(
     untagged_before: set[int] | None = None
 
     async def untagged_returns() -> list[dict[str, Any]]:
-        rows = await client.call_once(
+        rows = await client.execute_kw(
             "stock.picking", "search_read", [[("origin", "=", f"Return of {name}")]], {"fields": ["origin"]}
         )
         return list(rows)
@@ -230,7 +228,7 @@ async def create_return(
         nonlocal name, untagged_before
         if not name:
             name = str((await _read_one(client, "stock.picking", picking_id, ["name"]))["name"])
-        rows = await client.call_once(
+        rows = await client.execute_kw(
             "stock.picking",
             "search_read",
             [[("origin", "ilike", tag)]],
@@ -246,7 +244,7 @@ async def create_return(
             # Our earlier attempt created the return but failed before tagging it: adopt it.
             orphan = orphans[0]
             origin = text(orphan.get("origin")) or f"Return of {name}"
-            await client.call_once(
+            await client.execute_kw(
                 "stock.picking", "write", [[int(orphan["id"])], {"origin": f"{origin} {tag}"}]
             )
             return await find(acted)
@@ -254,10 +252,10 @@ async def create_return(
 
     async def act() -> None:
         context = {"active_id": picking_id, "active_ids": [picking_id], "active_model": "stock.picking"}
-        wizard_id = await client.call_once(
+        wizard_id = await client.act(
             "stock.return.picking", "create", [{"picking_id": picking_id}], {"context": context}
         )
-        lines = await client.call_once(
+        lines = await client.execute_kw(
             "stock.return.picking.line", "search_read", [[("wizard_id", "=", wizard_id)]],
             {"fields": ["product_id", "quantity"]},
         )  # fmt: skip
@@ -271,9 +269,9 @@ async def create_return(
             if version.return_line_has_to_refund:
                 values["to_refund"] = True
             if values:
-                await client.call_once("stock.return.picking.line", "write", [[int(line["id"])], values])
+                await client.execute_kw("stock.return.picking.line", "write", [[int(line["id"])], values])
         method = version.return_wizard_method
-        action = await client.call_once("stock.return.picking", method, [[wizard_id]], {"context": context})
+        action = await client.act("stock.return.picking", method, [[wizard_id]], {"context": context})
         new_id = action.get("res_id") if isinstance(action, dict) else None
         if not new_id:
             raise OdooProtocolError(
@@ -281,7 +279,7 @@ async def create_return(
             )
         picking = await _read_one(client, "stock.picking", int(new_id), ["name", "origin"])
         origin = text(picking.get("origin")) or f"Return of {picking_id}"
-        await client.call_once("stock.picking", "write", [[int(new_id)], {"origin": f"{origin} {tag}"}])
+        await client.execute_kw("stock.picking", "write", [[int(new_id)], {"origin": f"{origin} {tag}"}])
 
     return await _reconciling(client, f"return of picking {picking_id}", find, act)
 
@@ -298,7 +296,7 @@ async def create_credit_note(
 
     async def find(acted: bool) -> CreditNoteResult | None:
         nonlocal refunds_before
-        rows = await client.call_once(
+        rows = await client.execute_kw(
             "account.move",
             "search_read",
             [[("reversed_entry_id", "=", invoice_id), ("move_type", "=", "out_refund")]],
@@ -311,7 +309,7 @@ async def create_credit_note(
             # Our earlier attempt created it but failed before it was tagged: adopt it.
             row = orphans[0]
             ref = f"{text(row.get('ref')) or ''} {tag}".strip()
-            await client.call_once("account.move", "write", [[int(row["id"])], {"ref": ref}])
+            await client.execute_kw("account.move", "write", [[int(row["id"])], {"ref": ref}])
         if row is None:
             return None
         return CreditNoteResult(
@@ -326,14 +324,14 @@ async def create_credit_note(
         extra, button = version.credit_note_wizard()
         context = {"active_model": "account.move", "active_ids": [invoice_id], "active_id": invoice_id}
         values = {"move_ids": [(6, 0, [invoice_id])], "reason": f"{reason} {tag}", **extra}
-        wizard_id = await client.call_once("account.move.reversal", "create", [values], {"context": context})
-        action = await client.call_once("account.move.reversal", button, [[wizard_id]], {"context": context})
+        wizard_id = await client.act("account.move.reversal", "create", [values], {"context": context})
+        action = await client.act("account.move.reversal", button, [[wizard_id]], {"context": context})
         new_id = action.get("res_id") if isinstance(action, dict) else None
         if new_id:
             note = await _read_one(client, "account.move", int(new_id), fields)
             if tag not in str(note.get("ref") or ""):
                 # A server that does not copy the reason into ref: tag it so a retry finds it.
                 ref = f"{text(note.get('ref')) or ''} {tag}".strip()
-                await client.call_once("account.move", "write", [[int(new_id)], {"ref": ref}])
+                await client.execute_kw("account.move", "write", [[int(new_id)], {"ref": ref}])
 
     return await _reconciling(client, f"credit note for invoice {invoice_id}", find, act)

@@ -169,7 +169,7 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
             if existing is not None:
                 return existing
             try:
-                order_id = await client.call_once("sale.order", "create", [values])
+                order_id = await client.act("sale.order", "create", [values])
             except Exception as error:
                 decision = policy.decide(attempt, error)
                 if not decision.retry or not is_transient(error):
@@ -208,7 +208,7 @@ async def confirm_sale_order(client: OdooClient, order_id: int) -> SaleOrderStat
             raise OdooUserError(
                 f"sale order {order.name} is cancelled", model="sale.order", method="action_confirm"
             )
-        await client.call_once("sale.order", "action_confirm", [[order_id]])
+        await client.act("sale.order", "action_confirm", [[order_id]])
 
     return await _until(client, order_id, lambda o: o.state in ("sale", "done"), confirm)
 
@@ -224,13 +224,13 @@ async def cancel_sale_order(client: OdooClient, order_id: int) -> SaleOrderState
                 model="sale.order",
                 method="action_cancel",
             )
-        result = await client.call_once("sale.order", "action_cancel", [[order_id]], {"context": context})
+        result = await client.act("sale.order", "action_cancel", [[order_id]], {"context": context})
         if isinstance(result, dict) and result.get("res_model") == "sale.order.cancel":
             # A server that still answers with the wizard: run it the way its button does.
-            wizard_id = await client.call_once(
+            wizard_id = await client.act(
                 "sale.order.cancel", "create", [{"order_id": order_id}], {"context": context}
             )
-            await client.call_once("sale.order.cancel", "action_cancel", [[wizard_id]], {"context": context})
+            await client.act("sale.order.cancel", "action_cancel", [[wizard_id]], {"context": context})
 
     return await _until(client, order_id, lambda o: o.state == "cancel", cancel)
 
