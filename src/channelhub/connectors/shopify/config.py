@@ -19,7 +19,7 @@ class ShopifyConfig:
 
     shop_url: str
     access_token: str
-    api_version: ApiVersion = ApiVersion.V2025_10
+    api_version: ApiVersion | str = ApiVersion.V2025_10
     api_secret: str | None = None
     location_id: str | None = None
     timeout_s: float = 30.0
@@ -38,7 +38,8 @@ class ShopifyConfig:
             raise ValueError(f"shop_url must be an http(s) URL, got {self.shop_url!r}")
         if not self.access_token:
             raise ValueError("access_token is required")
-        profile_for(self.api_version)  # refuses unknown versions early
+        # Refuses unknown versions early and normalises "2026-10" to the enum.
+        object.__setattr__(self, "api_version", profile_for(self.api_version).version)
         if not 0 < self.bucket_share <= 1:
             raise ValueError("bucket_share must be in (0, 1]")
 
