@@ -146,3 +146,19 @@ def test_emulator_bug_becomes_shopify_internal_error(
     assert reply.status == 500
     assert reply.body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "boom" not in json.dumps(reply.body)
+
+
+async def test_graphql_content_type_takes_the_bare_document(emulator: ShopifyEmulator) -> None:
+    import httpx
+
+    transport = httpx.ASGITransport(app=emulator.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as client:
+        response = await client.post(
+            "/admin/api/2025-10/graphql.json",
+            content=b"{ shop { name } }",
+            headers={"X-Shopify-Access-Token": TOKEN, "Content-Type": "application/graphql"},
+        )
+    assert response.status_code == 200
+    assert response.json()["data"]["shop"]["name"] == emulator.shop.shop.name
+    assert response.headers["x-shopify-api-version"] == "2025-10"
+    assert response.headers["x-request-id"]

@@ -213,3 +213,23 @@ def test_bulk_price_update_all_or_nothing_unless_partial(gql: Gql, emulator: Sho
     negative = {**variables, "variants": [{**good, "price": "-1"}]}
     _, body = gql(BULK_PRICES, negative)
     assert body["data"]["productVariantsBulkUpdate"]["userErrors"][0]["code"] == "GREATER_THAN_OR_EQUAL_TO"
+
+
+def test_random_shoppers_are_reproducible_and_counted() -> None:
+    import random
+
+    from channelhub.clock import ManualClock
+    from channelhub.sandbox.shopify import EmulatorSettings, place_random_orders
+
+    def run() -> tuple[int, int, int, int]:
+        emulator = ShopifyEmulator(
+            EmulatorSettings(seed=9, skus=6, clock=ManualClock(), deliver_webhooks=False)
+        )
+        outcome = place_random_orders(emulator.shop, 60, random.Random(4), max_quantity=5)
+        stats = emulator.shop.stats
+        assert outcome.placed == stats.orders and outcome.refused == stats.refused_orders
+        return outcome.placed, outcome.refused, stats.units_sold, stats.oversold_units
+
+    first = run()
+    assert first == run()
+    assert first[0] > 0 and first[1] > 0  # with 6 SKUs and up to 5 units per line, stock runs out

@@ -11,6 +11,7 @@ emulator.webhooks.wait_idle()          # webhook sender
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -138,6 +139,9 @@ class ShopifyEmulator:
             body: Any = _internal_error("chaos") if status == 500 else {"errors": "Service Unavailable"}
             return JSONResponse(body, status_code=status)
         raw = await request.body()
+        if request.headers.get("content-type", "").startswith("application/graphql"):
+            # Shopify also takes the bare document with this content type.
+            raw = json.dumps({"query": raw.decode("utf-8", errors="replace")}).encode()
         base_url = f"{request.url.scheme}://{request.url.netloc}"
         reply = self.endpoint.handle(
             request.path_params["version"], request.headers.get("x-shopify-access-token"), raw, base_url

@@ -72,6 +72,9 @@ def register(groups: CommandGroups) -> None:
             "--webhook-bad-signature-rate",
             help="Chaos: corrupt the HMAC header on this share of attempts.",
         ),
+        orders_per_second: float = typer.Option(
+            0.0, "--orders-per-second", help="Scenario: simulated shoppers place this many orders per second."
+        ),
     ) -> None:
         """Run an emulated Shopify shop (Admin GraphQL, webhooks, storefront) until interrupted."""
         import uvicorn
@@ -138,4 +141,15 @@ def register(groups: CommandGroups) -> None:
             f"plan               {plan} (bucket {limits.bucket_size:g} points, restore {limits.restore_rate:g}/s)"
         )
         typer.echo(f"storefront         POST {url}/_sandbox/orders, GET {url}/_sandbox/stats")
-        uvicorn.run(emulator.app, host="127.0.0.1", port=port, log_level="warning")
+        traffic = None
+        if orders_per_second > 0:
+            from channelhub.sandbox.shopify.shoppers import ShopperTraffic
+
+            traffic = ShopperTraffic(emulator.shop, orders_per_second, seed=seed)
+            traffic.start()
+            typer.echo(f"shoppers           {orders_per_second:g} orders/s")
+        try:
+            uvicorn.run(emulator.app, host="127.0.0.1", port=port, log_level="warning")
+        finally:
+            if traffic is not None:
+                traffic.stop()
