@@ -1,0 +1,192 @@
+"""JSON-RPC envelopes, the session-based web routes and the 19.0 JSON-2 API, byte for byte."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.odoo_emulator.conftest import API_KEY, LiveOdoo, start
+
+
+def rpc(
+    odoo: LiveOdoo, path: str, params: dict[str, Any], client: httpx.Client | None = None
+) -> dict[str, Any]:
+    sender = client or httpx.Client()
+    response = sender.post(
+        f"{odoo.url}{path}", json={"jsonrpc": "2.0", "method": "call", "params": params, "id": 42}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = response.json()
+    assert body["jsonrpc"] == "2.0" and body["id"] == 42
+    return body
+
+
+def execute_kw(
+    odoo: LiveOdoo, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return rpc(
+        odoo,
+        "/jsonrpc",
+        {
+            "service": "object",
+            "method": "execute_kw",
+            "args": [odoo.db, 2, "admin", model, method, args, kwargs or {}],
+        },
+    )
+
+
+def test_jsonrpc_result_and_error_envelopes(odoo: LiveOdoo) -> None:
+    assert (
+        rpc(odoo, "/jsonrpc", {"service": "common", "method": "login", "args": [odoo.db, "admin", "admin"]})[
+            "result"
+        ]
+        == 2
+    )
+    assert rpc(odoo, "/jsonrpc", {"service": "db", "method": "list", "args": []})["result"] == [odoo.db]
+    assert (
+        rpc(odoo, "/jsonrpc", {"service": "db", "method": "server_version", "args": []})["result"]
+        == odoo.version
+    )
+    found = execute_kw(
+        odoo, "res.partner", "search_read", [[["id", "=", 3]]], {"fields": ["name", "company_id"]}
+    )
+    assert found["result"] == [{"id": 3, "name": "Mitchell Admin", "company_id": False}]
+    error = execute_kw(odoo, "res.partner", "read", [[999999]])["error"]
+    assert error["code"] == (200 if odoo.version <= "18.0" else 0)
+    assert error["message"] == "Odoo Server Error"
+    data = error["data"]
+    assert list(data) == ["name", "debug", "message", "arguments", "context"]
+    assert data["name"] == "odoo.exceptions.MissingError"
+    assert data["message"] == data["arguments"][0]
+    assert data["message"].startswith("Record does not exist or has been deleted.")
+    denied = rpc(
+        odoo,
+        "/jsonrpc",
+        {
+            "service": "object",
+            "method": "execute_kw",
+            "args": [odoo.db, 2, "x", "res.partner", "read", [[1]]],
+        },
+    )
+    assert denied["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
+    assert denied["error"]["data"]["message"] == "Access Denied"
+    assert "Traceback" not in denied["error"]["data"]["debug"]
+    validation = execute_kw(
+        odoo, "sale.order", "create", [{"partner_id": 3, "order_line": [[0, 0, {"product_id": 999999}]]}]
+    )
+    assert validation["error"]["data"]["name"] == "odoo.exceptions.ValidationError"
+
+
+def test_invalid_json_is_a_plain_400(odoo: LiveOdoo) -> None:
+    response = httpx.post(
+        f"{odoo.url}/jsonrpc", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert "Invalid JSON data" in response.text
+
+
+def test_web_session_routes_as_odoorpc_uses_them(odoo: LiveOdoo) -> None:
+    with httpx.Client() as client:
+        info = rpc(odoo, "/web/webclient/version_info", {}, client)["result"]
+        assert info["server_version"] == odoo.version
+        assert rpc(odoo, "/web/database/list", {}, client)["result"] == [odoo.db]
+        expired = rpc(
+            odoo,
+            "/web/dataset/call_kw",
+            {"model": "res.partner", "method": "search_count", "args": [[]], "kwargs": {}},
+            client,
+        )
+        assert expired["error"]["code"] == 100 and expired["error"]["message"] == "Odoo Session Expired"
+        assert expired["error"]["data"]["name"] == "odoo.http.SessionExpiredException"
+        refused = rpc(
+            odoo, "/web/session/authenticate", {"db": odoo.db, "login": "admin", "password": "nope"}, client
+        )
+        assert refused["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
+        session = rpc(
+            odoo, "/web/session/authenticate", {"db": odoo.db, "login": "admin", "password": "admin"}, client
+        )["result"]
+        assert (session["uid"], session["db"], session["username"]) == (2, odoo.db, "admin")
+        assert client.cookies.get("session_id")
+        counted = rpc(
+            odoo,
+            "/web/dataset/call_kw/res.partner/search_count",
+            {"model": "res.partner", "method": "search_count", "args": [[]], "kwargs": {}},
+            client,
+        )
+        assert counted["result"] > 0
+        assert rpc(odoo, "/web/session/get_session_info", {}, client)["result"]["uid"] == 2
+        assert rpc(odoo, "/web/session/destroy", {}, client)["result"] is None
+        assert "error" in rpc(odoo, "/web/session/get_session_info", {}, client)
+
+
+@pytest.fixture(scope="module")
+def odoo19() -> Iterator[LiveOdoo]:
+    yield from start("19.0", skus=10)
+
+
+def json2(odoo: LiveOdoo, model: str, method: str, body: Any, key: str = API_KEY) -> httpx.Response:
+    headers = {"Authorization": f"bearer {key}", "X-Odoo-Database": odoo.db}
+    return httpx.post(f"{odoo.url}/json/2/{model}/{method}", json=body, headers=headers)
+
+
+def test_json2_success_shapes(odoo19: LiveOdoo) -> None:
+    found = json2(
+        odoo19,
+        "res.partner",
+        "search_read",
+        {"context": {"lang": "en_US"}, "domain": [["is_company", "=", True]], "fields": ["name"], "limit": 2},
+    )
+    assert found.status_code == 200
+    assert [set(row) for row in found.json()] == [{"id", "name"}] * 2
+    ids = json2(odoo19, "res.partner", "search", {"domain": [["id", "in", [1, 3]]]}).json()
+    assert ids == [3, 1]  # res.partner orders by complete_name
+    created = json2(
+        odoo19, "res.partner", "create", {"vals_list": [{"name": "J2 One"}, {"name": "J2 Two"}]}
+    ).json()
+    assert len(created) == 2
+    assert json2(odoo19, "res.partner", "write", {"ids": created, "vals": {"city": "Ghent"}}).json() is True
+    version = httpx.get(f"{odoo19.url}/web/version").json()
+    assert version == {"version_info": [19, 0, 0, "final", 0, ""], "version": "19.0"}
+
+
+@pytest.mark.parametrize(
+    ("model", "method", "body", "key", "status", "name"),
+    [
+        ("res.partner", "search", {}, "f" * 40, 401, "werkzeug.exceptions.Unauthorized"),
+        ("no.model", "search", {}, API_KEY, 404, "werkzeug.exceptions.NotFound"),
+        ("res.partner", "_private", {}, API_KEY, 404, "werkzeug.exceptions.NotFound"),
+        ("res.partner", "search", {"ids": [1]}, API_KEY, 422, "werkzeug.exceptions.UnprocessableEntity"),
+        ("res.partner", "search", {"bogus": 1}, API_KEY, 422, "werkzeug.exceptions.UnprocessableEntity"),
+        ("res.partner", "read", {"ids": [999999]}, API_KEY, 404, "odoo.exceptions.MissingError"),
+        (
+            "sale.order",
+            "create",
+            {"vals_list": [{"origin": "x"}]},
+            API_KEY,
+            422,
+            "odoo.exceptions.ValidationError",
+        ),
+        ("res.partner", "search", {"domain": [["nope", "=", 1]]}, API_KEY, 500, "builtins.ValueError"),
+    ],
+)
+def test_json2_errors(
+    odoo19: LiveOdoo, model: str, method: str, body: Any, key: str, status: int, name: str
+) -> None:
+    response = json2(odoo19, model, method, body, key)
+    assert response.status_code == status
+    error = response.json()
+    assert set(error) == {"name", "message", "arguments", "context", "debug"}
+    assert error["name"] == name
+    if key != API_KEY:
+        assert error["message"] == "Invalid apikey" and error["arguments"] == ["Invalid apikey", 401]
+
+
+def test_json2_only_on_19(odoo: LiveOdoo) -> None:
+    response = httpx.post(
+        f"{odoo.url}/json/2/res.partner/search", json={}, headers={"Authorization": f"bearer {API_KEY}"}
+    )
+    assert response.status_code == (200 if odoo.version == "19.0" else 404)
