@@ -98,14 +98,16 @@ class WebhookSender:
         self._in_flight = 0
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
         self.attempts: deque[AttemptRecord] = deque(maxlen=10_000)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        if self._thread is None:
-            self._stopping = False
-            self._thread = threading.Thread(target=self._run, name="shopify-webhooks", daemon=True)
-            self._thread.start()
+        with self._start_lock:
+            if self._thread is None:
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name="shopify-webhooks", daemon=True)
+                self._thread.start()
 
     def stop(self) -> None:
         with self._wake:
@@ -166,6 +168,10 @@ class WebhookSender:
         with self._wake:
             heapq.heappush(self._queue, _Scheduled(due, next(self._sequence), delivery))
             self._wake.notify_all()
+            stopped = self._stopping
+        # Apps mounted without a lifespan (ASGI test transports) still deliver.
+        if self._thread is None and not stopped:
+            self.start()
 
     # -- the sending thread --------------------------------------------------------------------
     def _run(self) -> None:
