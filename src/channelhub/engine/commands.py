@@ -1,12 +1,120 @@
-"""Commands of this area (filled in by its owner)."""
+"""Commands of the engine area: `bench log`, `selftest crash` (and its hidden worker), `dead-letters`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
 
 if TYPE_CHECKING:
     from channelhub.cli import CommandGroups
 
+BACKEND_HELP = "sqlite (a temporary file) or postgres (CHANNELHUB_DATABASE_URL, its own schema per run)."
+
+
+def _write_json(path: Path | None, document: dict[str, Any]) -> None:
+    text = json.dumps(document, indent=2)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+    typer.echo(text)
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ("sqlite", "postgres"):
+        raise typer.BadParameter(f"must be sqlite or postgres, not {backend!r}", param_hint="--backend")
+
 
 def register(groups: CommandGroups) -> None:
     """Add this area's commands to the CLI groups."""
+
+    @groups.bench.command("log")
+    def bench_log_command(
+        backend: str = typer.Option("sqlite", help=BACKEND_HELP),
+        events: int = typer.Option(20_000, min=1, help="Events to append and handle."),
+        keys: int = typer.Option(1_000, min=1, help="Distinct ordering keys (per-key order is enforced)."),
+        json_file: Path | None = typer.Option(None, "--json", help="Write the result document here."),
+        workers: int | None = typer.Option(
+            None, min=1, help="Worker threads (default: sqlite 1, postgres 2)."
+        ),
+        batch_size: int = typer.Option(500, min=1, help="Events a worker handles per transaction."),
+        append_batch: int = typer.Option(100, min=1, help="Events the producer appends per transaction."),
+        peer: bool = typer.Option(True, help="With postgres: also run pgqueuer on the same work."),
+        url: str | None = typer.Option(None, help="Database URL (overrides the default for the backend)."),
+    ) -> None:
+        """End-to-end log throughput (append → handled → acknowledged) and latency; pgqueuer as peer."""
+        _check_backend(backend)
+        from rich.progress import Progress
+
+        from channelhub.benchmarks.log import bench_log
+
+        with Progress(transient=True) as bar:
+            ours = bar.add_task(f"channelhub log ({backend})", total=events)
+            theirs = bar.add_task("pgqueuer", total=events, visible=backend == "postgres" and peer)
+            result = bench_log(
+                backend,
+                events,
+                keys,
+                url=url,
+                workers=workers,
+                batch_size=batch_size,
+                append_batch=append_batch,
+                with_peer=peer,
+                progress=lambda done: bar.update(ours, completed=done),
+                peer_progress=lambda done: bar.update(theirs, completed=done),
+            )
+        _write_json(json_file, result)
+        if result.get("order_violations"):
+            raise typer.Exit(1)
+
+    @groups.selftest.command("crash")
+    def selftest_crash_command(
+        backend: str = typer.Option("sqlite", help=BACKEND_HELP),
+        events: int = typer.Option(10_000, min=1, help="Events in the stream."),
+        kills: int = typer.Option(3, min=0, help="How many times a worker process is SIGKILLed mid-stream."),
+        json_file: Path | None = typer.Option(None, "--json", help="Write the result document here."),
+        workers: int = typer.Option(2, min=1, help="Worker processes running at the same time."),
+        keys: int = typer.Option(100, min=1, help="Distinct ordering keys."),
+        lease_s: float = typer.Option(
+            1.0, min=0.1, help="Partition lease; a killed worker's work moves after it."
+        ),
+        url: str | None = typer.Option(None, help="Database URL (overrides the default for the backend)."),
+    ) -> None:
+        """Kill worker processes with SIGKILL mid-stream; prove nothing was lost, duplicated or reordered."""
+        _check_backend(backend)
+        from rich.progress import Progress
+
+        from channelhub.engine.crash import selftest_crash
+
+        with Progress(transient=True) as bar:
+            tasks = {
+                "appended": bar.add_task("appended", total=events),
+                "handled": bar.add_task("handled", total=events),
+            }
+            result = selftest_crash(
+                backend,
+                events,
+                kills,
+                url=url,
+                workers=workers,
+                keys=keys,
+                lease_s=lease_s,
+                progress=lambda stage, done: bar.update(tasks[stage], completed=done),
+            )
+        _write_json(json_file, result)
+        if result["lost"] or result["duplicated"] or result["order_violations"]:
+            raise typer.Exit(1)
+
+    @groups.selftest.command("crash-worker", hidden=True)
+    def crash_worker_command(
+        url: str = typer.Option(..., help="Database URL."),
+        schema: str | None = typer.Option(None, help="PostgreSQL schema of the run."),
+        lease_s: float = typer.Option(1.0, help="Partition lease in seconds."),
+        batch_size: int = typer.Option(100, help="Events per transaction."),
+    ) -> None:
+        """A worker process of `selftest crash` (started and killed by it)."""
+        from channelhub.engine.crash import run_crash_worker
+
+        run_crash_worker(url, schema, lease_s, batch_size)

@@ -1,0 +1,313 @@
+"""`channelhub bench log`: end-to-end throughput and latency of the durable event log.
+
+What is measured, honestly:
+* a producer appends N events (K keys, payload carries each key's sequence number) in
+  transactions of `append_batch` events — durable commits through the outbox `append()`;
+* workers (threads, each with its own connection and partition leases) handle and acknowledge
+  them in the handler transaction, with per-key order machinery on;
+* the clock runs from the first append to the commit of the last acknowledgement;
+* latency of an event = commit time of its acknowledgement − its append timestamp;
+* the committed stream is checked for per-key order (any violation fails the run).
+
+On PostgreSQL the peer, pgqueuer, does the same work in the same run on the same server in its
+own schema: enqueue N jobs in batches of `append_batch`, while its QueueManager consumes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from channelhub.engine.events import LoggedEvent, NewEvent
+from channelhub.engine.handlers import HandlerContext, HandlerRegistry
+from channelhub.engine.outbox import append
+from channelhub.engine.worker import Worker
+from channelhub.store.db import create_store_engine, isolated_schema, upgrade_to_head
+from channelhub.store.log_tables import PARTITIONS
+
+TOPIC = "bench.stock_changed"
+Progress = Callable[[int], None]
+
+
+@dataclass
+class _Tally:
+    """Acknowledged events as the workers commit them (shared by the worker threads)."""
+
+    expected: int
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    latencies_ms: list[float] = field(default_factory=list)
+    last_seen: dict[str, int] = field(default_factory=dict)
+    order_violations: int = 0
+    last_commit_at: float = 0.0
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def committed(self, events: Sequence[LoggedEvent], committed_at: float) -> None:
+        with self.lock:
+            for event in events:
+                self.latencies_ms.append((committed_at - event.created_at) * 1000)
+                number = event.payload["n"]
+                if number != self.last_seen.get(event.key, -1) + 1:
+                    self.order_violations += 1
+                self.last_seen[event.key] = number
+            self.last_commit_at = committed_at
+            if len(self.latencies_ms) >= self.expected:
+                self.done.set()
+
+
+def _stock_changed(event: LoggedEvent, ctx: HandlerContext) -> None:
+    """The benchmark handler: reads the payload, like a real one would (no extra IO)."""
+    if event.payload["n"] < 0:
+        raise ValueError("sequence numbers start at 0")
+
+
+def _events(count: int, keys: int, run: str) -> list[NewEvent]:
+    per_key = [0] * keys
+    stream = []
+    for index in range(count):
+        slot = index % keys
+        stream.append(
+            NewEvent(f"{run}-{index}", TOPIC, f"sku-{slot:05d}", {"n": per_key[slot], "on_hand": index % 97})
+        )
+        per_key[slot] += 1
+    return stream
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    position = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[position]
+
+
+def run_channelhub(
+    url: str,
+    schema: str | None,
+    events: int,
+    keys: int,
+    workers: int = 1,
+    batch_size: int = 500,
+    append_batch: int = 100,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    upgrade_to_head(url, schema)
+    engine = create_store_engine(url, schema, pool_size=workers + 2)
+    tally = _Tally(expected=events)
+    handlers = HandlerRegistry([(TOPIC, _stock_changed)])
+    stop = threading.Event()
+    pool = [
+        Worker(
+            engine,
+            handlers,
+            batch_size=batch_size,
+            lease_s=10.0,
+            poll_interval_s=0.002,
+            on_committed=tally.committed,
+        )
+        for _ in range(workers)
+    ]
+
+    def work(worker: Worker) -> None:
+        async def loop() -> None:
+            while not stop.is_set():
+                if await worker.run_once() == 0:
+                    await asyncio.sleep(worker.poll_interval_s)
+            worker.close()
+
+        asyncio.run(loop())
+
+    threads = [threading.Thread(target=work, args=(worker,), daemon=True) for worker in pool]
+    for thread in threads:
+        thread.start()
+    _wait_for_balanced_leases(pool)
+    # The producer is another process, as webhook ingress would be: it does not share our GIL.
+    context = multiprocessing.get_context("spawn")
+    go, started_at = context.Event(), context.Value("d", 0.0)
+    producer = context.Process(
+        target=_produce, args=(url, schema, events, keys, append_batch, go, started_at), daemon=True
+    )
+    producer.start()
+    go.set()
+    last_count, last_change = -1, time.monotonic()
+    while not tally.done.wait(0.1):
+        count = len(tally.latencies_ms)
+        if progress is not None:
+            progress(count)
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        failed = producer.exitcode not in (None, 0)
+        if failed or time.monotonic() - last_change > 60:
+            stop.set()
+            raise RuntimeError(
+                "the producer process failed" if failed else f"no progress for 60 s at {count} events"
+            )
+    stop.set()
+    producer.join(30)
+    for thread in threads:
+        thread.join(30)
+    engine.dispose()
+    if progress is not None:
+        progress(events)
+    elapsed = tally.last_commit_at - started_at.value
+    return {
+        "events_per_s": round(events / elapsed, 1),
+        "elapsed_s": round(elapsed, 3),
+        "p50_ms": round(percentile(tally.latencies_ms, 0.50), 2),
+        "p99_ms": round(percentile(tally.latencies_ms, 0.99), 2),
+        "mean_ms": round(statistics.fmean(tally.latencies_ms), 2),
+        "order_violations": tally.order_violations,
+        "workers": workers,
+        "batch_size": batch_size,
+        "append_batch": append_batch,
+    }
+
+
+def _produce(
+    url: str, schema: str | None, events: int, keys: int, append_batch: int, go: Any, started_at: Any
+) -> None:
+    engine = create_store_engine(url, schema)
+    stream = _events(events, keys, "bench")
+    with engine.connect():
+        pass  # connect before the clock starts
+    go.wait()
+    started_at.value = time.time()
+    for offset in range(0, events, append_batch):
+        with engine.begin() as connection:
+            append(connection, stream[offset : offset + append_batch])
+    engine.dispose()
+
+
+def _wait_for_balanced_leases(pool: Sequence[Worker], timeout_s: float = 15.0) -> None:
+    """Workers start before the stream, like a running deployment; wait until they split the work."""
+    fair = PARTITIONS // len(pool)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        owned = [len(worker.leases.owned) for worker in pool]
+        if sum(owned) == PARTITIONS and min(owned) >= fair:
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"workers did not balance their partitions within {timeout_s}s")
+
+
+def bench_log(
+    backend: str,
+    events: int,
+    keys: int,
+    url: str | None = None,
+    workers: int | None = None,
+    batch_size: int = 500,
+    append_batch: int = 100,
+    with_peer: bool = True,
+    progress: Progress | None = None,
+    peer_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run the benchmark; returns the result document (see the module docstring)."""
+    if events < 1 or keys < 1:
+        raise ValueError("events and keys must be at least 1")
+    result: dict[str, Any] = {"backend": backend, "events": events, "keys": keys}
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="channelhub-bench-") as directory:
+            sqlite_url = url or f"sqlite:///{Path(directory) / 'log.db'}"
+            # One writer at a time is SQLite's nature: a second worker only adds lock waits.
+            result |= run_channelhub(
+                sqlite_url, None, events, keys, workers or 1, batch_size, append_batch, progress
+            )
+        return result
+    if backend != "postgres":
+        raise ValueError(f"backend must be sqlite or postgres, not {backend!r}")
+    from channelhub.store.db import postgres_url_from_env
+
+    postgres_url = url or postgres_url_from_env()
+    with isolated_schema(postgres_url, prefix="bench") as schema:
+        result |= run_channelhub(
+            postgres_url, schema, events, keys, workers or 2, batch_size, append_batch, progress
+        )
+    if with_peer:
+        with isolated_schema(postgres_url, prefix="pgq") as schema:
+            assert schema is not None
+            peer = asyncio.run(run_pgqueuer(postgres_url, schema, events, append_batch, peer_progress))
+        result["peer"] = peer
+        result["vs_peer"] = round(result["events_per_s"] / peer["events_per_s"], 2)
+    return result
+
+
+async def run_pgqueuer(
+    url: str, schema: str, events: int, enqueue_batch: int, progress: Progress | None = None
+) -> dict[str, Any]:
+    """pgqueuer doing the same work: enqueue `events` jobs in batches while one QueueManager
+    (batch size 100, its recommended shape for throughput) consumes them; installed in `schema`."""
+    import asyncpg
+    from pgqueuer import QueueManager
+    from pgqueuer.adapters.drivers.asyncpg import AsyncpgDriver
+    from pgqueuer.adapters.persistence.qb import (
+        QueryBuilderEnvironment,
+        QueryQueueBuilder,
+        QuerySchedulerBuilder,
+    )
+    from pgqueuer.adapters.persistence.queries import Queries
+    from pgqueuer.domain.settings import DBSettings
+    from pgqueuer.domain.types import Channel
+
+    settings = DBSettings(db_schema=schema, channel=Channel(f"ch_{schema}"))
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+
+    def queries_on(connection: Any) -> Queries:
+        return Queries(
+            AsyncpgDriver(connection),
+            qbe=QueryBuilderEnvironment(settings),
+            qbq=QueryQueueBuilder(settings),
+            qbs=QuerySchedulerBuilder(settings),
+        )
+
+    producer_connection = await asyncpg.connect(dsn)
+    consumer_connection = await asyncpg.connect(dsn)
+    try:
+        producer = queries_on(producer_connection)
+        await producer.install(create_schema=False)
+        manager = QueueManager(queries_on(consumer_connection), channel=Channel(settings.channel))
+        handled = 0
+
+        @manager.entrypoint("stock_changed")
+        async def stock_changed(job: Any) -> None:
+            nonlocal handled
+            handled += 1
+            if handled >= events:
+                manager.shutdown.set()
+
+        consumer = asyncio.create_task(manager.run(batch_size=100))
+        await asyncio.sleep(0.5)  # let the manager start listening, like our workers
+        started = time.time()
+        for offset in range(0, events, enqueue_batch):
+            size = min(enqueue_batch, events - offset)
+            payloads: list[bytes | None] = [str(offset + i).encode() for i in range(size)]
+            await producer.enqueue(["stock_changed"] * size, payloads, [0] * size)
+            if progress is not None:
+                progress(handled)
+        await consumer
+        elapsed = time.time() - started
+        if progress is not None:
+            progress(events)
+        return {
+            "name": "pgqueuer",
+            "version": _version("pgqueuer"),
+            "events_per_s": round(events / elapsed, 1),
+            "elapsed_s": round(elapsed, 3),
+            "batch_size": 100,
+        }
+    finally:
+        await producer_connection.close()
+        await consumer_connection.close()
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
