@@ -45,7 +45,7 @@ class ShopifyBenchSettings:
     clock: str = "manual"  # "manual" or "real"
 
 
-def _emulator(settings: ShopifyBenchSettings, clock: Any) -> Any:
+def build_emulator(settings: ShopifyBenchSettings, clock: Any) -> Any:
     from channelhub.sandbox.shopify.app import ShopifyEmulator
     from channelhub.sandbox.shopify.settings import EmulatorSettings
 
@@ -61,7 +61,7 @@ def _emulator(settings: ShopifyBenchSettings, clock: Any) -> Any:
     )
 
 
-async def _drive(
+async def drive(
     settings: ShopifyBenchSettings, emulator: Any, clock: Clock, shop_url: str, transport: Any
 ) -> dict[str, Any]:
     limits = emulator.bucket.limits
@@ -125,9 +125,9 @@ async def run_async(settings: ShopifyBenchSettings) -> dict[str, Any]:
     if settings.clock != "manual":
         raise ValueError("run_async drives the in-process emulator; use run() for --clock real")
     clock = ManualClock()
-    emulator = _emulator(settings, clock)
+    emulator = build_emulator(settings, clock)
     transport = httpx.ASGITransport(app=emulator.app)
-    return await _drive(settings, emulator, clock, "http://emulator.test", transport)
+    return await drive(settings, emulator, clock, "http://emulator.test", transport)
 
 
 def run(settings: ShopifyBenchSettings) -> dict[str, Any]:
@@ -137,6 +137,6 @@ def run(settings: ShopifyBenchSettings) -> dict[str, Any]:
         raise ValueError(f"--clock must be manual or real, not {settings.clock!r}")
     from channelhub.sandbox.server import serve_in_thread
 
-    emulator = _emulator(settings, None)
+    emulator = build_emulator(settings, None)
     with serve_in_thread(emulator.app) as server:
-        return asyncio.run(_drive(settings, emulator, SYSTEM_CLOCK, server.url, None))
+        return asyncio.run(drive(settings, emulator, SYSTEM_CLOCK, server.url, None))

@@ -177,6 +177,12 @@ def order_from_graphql(node: Mapping[str, Any]) -> ShopifyOrder:
     if not node.get("id"):
         raise ShopifyMappingError("order node has no id", operation="map_order")
     total, total_currency = _shop_money(node.get("totalPriceSet"))
+    if ((node.get("lineItems") or {}).get("pageInfo") or {}).get("hasNextPage"):
+        # A partial order must never look like a whole one (it would under-reserve stock).
+        raise ShopifyMappingError(
+            f"order {node.get('name') or node['id']} has more lines than one read returns",
+            operation="map_order",
+        )
     lines = []
     for line in (node.get("lineItems") or {}).get("nodes") or []:
         unit, _ = _shop_money(line.get("originalUnitPriceSet"))

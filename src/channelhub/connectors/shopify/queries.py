@@ -107,6 +107,7 @@ _ORDER_FIELDS = """
           unfulfilledQuantity
           originalUnitPriceSet { shopMoney { amount currencyCode } }
         }
+        pageInfo { hasNextPage }
       }
 """
 
@@ -133,7 +134,7 @@ FULFILLMENT_ORDERS = """
 query FulfillmentOrders($id: ID!) {
   order(id: $id) {
     id
-    fulfillmentOrders(first: 20) {
+    fulfillmentOrders(first: 5) {
       nodes {
         id
         status
