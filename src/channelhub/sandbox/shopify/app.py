@@ -28,9 +28,11 @@ from channelhub.sandbox.shopify.mutations_admin import ADMIN_MUTATIONS
 from channelhub.sandbox.shopify.mutations_inventory import INVENTORY_MUTATIONS
 from channelhub.sandbox.shopify.mutations_orders import ORDER_MUTATIONS
 from channelhub.sandbox.shopify.resolvers import OBJECT_RESOLVERS, bind, topic_rest
+from channelhub.sandbox.shopify.resolvers_orders import ORDER_OBJECT_RESOLVERS
 from channelhub.sandbox.shopify.schema import SUPPORTED_VERSIONS, schema_for
+from channelhub.sandbox.shopify.seed import seed_shop
 from channelhub.sandbox.shopify.settings import EmulatorSettings
-from channelhub.sandbox.shopify.state import RealClock, ShopState, WebhookSubscription, seed_shop
+from channelhub.sandbox.shopify.state import RealClock, ShopState, WebhookSubscription
 from channelhub.sandbox.shopify.throttle import CostBucket
 from channelhub.sandbox.shopify.webhooks import WebhookSender
 
@@ -40,9 +42,14 @@ _bound: set[str] = set()
 def _bound_schemas() -> None:
     for version in SUPPORTED_VERSIONS:
         if version not in _bound:
-            bind(
-                schema_for(version), [OBJECT_RESOLVERS, INVENTORY_MUTATIONS, ORDER_MUTATIONS, ADMIN_MUTATIONS]
-            )
+            tables = [
+                OBJECT_RESOLVERS,
+                ORDER_OBJECT_RESOLVERS,
+                INVENTORY_MUTATIONS,
+                ORDER_MUTATIONS,
+                ADMIN_MUTATIONS,
+            ]
+            bind(schema_for(version), tables)
             _bound.add(version)
 
 

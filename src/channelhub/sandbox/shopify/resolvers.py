@@ -17,7 +17,6 @@ from graphql import GraphQLError, GraphQLResolveInfo, GraphQLSchema
 from channelhub.sandbox.shopify.relay import connection, parse_any_gid, parse_gid
 from channelhub.sandbox.shopify.search_fields import (
     by_sku,
-    fulfillment_order_fields,
     item_fields,
     location_fields,
     order_fields,
@@ -39,7 +38,6 @@ from channelhub.sandbox.shopify.state import (
     Order,
     Product,
     Refund,
-    RefundLine,
     Shop,
     ShopState,
     Variant,
@@ -106,7 +104,7 @@ def topic_rest(enum_value: str) -> str:
 
 
 # -- Query ---------------------------------------------------------------------------------------
-def _page(info: GraphQLResolveInfo, records: Sequence[Any], args: dict[str, Any]) -> dict[str, Any]:
+def page(info: GraphQLResolveInfo, records: Sequence[Any], args: dict[str, Any]) -> dict[str, Any]:
     return connection(records, lambda r: r.id, args, unlimited=ctx(info).bulk)
 
 
@@ -124,7 +122,7 @@ def q_products(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     state = ctx(info).state
     with state.lock:
         found = search(state.products.values(), args.get("query"), product_fields(state))
-        return _page(info, found, args)
+        return page(info, found, args)
 
 
 def q_product_variants(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
@@ -133,7 +131,7 @@ def q_product_variants(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[st
         found = by_sku(state, args.get("query"))
         if found is None:
             found = search(state.variants.values(), args.get("query"), variant_fields(state))
-        return _page(info, found, args)
+        return page(info, found, args)
 
 
 def q_inventory_items(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
@@ -144,7 +142,7 @@ def q_inventory_items(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str
             found = [state.inventory_items[v.inventory_item_id] for v in variants]
         else:
             found = search(state.inventory_items.values(), args.get("query"), item_fields(state))
-        return _page(info, found, args)
+        return page(info, found, args)
 
 
 def q_locations(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
@@ -154,7 +152,7 @@ def q_locations(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]
         args.get("query"),
         location_fields,
     )
-    return _page(info, found, args)
+    return page(info, found, args)
 
 
 _ORDER_SORT: dict[str, Callable[[Order], Any]] = {
@@ -171,7 +169,7 @@ def q_orders(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     with state.lock:
         found = search(state.orders.values(), args.get("query"), order_fields)
         found.sort(key=_ORDER_SORT[args.get("sortKey") or "PROCESSED_AT"])
-        return _page(info, found, args)
+        return page(info, found, args)
 
 
 def q_webhook_subscriptions(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
@@ -183,7 +181,7 @@ def q_webhook_subscriptions(_: Any, info: GraphQLResolveInfo, **args: Any) -> di
         for s in state.webhook_subscriptions.values()
         if (not topics or s.topic in topics) and (not wanted_uri or s.uri == wanted_uri)
     ]
-    return _page(info, found, args)
+    return page(info, found, args)
 
 
 def lookup_node(state: ShopState, global_id: str) -> Any:
@@ -270,15 +268,15 @@ def resolve_type(value: Any, _info: GraphQLResolveInfo, _abstract: Any) -> str |
 
 
 # -- object fields -------------------------------------------------------------------------------
-def _id(kind: str) -> Resolver:
+def gid_field(kind: str) -> Resolver:
     return lambda obj, _info: gid(kind, obj.id)
 
 
-def _legacy(obj: Any, _info: GraphQLResolveInfo) -> str:
+def legacy_id(obj: Any, _info: GraphQLResolveInfo) -> str:
     return str(obj.id)
 
 
-def _time(attr: str) -> Resolver:
+def time_field(attr: str) -> Resolver:
     return lambda obj, _info: iso(getattr(obj, attr)) if getattr(obj, attr) is not None else None
 
 
@@ -311,40 +309,6 @@ def _location_level(
     return ctx(info).state.level(item_id, location.id) if item_id is not None else None
 
 
-def _order_line(line_item_id: int, info: GraphQLResolveInfo) -> LineItem | None:
-    found = ctx(info).state.line_item(line_item_id)
-    return found[1] if found else None
-
-
-def _line_item_set(attr: str) -> Resolver:
-    def resolve(line: LineItem, info: GraphQLResolveInfo) -> dict[str, Any]:
-        currency = ctx(info).state.shop.currency
-        amount = {
-            "unit": line.price,
-            "total": line.price * line.quantity,
-            "discounted": line.price * line.quantity,
-        }[attr]
-        return money_bag(amount, currency)
-
-    return resolve
-
-
-def _fo_order(fo: FulfillmentOrder, info: GraphQLResolveInfo) -> Order:
-    return ctx(info).state.orders[fo.order_id]
-
-
-def _fulfillment_status(order: Order, _info: GraphQLResolveInfo) -> str:
-    return {None: "UNFULFILLED", "partial": "PARTIALLY_FULFILLED", "fulfilled": "FULFILLED"}[
-        order.fulfillment_status
-    ]
-
-
-def _fo_lines_query(order: Order, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
-    state = ctx(info).state
-    records = [state.fulfillment_orders[i] for i in order.fulfillment_order_ids]
-    return _page(info, search(records, args.get("query"), fulfillment_order_fields), args)
-
-
 def _variant_item(variant: Variant, info: GraphQLResolveInfo) -> InventoryItem:
     return ctx(info).state.inventory_items[variant.inventory_item_id]
 
@@ -363,11 +327,6 @@ def _product_tracks(product: Product, info: GraphQLResolveInfo) -> bool:
     return any(
         state.inventory_items[state.variants[v].inventory_item_id].tracked for v in product.variant_ids
     )
-
-
-def _api_version(sub: WebhookSubscription, info: GraphQLResolveInfo) -> dict[str, Any]:
-    served = ctx(info).served_versions
-    return {"handle": sub.api_version, "displayName": sub.api_version, "supported": sub.api_version in served}
 
 
 OBJECT_RESOLVERS: dict[str, dict[str, Resolver]] = {
@@ -392,7 +351,7 @@ OBJECT_RESOLVERS: dict[str, dict[str, Resolver]] = {
         "currentBulkOperation": q_current_bulk_operation,
     },
     "Shop": {
-        "id": _id("Shop"),
+        "id": gid_field("Shop"),
         "myshopifyDomain": lambda shop, _i: shop.domain,
         "url": lambda shop, _i: f"https://{shop.domain}",
         "currencyCode": lambda shop, _i: shop.currency,
@@ -406,41 +365,41 @@ OBJECT_RESOLVERS: dict[str, dict[str, Resolver]] = {
         },
     },
     "Location": {
-        "id": _id("Location"),
-        "legacyResourceId": _legacy,
+        "id": gid_field("Location"),
+        "legacyResourceId": legacy_id,
         "inventoryLevel": _location_level,
         "inventoryLevels": lambda loc, info, **a: _level_page(
             info, ctx(info).state.levels_at_location(loc.id), a
         ),
     },
     "Product": {
-        "id": _id("Product"),
-        "legacyResourceId": _legacy,
-        "createdAt": _time("created_at"),
-        "updatedAt": _time("updated_at"),
+        "id": gid_field("Product"),
+        "legacyResourceId": legacy_id,
+        "createdAt": time_field("created_at"),
+        "updatedAt": time_field("updated_at"),
         "totalInventory": _product_total,
         "tracksInventory": _product_tracks,
-        "variants": lambda p, info, **a: _page(info, [ctx(info).state.variants[v] for v in p.variant_ids], a),
+        "variants": lambda p, info, **a: page(info, [ctx(info).state.variants[v] for v in p.variant_ids], a),
     },
     "ProductVariant": {
-        "id": _id("ProductVariant"),
-        "legacyResourceId": _legacy,
+        "id": gid_field("ProductVariant"),
+        "legacyResourceId": legacy_id,
         "displayName": lambda v, info: f"{ctx(info).state.products[v.product_id].title} - {v.title}",
         "price": lambda v, _i: money(v.price),
         "compareAtPrice": lambda v, _i: money(v.compare_at_price),
         "inventoryQuantity": _variant_inventory_quantity,
         "inventoryItem": _variant_item,
         "product": lambda v, info: ctx(info).state.products[v.product_id],
-        "createdAt": _time("created_at"),
-        "updatedAt": _time("updated_at"),
+        "createdAt": time_field("created_at"),
+        "updatedAt": time_field("updated_at"),
     },
     "InventoryItem": {
-        "id": _id("InventoryItem"),
-        "legacyResourceId": _legacy,
+        "id": gid_field("InventoryItem"),
+        "legacyResourceId": legacy_id,
         "sku": lambda item, info: ctx(info).state.variants[item.variant_id].sku,
         "variant": lambda item, info: ctx(info).state.variants[item.variant_id],
-        "createdAt": _time("created_at"),
-        "updatedAt": _time("updated_at"),
+        "createdAt": time_field("created_at"),
+        "updatedAt": time_field("updated_at"),
         "inventoryLevel": _item_level,
         "inventoryLevels": lambda item, info, **a: _level_page(
             info, ctx(info).state.levels_of_item(item.id), a
@@ -452,128 +411,10 @@ OBJECT_RESOLVERS: dict[str, dict[str, Resolver]] = {
         "location": lambda lvl, info: ctx(info).state.locations[lvl.location_id],
         "canDeactivate": lambda _lvl, _i: True,
         "quantities": _quantities,
-        "createdAt": _time("created_at"),
-        "updatedAt": _time("updated_at"),
-    },
-    "Order": {
-        "id": _id("Order"),
-        "legacyResourceId": _legacy,
-        "name": lambda o, _i: o.name,
-        "test": lambda _o, _i: False,
-        "closed": lambda o, _i: o.closed_at is not None,
-        "createdAt": _time("created_at"),
-        "processedAt": _time("created_at"),
-        "updatedAt": _time("updated_at"),
-        "cancelledAt": _time("cancelled_at"),
-        "currencyCode": lambda o, _i: o.currency,
-        "displayFinancialStatus": lambda o, _i: o.financial_status.upper(),
-        "displayFulfillmentStatus": _fulfillment_status,
-        "totalPriceSet": lambda o, _i: money_bag(o.total_price, o.currency),
-        "subtotalPriceSet": lambda o, _i: money_bag(o.total_price, o.currency),
-        "currentTotalPriceSet": lambda o, _i: money_bag(o.current_total_price, o.currency),
-        "totalRefundedSet": lambda o, _i: money_bag(o.refunded_amount, o.currency),
-        "lineItems": lambda o, info, **a: _page(info, o.line_items, a),
-        "fulfillmentOrders": _fo_lines_query,
-        "fulfillments": lambda o, info, first=None: [
-            ctx(info).state.fulfillments[f] for f in o.fulfillment_ids
-        ][:first],
-        "refunds": lambda o, info, first=None: [ctx(info).state.refunds[r] for r in o.refund_ids][:first],
-    },
-    "LineItem": {
-        "id": _id("LineItem"),
-        "name": lambda li, _i: li.title if not li.variant_title else f"{li.title} - {li.variant_title}",
-        "refundableQuantity": lambda li, _i: li.current_quantity,
-        "variant": lambda li, info: ctx(info).state.variants.get(li.variant_id),
-        "product": lambda li, info: ctx(info).state.products.get(li.product_id),
-        "originalUnitPriceSet": _line_item_set("unit"),
-        "originalTotalSet": _line_item_set("total"),
-        "discountedTotalSet": _line_item_set("discounted"),
-    },
-    "FulfillmentOrder": {
-        "id": _id("FulfillmentOrder"),
-        "orderId": lambda fo, _i: gid("Order", fo.order_id),
-        "order": _fo_order,
-        "assignedLocation": lambda fo, info: {
-            "name": ctx(info).state.locations[fo.location_id].name,
-            "location": ctx(info).state.locations[fo.location_id],
-        },
-        "createdAt": _time("created_at"),
-        "updatedAt": _time("updated_at"),
-        "lineItems": lambda fo, info, **a: _page(info, fo.lines, a),
-    },
-    "FulfillmentOrderLineItem": {
-        "id": _id("FulfillmentOrderLineItem"),
-        "lineItem": lambda fol, info: _order_line(fol.line_item_id, info),
-        "sku": lambda fol, info: getattr(_order_line(fol.line_item_id, info), "sku", None),
-        "variant": lambda fol, info: ctx(info).state.variants.get(
-            getattr(_order_line(fol.line_item_id, info), "variant_id", None) or -1
-        ),
-        "inventoryItemId": lambda fol, info: _fol_item_gid(fol, info),
-    },
-    "Fulfillment": {
-        "id": _id("Fulfillment"),
-        "legacyResourceId": _legacy,
-        "totalQuantity": lambda f, _i: sum(line.quantity for line in f.lines),
-        "createdAt": _time("created_at"),
-        "updatedAt": _time("updated_at"),
-        "order": lambda f, info: ctx(info).state.orders[f.order_id],
-        "location": lambda f, info: ctx(info).state.locations.get(f.location_id),
-        "trackingInfo": lambda f, _i, first=None: f.tracking[:first],
-        "fulfillmentLineItems": lambda f, info, **a: _page(info, f.lines, a),
-    },
-    "FulfillmentLineItem": {
-        "id": _id("FulfillmentLineItem"),
-        "lineItem": lambda fl, info: _order_line(fl.line_item_id, info),
-    },
-    "Refund": {
-        "id": _id("Refund"),
-        "legacyResourceId": _legacy,
-        "createdAt": _time("created_at"),
-        "order": lambda r, info: ctx(info).state.orders[r.order_id],
-        "totalRefundedSet": lambda r, info: money_bag(r.amount, ctx(info).state.shop.currency),
-        "refundLineItems": lambda r, info, **a: _page(info, r.lines, a),
-    },
-    "RefundLineItem": {
-        "id": lambda rl, _i: gid("RefundLineItem", rl.id),
-        "lineItem": lambda rl, info: _order_line(rl.line_item_id, info),
-        "restocked": lambda rl, _i: rl.restock_type in ("RETURN", "CANCEL", "LEGACY_RESTOCK"),
-        "location": lambda rl, info: ctx(info).state.locations.get(rl.location_id or -1),
-        "priceSet": lambda rl, info: money_bag(_unit(rl), ctx(info).state.shop.currency),
-        "subtotalSet": lambda rl, info: money_bag(rl.subtotal, ctx(info).state.shop.currency),
-    },
-    "WebhookSubscription": {
-        "id": _id("WebhookSubscription"),
-        "legacyResourceId": _legacy,
-        "topic": lambda s, _i: topic_enum(s.topic),
-        "callbackUrl": lambda s, _i: s.uri,
-        "endpoint": lambda s, _i: {"__typename": "WebhookHttpEndpoint", "callbackUrl": s.uri},
-        "format": lambda s, _i: s.fmt,
-        "apiVersion": _api_version,
-        "createdAt": _time("created_at"),
-        "updatedAt": _time("updated_at"),
-    },
-    "BulkOperation": {
-        "id": _id("BulkOperation"),
-        "type": lambda _b, _i: "QUERY",
-        "objectCount": lambda b, _i: str(b.object_count),
-        "rootObjectCount": lambda b, _i: str(b.root_object_count),
-        "fileSize": lambda b, _i: str(len(b.result_jsonl.encode())) if b.result_jsonl is not None else None,
-        "url": lambda b, info: f"{ctx(info).base_url}/_sandbox/bulk/{b.id}.jsonl" if b.result_jsonl else None,
-        "partialDataUrl": lambda _b, _i: None,
-        "createdAt": _time("created_at"),
-        "completedAt": _time("completed_at"),
+        "createdAt": time_field("created_at"),
+        "updatedAt": time_field("updated_at"),
     },
 }
-
-
-def _unit(line: RefundLine) -> Decimal:
-    return line.subtotal / line.quantity if line.quantity else Decimal(0)
-
-
-def _fol_item_gid(fol: FulfillmentOrderLine, info: GraphQLResolveInfo) -> str | None:
-    line = _order_line(fol.line_item_id, info)
-    variant = ctx(info).state.variants.get(line.variant_id) if line and line.variant_id else None
-    return gid("InventoryItem", variant.inventory_item_id) if variant else None
 
 
 def bind(schema: GraphQLSchema, tables: Sequence[dict[str, dict[str, Resolver]]]) -> None:
@@ -585,8 +426,10 @@ def bind(schema: GraphQLSchema, tables: Sequence[dict[str, dict[str, Resolver]]]
             graphql_type = schema.get_type(type_name)
             assert isinstance(graphql_type, GraphQLObjectType), type_name
             for field_name, resolver in resolvers.items():
-                if field_name in graphql_type.fields:
-                    graphql_type.fields[field_name].resolve = resolver
+                # A resolver for a field the schema lacks is a typo: fail at startup, not at query time.
+                if field_name not in graphql_type.fields:
+                    raise KeyError(f"{type_name}.{field_name} is not in the schema")
+                graphql_type.fields[field_name].resolve = resolver
     for named in schema.type_map.values():
         if isinstance(named, GraphQLInterfaceType | GraphQLUnionType):
             named.resolve_type = resolve_type
