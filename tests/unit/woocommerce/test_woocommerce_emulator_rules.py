@@ -185,3 +185,20 @@ def test_chaos_knobs_are_validated() -> None:
         chaos.update({"error_rate": 2})
     chaos.update({"error_rate": 0.5, "rate_limit": 30})
     assert chaos.error_rate == 0.5 and chaos.rate_limit == 30
+
+
+def test_a_scheduled_outage_starts_later_and_ends() -> None:
+    now = [0.0]
+    limiter = HostLimiter(Chaos(), lambda: now[0], random.Random(1))
+    limiter.start_outage(10, after_s=5)
+    assert limiter.outage_left() == 0.0
+    now[0] = 6.0
+    assert limiter.outage_left() == 9.0
+    now[0] = 15.0
+    assert limiter.outage_left() == 0.0
+
+
+def test_units_sold_count_unmanaged_items_too() -> None:
+    shop, tee = shop_with(0, manage=False)
+    shop.place_order([(tee, 2)], {}, "processing")
+    assert (shop.stats.units_sold, shop.stats.oversold_units) == (2, 0)

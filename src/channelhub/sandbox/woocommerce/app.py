@@ -94,6 +94,8 @@ class WooCommerceEmulator:
         seed_catalog(self.shop, settings.seed, settings.skus)
         self.chaos = settings.chaos
         self.limiter = HostLimiter(self.chaos, settings.monotonic, self.rng)
+        if self.chaos.outage_seconds:
+            self.limiter.start_outage(self.chaos.outage_seconds, self.chaos.outage_after_s)
         self.home = "http://127.0.0.1/"
         self.webhooks = WebhookDispatcher(
             self.shop,

@@ -23,7 +23,8 @@ class Chaos:
     throttle_rate: float = 0.0  # share of REST calls answered 429 regardless of the rate limit
     rate_limit: float = 0.0  # requests per second the host allows (0: unlimited)
     rate_burst: float = 0.0  # bucket size (0: same as rate_limit, at least 1)
-    outage_seconds: float = 0.0  # set to start an outage of this length from now
+    outage_seconds: float = 0.0  # length of an outage (starts when set, or `outage_after_s` later)
+    outage_after_s: float = 0.0
     webhook_duplicate_rate: float = 0.0
     webhook_reorder_rate: float = 0.0
     webhook_delay_s: float = 0.0
@@ -67,15 +68,18 @@ class HostLimiter:
         self._tokens = 0.0
         self._updated = monotonic()
         self._configured: tuple[float, float] = (0.0, 0.0)
+        self.outage_from = 0.0
         self.outage_until = 0.0
         self.throttled = 0
         self.server_errors = 0
 
-    def start_outage(self, seconds: float) -> None:
-        self.outage_until = self._monotonic() + seconds
+    def start_outage(self, seconds: float, after_s: float = 0.0) -> None:
+        self.outage_from = self._monotonic() + after_s
+        self.outage_until = self.outage_from + seconds
 
     def outage_left(self) -> float:
-        return max(0.0, self.outage_until - self._monotonic())
+        now = self._monotonic()
+        return max(0.0, self.outage_until - now) if now >= self.outage_from else 0.0
 
     def retry_after_if_throttled(self) -> int | None:
         """Seconds the client must wait, or None when the call may proceed."""

@@ -36,6 +36,10 @@ def register(groups: CommandGroups) -> None:
         ),
         rate_limit: float = typer.Option(0.0, help="Host request limit in requests/second (0: unlimited)."),
         rate_burst: float = typer.Option(0.0, help="Host limit burst size (0: same as --rate-limit)."),
+        outage_after: float = typer.Option(0.0, help="Seconds after start when an outage begins."),
+        outage_seconds: float = typer.Option(
+            0.0, help="Length of that outage (503 maintenance page); 0: none."
+        ),
         webhook_duplicate_rate: float = typer.Option(0.0, help="Share of webhook deliveries sent twice."),
         webhook_reorder_rate: float = typer.Option(
             0.0, help="Share of webhook deliveries held back behind the next."
@@ -59,6 +63,8 @@ def register(groups: CommandGroups) -> None:
                 "error_rate": error_rate,
                 "throttle_rate": throttle_rate,
                 "rate_limit": rate_limit,
+                "outage_after_s": outage_after,
+                "outage_seconds": outage_seconds,
                 "rate_burst": rate_burst,
                 "webhook_duplicate_rate": webhook_duplicate_rate,
                 "webhook_reorder_rate": webhook_reorder_rate,

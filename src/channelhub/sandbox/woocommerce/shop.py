@@ -244,12 +244,12 @@ class Shop:
 
     def _reduce_stock(self, order: Order) -> None:
         for line in order.lines:
+            self.stats.units_sold += line.quantity
             product = self.products.get(line.variation_id or line.product_id)
             if product is None or not product.manage_stock or product.stock_quantity is None:
                 continue
-            available = max(0, product.stock_quantity)
-            self.stats.units_sold += line.quantity
-            self.stats.oversold_units += max(0, line.quantity - available)
+            # Units beyond what was on the shelf were sold on backorder: oversold.
+            self.stats.oversold_units += max(0, line.quantity - max(0, product.stock_quantity))
             self.adjust_stock(product, -line.quantity)
         order.stock_reduced = True
 

@@ -90,8 +90,8 @@ class Storefront:
         if not isinstance(body, dict):
             raise WPError("sandbox_invalid_chaos", "expected a JSON object of knobs", 400)
         self.chaos.update(body)
-        if body.get("outage_seconds"):
-            self.limiter.start_outage(float(body["outage_seconds"]))
+        if "outage_seconds" in body:
+            self.limiter.start_outage(self.chaos.outage_seconds, self.chaos.outage_after_s)
         return self.chaos_snapshot()
 
     def chaos_snapshot(self) -> dict[str, Any]:
