@@ -122,6 +122,7 @@ def test_odoorpc_unchanged(odoo: LiveOdoo) -> None:
     client.login(odoo.db, "admin", "admin")
     assert client.env.user.name == "Mitchell Admin"
     assert "res.partner" in client.env
+    assert client.env.ref("stock.warehouse0").lot_stock_id.complete_name == "WH/Stock"
     Partner = client.env["res.partner"]
     ids = Partner.search([("is_company", "=", True)], limit=3)
     assert ids

@@ -35,6 +35,7 @@ MODEL_CLASSES: tuple[type[BaseModel], ...] = (
     base.UomCategory,
     base.UomUom,
     base.IrModel,
+    base.IrModelData,
     product.ProductCategory,
     product.ProductAttribute,
     product.ProductTemplate,
@@ -179,3 +180,34 @@ class OdooDatabase:
         xmlids["product.list0"] = models["product.pricelist"].create_record(
             env, {"name": "Public Pricelist", "currency_id": usd, "sequence": 1}
         )
+        self._install_external_ids(env, warehouse)
+
+    def _install_external_ids(self, env: Env, warehouse_id: int) -> None:
+        models = self.registry.models
+        xmlids = self.registry.xmlids
+        warehouse = models["stock.warehouse"].rows[warehouse_id]
+        xmlids.update({
+            "stock.stock_location_stock": warehouse["lot_stock_id"], "stock.picking_type_out": warehouse["out_type_id"],
+            "stock.picking_type_in": warehouse["in_type_id"], "base.main_company": 1, "base.main_partner": 1,
+            "base.partner_admin": 3, "base.user_admin": self.admin_uid, "base.USD": 1,
+            "uom.product_uom_unit": 1, "product.product_category_all": 1,
+        })  # fmt: skip
+        xmlid_models = {
+            "stock.stock_location_locations": "stock.location", "stock.stock_location_suppliers": "stock.location",
+            "stock.stock_location_customers": "stock.location", "stock.stock_location_inventory": "stock.location",
+            "stock.stock_location_stock": "stock.location", "stock.warehouse0": "stock.warehouse",
+            "stock.picking_type_out": "stock.picking.type", "stock.picking_type_in": "stock.picking.type",
+            "product.list0": "product.pricelist", "base.main_company": "res.company", "base.main_partner": "res.partner",
+            "base.partner_admin": "res.partner", "base.user_admin": "res.users", "base.USD": "res.currency",
+            "uom.product_uom_unit": "uom.uom", "product.product_category_all": "product.category",
+        }  # fmt: skip
+        for xmlid, model_name in xmlid_models.items():
+            module, _, name = xmlid.partition(".")
+            values = {
+                "module": module,
+                "name": name,
+                "model": model_name,
+                "res_id": xmlids[xmlid],
+                "noupdate": True,
+            }
+            models["ir.model.data"].create_record(env, values)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from channelhub.sandbox.odoo import fields as f
+from channelhub.sandbox.odoo.errors import value_error
 from channelhub.sandbox.odoo.fields import Field
 from channelhub.sandbox.odoo.model import BaseModel, api_model
 from channelhub.sandbox.odoo.orm import Env
@@ -183,3 +184,30 @@ class IrModel(BaseModel):
             "model": f.char("Model", required=True, index=True),
             "transient": f.boolean("Transient Model"),
         }
+
+
+class IrModelData(BaseModel):
+    """External identifiers (``module.name``): ``odoorpc``'s ``env.ref`` resolves them here."""
+
+    _name = "ir.model.data"
+    _description = "Model Data"
+    _order = "module, model, name"
+
+    def _define_fields(self) -> dict[str, Field]:
+        return {
+            "name": f.char("External Identifier", required=True, index=True),
+            "module": f.char("Module", required=True),
+            "model": f.char("Model Name", required=True),
+            "res_id": f.integer("Record ID"),
+            "noupdate": f.boolean("Non Updatable", default=False),
+        }
+
+    @api_model
+    def check_object_reference(
+        self, env: Env, module: str, xml_id: str, raise_on_access_error: bool = False
+    ) -> list[Any]:
+        for rid in self.indexes["name"].get(xml_id, ()):
+            row = self.rows[rid]
+            if row["module"] == module:
+                return [row["model"], row["res_id"]]
+        raise value_error(f"External ID not found in the system: {module}.{xml_id}")

@@ -142,7 +142,7 @@ class StockMove(BaseModel):
                 take = min(available, demand - reserved)
                 if take <= 0:
                     continue
-                quants.update(env, qid, {"reserved_quantity": quant["reserved_quantity"] + take})
+                quants.change(env, qid, {"reserved_quantity": quant["reserved_quantity"] + take})
                 reservations[qid] = reservations.get(qid, 0.0) + take
                 reserved += take
         state = "assigned" if reserved >= demand else "partially_available" if reserved > 0 else "confirmed"
@@ -157,7 +157,7 @@ class StockMove(BaseModel):
         for qid, qty in (row.get("_reservations") or {}).items():
             if qid in quants.rows:
                 quant = quants.rows[qid]
-                quants.update(env, qid, {"reserved_quantity": max(0.0, quant["reserved_quantity"] - qty)})
+                quants.change(env, qid, {"reserved_quantity": max(0.0, quant["reserved_quantity"] - qty)})
         changes: dict[str, Any] = {"_reserved_qty": 0.0, "_reservations": {}}
         if row["state"] in ("assigned", "partially_available"):
             changes["state"] = "confirmed"
@@ -178,26 +178,14 @@ class StockMove(BaseModel):
                 if quant is None:
                     continue
                 take = min(qty, remaining)
-                quants.update(env, qid, {
+                quants.change(env, qid, {
                     "quantity": quant["quantity"] - take,
                     "reserved_quantity": max(0.0, quant["reserved_quantity"] - qty),
-                    "write_date": env.now(),
                 })  # fmt: skip
-                quants.emit(env, "write", qid, ("quantity", "reserved_quantity"))
                 remaining -= take
             if remaining > 0:
-                quants.emit(
-                    env,
-                    "write",
-                    quants.add_quantity(env, product, row["location_id"], -remaining),
-                    ("quantity",),
-                )
-            quants.emit(
-                env,
-                "write",
-                quants.add_quantity(env, product, row["location_dest_id"], quantity),
-                ("quantity",),
-            )
+                quants.add_quantity(env, product, row["location_id"], -remaining)
+            quants.add_quantity(env, product, row["location_dest_id"], quantity)
         changes: dict[str, Any] = {
             "state": "done",
             "_reservations": {},

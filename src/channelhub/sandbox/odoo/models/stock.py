@@ -262,18 +262,24 @@ class StockQuant(BaseModel):
                 return qid
         return None
 
+    def change(self, env: Env, qid: int, values: dict[str, Any]) -> None:
+        """Stock bookkeeping on one quant: bumps write_date (so polling sees it) and notifies webhooks."""
+        self.update(env, qid, {**values, "write_date": env.now(), "write_uid": env.uid})
+        self.emit(env, "write", qid, tuple(values))
+
     def add_quantity(self, env: Env, product_id: int, location_id: int, quantity: float) -> int:
         """``_update_available_quantity``: move stock into (or out of, if negative) one location."""
         qid = self.find(product_id, location_id)
         if qid is None:
-            return self.insert(env, {
+            qid = self.insert(env, {
                 "product_id": product_id, "location_id": location_id, "quantity": quantity,
                 "reserved_quantity": 0.0, "inventory_quantity": 0.0, "inventory_quantity_set": False,
                 "in_date": env.now(), "company_id": 1, "create_date": env.now(), "write_date": env.now(),
                 "create_uid": env.uid, "write_uid": env.uid,
             })  # fmt: skip
-        row = self.rows[qid]
-        self.update(env, qid, {"quantity": (row["quantity"] or 0.0) + quantity, "write_date": env.now()})
+            self.emit(env, "create", qid, ("quantity",))
+            return qid
+        self.change(env, qid, {"quantity": (self.rows[qid]["quantity"] or 0.0) + quantity})
         return qid
 
     @api_model
@@ -332,17 +338,11 @@ class StockQuant(BaseModel):
                     "Product Quantity Updated",
                     is_inventory=True,
                 )
-            self.update(
+            self.change(
                 env,
                 qid,
-                {
-                    "inventory_quantity": 0.0,
-                    "inventory_quantity_set": False,
-                    "inventory_date": env.today(),
-                    "write_date": env.now(),
-                },
+                {"inventory_quantity": 0.0, "inventory_quantity_set": False, "inventory_date": env.today()},
             )
-            self.emit(env, "write", qid, ("quantity",))
         return None
 
     @api_records
