@@ -19,8 +19,8 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any
 
-from channelhub.domain.catalog import Sku
-from channelhub.domain.errors import DomainError, InvalidEventPayload
+from channelhub.domain.catalog import Sku, check_quantity
+from channelhub.domain.errors import DomainError, InvalidEventPayload, InvalidQuantity, InvalidValue
 
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
 _DECIMAL = re.compile(DECIMAL_PATTERN)
@@ -155,6 +155,31 @@ def object_schema(cls: type[Any], defs: dict[str, Any]) -> dict[str, Any]:
     if doc:
         schema["description"] = doc.splitlines()[0]
     return schema
+
+
+def check_constraints(instance: Any, owner: str) -> None:
+    """Enforce a dataclass's `json_schema` field metadata at construction, so a value that its
+    own schema would refuse cannot be built either (schema and code cannot drift apart)."""
+    for f in dataclasses.fields(instance):
+        value = getattr(instance, f.name)
+        where = f"{owner}.{f.name}"
+        if isinstance(value, datetime) and value.tzinfo is None:
+            raise InvalidValue(f"{where} must be timezone-aware")
+        constraints = f.metadata.get("json_schema", {})
+        if "minimum" in constraints:
+            check_quantity(value, where, allow_negative=True)
+            if value < constraints["minimum"]:
+                raise InvalidQuantity(f"{where} = {value} is below {constraints['minimum']}")
+        if "pattern" in constraints and not (
+            isinstance(value, str) and re.search(constraints["pattern"], value)
+        ):
+            raise InvalidValue(f"{where} {value!r} must match {constraints['pattern']}")
+        if "minItems" in constraints and len(value) < constraints["minItems"]:
+            raise InvalidValue(f"{where} needs at least {constraints['minItems']} item(s)")
+        if "minLength" in constraints and not (
+            isinstance(value, str) and len(value) >= constraints["minLength"]
+        ):
+            raise InvalidValue(f"{where} must not be empty")
 
 
 def _expect(raw: Any, kind: type[Any], path: str) -> Any:

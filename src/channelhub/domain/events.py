@@ -14,17 +14,21 @@ gets a new class and type (`...v2`); the old one stays registered while anything
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from channelhub.domain.catalog import CODE_PATTERN, Sku, check_quantity
-from channelhub.domain.codec import JSON_SCHEMA_DIALECT, decode_dataclass, encode, object_schema
-from channelhub.domain.errors import InvalidEventPayload, InvalidQuantity, InvalidValue, UnknownEventType
+from channelhub.domain.catalog import CODE_PATTERN, Sku
+from channelhub.domain.codec import (
+    JSON_SCHEMA_DIALECT,
+    check_constraints,
+    decode_dataclass,
+    encode,
+    object_schema,
+)
+from channelhub.domain.errors import InvalidEventPayload, InvalidValue, UnknownEventType
 from channelhub.domain.money import Money
 from channelhub.domain.stock import StockPosition
 
@@ -64,21 +68,7 @@ class CanonicalEvent:
     occurred_at: datetime
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, datetime) and value.tzinfo is None:
-                raise InvalidValue(f"{self.type}.{f.name} must be timezone-aware")
-            constraints = f.metadata.get("json_schema", {})
-            if "minimum" in constraints:
-                check_quantity(value, f"{self.type}.{f.name}", allow_negative=True)
-                if value < constraints["minimum"]:
-                    raise InvalidQuantity(f"{self.type}.{f.name} = {value} is below {constraints['minimum']}")
-            if "pattern" in constraints and not re.search(constraints["pattern"], value):
-                raise InvalidValue(f"{self.type}.{f.name} {value!r} must match {constraints['pattern']}")
-            if "minItems" in constraints and len(value) < constraints["minItems"]:
-                raise InvalidValue(f"{self.type}.{f.name} needs at least {constraints['minItems']} item(s)")
-            if "minLength" in constraints and not value:
-                raise InvalidValue(f"{self.type}.{f.name} must not be empty")
+        check_constraints(self, self.type)
 
     @property
     def event_id(self) -> str:
@@ -154,8 +144,7 @@ class PlacedLine:
     unit_price: Money
 
     def __post_init__(self) -> None:
-        if check_quantity(self.quantity, "line quantity") < 1:
-            raise InvalidValue("line quantity must be at least 1")
+        check_constraints(self, "order line")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,8 +156,7 @@ class ShippedLine:
     quantity: int = field(metadata={"json_schema": {"minimum": 1}})
 
     def __post_init__(self) -> None:
-        if check_quantity(self.quantity, "shipped quantity") < 1:
-            raise InvalidValue("shipped quantity must be at least 1")
+        check_constraints(self, "shipped line")
 
 
 @canonical_event
