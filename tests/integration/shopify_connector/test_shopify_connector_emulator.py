@@ -35,6 +35,15 @@ async def test_catalog_maps_every_sku_with_its_available(rig: Rig) -> None:
     assert ref.available == rig.available("SKU-00007")
 
 
+async def test_bulk_catalog_read_matches_the_paged_one(rig: Rig) -> None:
+    paged = await rig.connector.load_catalog()
+    calls_before = rig.connector.client.stats.calls
+    bulk = await rig.connector.load_catalog(bulk=True)
+    assert bulk.by_sku == paged.by_sku
+    # One mutation and one poll (the emulator finishes at once); the download costs no points.
+    assert rig.connector.client.stats.calls - calls_before == 2
+
+
 async def test_publish_applies_and_reports_a_concurrent_sale_as_conflict(rig: Rig) -> None:
     index = await rig.connector.load_catalog()
     tracked = [sku for sku, ref in sorted(index.by_sku.items()) if ref.tracked and (ref.available or 0) > 1]

@@ -11,6 +11,7 @@ because writing to "one of them" would be a silent guess.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -18,7 +19,13 @@ from typing import Any
 
 from channelhub.connectors.shopify.client import ShopifyGraphQLClient
 from channelhub.connectors.shopify.cost import MAX_INPUT_ARRAY
-from channelhub.connectors.shopify.queries import CATALOG_PAGE
+from channelhub.connectors.shopify.errors import ShopifyUnavailable, raise_user_errors
+from channelhub.connectors.shopify.queries import (
+    BULK_CURRENT,
+    BULK_RUN_QUERY,
+    CATALOG_PAGE,
+    bulk_catalog_query,
+)
 
 
 @dataclass(frozen=True)
@@ -145,3 +152,47 @@ async def load_sku_index(
         page_size = client.largest_batch(
             "catalog_page", CATALOG_PAGE, upper=MAX_INPUT_ARRAY, variables_for=lambda n: {**base, "first": n}
         )
+
+
+async def load_sku_index_bulk(
+    client: ShopifyGraphQLClient,
+    location_id: str,
+    *,
+    poll_interval_s: float = 1.0,
+    max_wait_s: float = 3600.0,
+) -> SkuIndex:
+    """Read the whole catalog with one bulk query: a 10-point mutation and a few polls instead of
+    ~5 points per variant of paged reads, the better choice for large catalogs. The JSONL result
+    holds one line per variant (its inventory level is a plain object, so it stays inline)."""
+    started = await client.execute(
+        BULK_RUN_QUERY, {"query": bulk_catalog_query(location_id)}, operation="bulk_run"
+    )
+    raise_user_errors("bulk_run", started.data.get("bulkOperationRunQuery"))
+    waited = 0.0
+    while True:
+        polled = await client.execute(BULK_CURRENT, operation="bulk_poll")
+        current = polled.data.get("currentBulkOperation") or {}
+        status = current.get("status")
+        if status == "COMPLETED":
+            break
+        if status in ("FAILED", "CANCELED", "EXPIRED") or waited >= max_wait_s:
+            raise ShopifyUnavailable(
+                f"bulk catalog read ended {status or 'unknown'} ({current.get('errorCode')})",
+                operation="bulk_poll",
+                details=current,
+            )
+        await client.clock.sleep(poll_interval_s)
+        waited += poll_interval_s
+    index = SkuIndex(location_id=location_id)
+    if not current.get("url"):  # an empty shop has no result file
+        return index
+    for line in (await client.download(str(current["url"]), operation="bulk_download")).splitlines():
+        if not line.strip():
+            continue
+        node = json.loads(line)
+        ref = variant_ref(node) if isinstance(node, dict) and "__parentId" not in node else None
+        if ref is None:
+            index.without_sku += 1
+        else:
+            index.add(ref)
+    return index

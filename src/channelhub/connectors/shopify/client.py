@@ -333,6 +333,20 @@ class ShopifyGraphQLClient:
         if status is not None:
             self.bucket.observe(status.currently_available, status.maximum_available, status.restore_rate)
 
+    async def download(self, url: str, *, operation: str) -> bytes:
+        """Fetch a result file (bulk operation JSONL): a signed URL, no token, no cost."""
+        request = self._http.build_request("GET", url)
+        # The result lives behind a signed URL, often on another host: never send it our token.
+        del request.headers["X-Shopify-Access-Token"]
+        try:
+            response = await self._http.send(request)
+        except httpx.TransportError as exc:
+            raise ShopifyUnavailable(f"download failed: {type(exc).__name__}", operation=operation) from exc
+        error = from_http_status(response.status_code, response.text, operation=operation)
+        if error is not None:
+            raise error
+        return response.content
+
     # -- pagination -------------------------------------------------------------------------------
 
     async def paginate(

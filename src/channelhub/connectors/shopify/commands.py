@@ -29,6 +29,9 @@ def register(groups: CommandGroups) -> None:
             help="manual: emulator and connector share an injected clock (exact, seconds of wall time); "
             "real: loopback HTTP on the real clock (takes the bucket's minimum time for real).",
         ),
+        catalog: str = typer.Option(
+            "paged", "--catalog", help="How the SKU index is read: paged (productVariants pages) or bulk."
+        ),
         json_path: Path | None = typer.Option(None, "--json", help="Write the results as JSON to this file."),
     ) -> None:
         """Publish `available` for N SKUs on an emulated shop; compare with the bucket's minimum time."""
@@ -36,9 +39,12 @@ def register(groups: CommandGroups) -> None:
 
         if clock not in ("manual", "real"):
             raise typer.BadParameter("--clock must be manual or real")
-        result = run(
-            ShopifyBenchSettings(skus=skus, plan=plan, api_version=api_version, seed=seed, clock=clock)
+        if catalog not in ("paged", "bulk"):
+            raise typer.BadParameter("--catalog must be paged or bulk")
+        settings = ShopifyBenchSettings(
+            skus=skus, plan=plan, api_version=api_version, seed=seed, clock=clock, catalog=catalog
         )
+        result = run(settings)
         text = json.dumps(result, indent=2)
         if json_path is not None:
             json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import httpx
 
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.connectors.shopify import inventory, orders, prices
-from channelhub.connectors.shopify.catalog import SkuIndex, load_sku_index
+from channelhub.connectors.shopify.catalog import SkuIndex, load_sku_index, load_sku_index_bulk
 from channelhub.connectors.shopify.client import ShopifyGraphQLClient
 from channelhub.connectors.shopify.config import ShopifyConfig
 from channelhub.connectors.shopify.errors import (
@@ -67,9 +67,16 @@ class ShopifyConnector:
             self._location_id = str(active[0]["id"])
         return self._location_id
 
-    async def load_catalog(self, query: str | None = None) -> SkuIndex:
-        """(Re)build the SKU → ids map from paged `productVariants` reads."""
-        self._index = await load_sku_index(self.client, await self.location_id(), query=query)
+    async def load_catalog(self, query: str | None = None, *, bulk: bool = False) -> SkuIndex:
+        """(Re)build the SKU → ids map: paged `productVariants` reads (planned from the bucket), or
+        one bulk operation (`bulk=True`, whole catalog only) for large catalogs."""
+        location = await self.location_id()
+        if bulk:
+            if query is not None:
+                raise ValueError("a bulk catalog read covers the whole catalog; query is not supported")
+            self._index = await load_sku_index_bulk(self.client, location)
+        else:
+            self._index = await load_sku_index(self.client, location, query=query)
         return self._index
 
     async def catalog(self) -> SkuIndex:

@@ -173,3 +173,27 @@ mutation CreateRefund($input: RefundInput!) {
   }
 }
 """
+
+BULK_RUN_QUERY = """
+mutation BulkRun($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { code field message }
+  }
+}
+"""
+
+BULK_CURRENT = """
+query BulkCurrent {
+  currentBulkOperation(type: QUERY) { id status errorCode objectCount url partialDataUrl }
+}
+"""
+
+
+def bulk_catalog_query(location_id: str) -> str:
+    """The catalog read as a bulk query (no page sizes, no variables: Shopify runs it whole)."""
+    return (
+        "{ productVariants { edges { node { id sku price compareAtPrice product { id } "
+        f'inventoryItem {{ id tracked inventoryLevel(locationId: "{location_id}") '
+        '{ quantities(names: ["available"]) { name quantity } } } } } } }'
+    )
