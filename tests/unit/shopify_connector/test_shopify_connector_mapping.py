@@ -154,3 +154,29 @@ def test_refund_webhook_body_sums_successful_refund_transactions() -> None:
 def test_unmappable_orders_raise_a_mapping_error_not_a_crash(broken: dict[str, Any]) -> None:
     with pytest.raises(ShopifyMappingError):
         order_events("shopify", order_from_rest(rest_order(**broken)))
+
+
+def test_delivery_events_by_topic() -> None:
+    from channelhub.connectors.shopify.mapping import delivery_events
+
+    assert [type(e) for e in delivery_events("shopify", "orders/paid", rest_order())] == [
+        OrderPlaced,
+        OrderPaid,
+    ]
+    refund_body = {
+        "id": 700,
+        "order_id": 5940139491234,
+        "created_at": "2024-11-12T10:00:00+00:00",
+        "note": "late",
+        "transactions": [{"kind": "refund", "status": "success", "amount": "4.00", "currency": "EUR"}],
+    }
+    [refund] = delivery_events("shopify", "refunds/create", refund_body)
+    assert isinstance(refund, RefundCreated)
+    assert refund.order_key == "shopify:5940139491234" and refund.amount.amount == Decimal("4.00")
+    assert refund.amount.currency == "EUR"
+    # The refund inside an order payload and the refunds/create body are the same fact.
+    from_order = order_events("shopify", order_from_rest(rest_order(refunds=[refund_body])))
+    assert refund.event_id in {e.event_id for e in from_order}
+    assert delivery_events("shopify", "inventory_levels/update", {"inventory_item_id": 1}) == []
+    with pytest.raises(ShopifyMappingError):
+        delivery_events("shopify", "refunds/create", {"id": 1, "transactions": []})

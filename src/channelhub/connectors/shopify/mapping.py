@@ -298,3 +298,39 @@ def refund_event(
         amount=Money(refund.amount, currency),
         reason=refund.note,
     )
+
+
+ORDER_TOPICS = frozenset(
+    {
+        "orders/create",
+        "orders/updated",
+        "orders/paid",
+        "orders/cancelled",
+        "orders/fulfilled",
+        "orders/partially_fulfilled",
+    }
+)
+
+
+def delivery_events(channel: str, topic: str, payload: Mapping[str, Any]) -> list[CanonicalEvent]:
+    """Canonical events of a verified webhook delivery. Every `orders/*` topic carries the whole
+    order, so each yields the full set its snapshot states (deduplicated downstream by event id);
+    `refunds/create` yields the refund. Channel-side stock and catalog topics
+    (`inventory_levels/update`, `products/update`) state no canonical fact: they feed
+    reconciliation, so they yield nothing here."""
+    if topic in ORDER_TOPICS:
+        return order_events(channel, order_from_rest(payload))
+    if topic == "refunds/create":
+        refund = refund_from_rest(payload)
+        currencies = {str(t.get("currency")) for t in payload.get("transactions") or [] if t.get("currency")}
+        if payload.get("order_id") is None or len(currencies) > 1 or (refund.amount and not currencies):
+            raise ShopifyMappingError("refund without order id or one currency", operation="map_refund")
+        occurred = parse_timestamp(payload.get("created_at"))
+        if occurred is None:
+            raise ShopifyMappingError("refund has no valid created_at", operation="map_refund")
+        currency = currencies.pop() if currencies else "USD"
+        try:
+            return [refund_event(channel, numeric_id(payload["order_id"]), currency, refund, occurred)]
+        except DomainError as exc:
+            raise ShopifyMappingError(str(exc), operation="map_refund") from exc
+    return []
