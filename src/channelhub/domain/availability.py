@@ -91,9 +91,10 @@ class AvailabilityResult:
         lines = [f"SKU {self.sku} on {self.channel}: {self.quantity} {self.unit}."]
         for w in self.warehouses:
             verdict = "counted" if w.included else "not counted"
+            clamp = " (never below 0)" if w.on_hand - w.reserved - w.hold < 0 else ""
             lines.append(
                 f"Warehouse {w.warehouse}: on hand {w.on_hand} − reserved {w.reserved} − hold {w.hold}"
-                f" = free {w.free}; {verdict} ({w.reason})."
+                f" = free {w.free}{clamp}; {verdict} ({w.reason})."
             )
         lines.append(f"Pool = {self.pool} units.")
         if self.share.kind is ShareKind.FIXED_CAP:
@@ -111,7 +112,10 @@ class AvailabilityResult:
         lines.append(
             f"Soft reservations (orders not yet reserved in Odoo): {self.soft_reserved} units: {orders}."
         )
-        lines.append(f"Units = max(0, floor(share − safety − soft)) = {self.units}.")
+        lines.append(
+            f"Units = max(0, floor({_plain(self.share_units)} − {_plain(self.safety_units)}"
+            f" − {self.soft_reserved})) = {self.units}."
+        )
         if self.pack_size != 1:
             lines.append(f"Pack conversion: floor({self.units} / {self.pack_size}) = {self.quantity} packs.")
         if self.suppressed:

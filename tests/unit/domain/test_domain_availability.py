@@ -82,6 +82,7 @@ def test_why_shopify_shows_7() -> None:
     assert "SKU SKU-X on shopify: 7 units." in text
     assert "Warehouse WH1: on hand 10 − reserved 2 − hold 1 = free 7; counted" in text
     assert "woo:1001 (2)" in text and "amazon:A-7 (1)" in text
+    assert "Units = max(0, floor(12 − 2 − 3)) = 7." in text
 
 
 def test_result_serialises_to_plain_json_with_every_input() -> None:
