@@ -149,6 +149,7 @@ ORDERS_SINCE = """
 query Orders($query: String) {
   orders(first: 10, query: $query, sortKey: UPDATED_AT) {
     edges { node { id name displayFinancialStatus displayFulfillmentStatus updatedAt
+      customer { id email displayName } shippingAddress { name city zip countryCodeV2 }
       totalPriceSet { shopMoney { amount currencyCode } }
       lineItems(first: 10) { nodes { id sku quantity variant { id } } }
       fulfillmentOrders(first: 5) { nodes { id status lineItems(first: 10) { nodes { id remainingQuantity } } } } } }
@@ -176,6 +177,16 @@ def test_orders_and_partial_fulfillment_with_tracking(
         json={
             "line_items": [{"sku": "SKU-00005", "quantity": 2}, {"sku": "SKU-00006", "quantity": 1}],
             "financial_status": "pending",
+            "email": "ada@example.com",
+            "customer": {"first_name": "Ada", "last_name": "Lovelace"},
+            "shipping_address": {
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "address1": "1 Analytical Way",
+                "city": "London",
+                "zip": "N1 9GU",
+                "country_code": "GB",
+            },
         },
     )
     assert placed.status_code == 201
@@ -183,6 +194,15 @@ def test_orders_and_partial_fulfillment_with_tracking(
     assert len(orders) == 1
     order = orders[0]["node"]
     assert (order["displayFinancialStatus"], order["displayFulfillmentStatus"]) == ("PENDING", "UNFULFILLED")
+    assert order["customer"]["email"] == "ada@example.com"
+    assert order["customer"]["displayName"] == "Ada Lovelace"
+    assert order["shippingAddress"] == {
+        "name": "Ada Lovelace",
+        "city": "London",
+        "zip": "N1 9GU",
+        "countryCodeV2": "GB",
+    }
+    assert placed.json()["order"]["customer"]["admin_graphql_api_id"] == order["customer"]["id"]
     assert [(line["sku"], line["quantity"]) for line in order["lineItems"]["nodes"]] == [
         ("SKU-00005", 2),
         ("SKU-00006", 1),

@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from channelhub.sandbox.shopify import payloads
 from channelhub.sandbox.shopify.state import (
+    Address,
+    Customer,
     Fulfillment,
     FulfillmentLine,
     FulfillmentOrder,
@@ -68,6 +70,8 @@ def place_order(
     *,
     financial_status: str = "paid",
     email: str | None = None,
+    customer: Customer | None = None,
+    shipping_address: Address | None = None,
 ) -> Order:
     """A storefront checkout. Refuses (whole order) only for tracked DENY variants short of stock."""
     with state.lock:
@@ -91,6 +95,8 @@ def place_order(
             location_id=location.id,
             created_at=now,
             updated_at=now,
+            customer=customer,
+            shipping_address=shipping_address,
         )
         touched: list[InventoryLevel] = []
         for sale in lines:

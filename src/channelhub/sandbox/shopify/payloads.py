@@ -7,11 +7,13 @@ offset (`2026-01-01T10:00:00+00:00`).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from channelhub.sandbox.shopify.state import (
+    Address,
     Fulfillment,
     InventoryLevel,
     LineItem,
@@ -183,7 +185,30 @@ def order_payload(state: ShopState, order: Order) -> dict[str, Any]:
         "fulfillments": [fulfillment_payload(state, state.fulfillments[f]) for f in order.fulfillment_ids],
         "refunds": [refund_payload(state, state.refunds[r]) for r in order.refund_ids],
         "shipping_lines": [],
+        "customer": _customer(order),
+        "shipping_address": _address(order.shipping_address),
     }
+
+
+def _customer(order: Order) -> dict[str, Any] | None:
+    customer = order.customer
+    if customer is None:
+        return None
+    return {
+        "id": customer.id,
+        "admin_graphql_api_id": gid("Customer", customer.id),
+        "email": customer.email,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+    }
+
+
+def _address(address: Address | None) -> dict[str, Any] | None:
+    if address is None:
+        return None
+    body = dataclasses.asdict(address)
+    body["name"] = " ".join(part for part in (address.first_name, address.last_name) if part) or None
+    return body
 
 
 def inventory_level_payload(level: InventoryLevel) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from channelhub.sandbox.shopify.search_fields import (
 from channelhub.sandbox.shopify.state import (
     QUANTITY_NAMES,
     BulkOperation,
+    Customer,
     Fulfillment,
     FulfillmentLine,
     FulfillmentOrder,
@@ -206,6 +207,7 @@ def lookup_node(state: ShopState, global_id: str) -> Any:
         "FulfillmentOrder": state.fulfillment_orders,
         "Fulfillment": state.fulfillments,
         "Refund": state.refunds,
+        "Customer": state.customers,
         "WebhookSubscription": state.webhook_subscriptions,
         "BulkOperation": state.bulk_operations,
     }
@@ -246,6 +248,7 @@ _TYPE_NAMES: dict[type, str] = {
     Location: "Location",
     Product: "Product",
     Variant: "ProductVariant",
+    Customer: "Customer",
     InventoryItem: "InventoryItem",
     InventoryLevel: "InventoryLevel",
     Order: "Order",

@@ -68,7 +68,30 @@ def _api_version(sub: WebhookSubscription, info: GraphQLResolveInfo) -> dict[str
     return {"handle": sub.api_version, "displayName": sub.api_version, "supported": sub.api_version in served}
 
 
+def _mailing_address(order: Order, _info: GraphQLResolveInfo) -> dict[str, Any] | None:
+    address = order.shipping_address
+    if address is None:
+        return None
+    return {
+        "name": " ".join(part for part in (address.first_name, address.last_name) if part) or None,
+        "firstName": address.first_name,
+        "lastName": address.last_name,
+        "address1": address.address1,
+        "address2": address.address2,
+        "city": address.city,
+        "zip": address.zip,
+        "province": address.province,
+        "countryCodeV2": address.country_code,
+        "phone": address.phone,
+    }
+
+
 ORDER_OBJECT_RESOLVERS: dict[str, dict[str, Resolver]] = {
+    "Customer": {
+        "id": gid_field("Customer"),
+        "legacyResourceId": legacy_id,
+        "displayName": lambda c, _i: " ".join(p for p in (c.first_name, c.last_name) if p) or (c.email or ""),
+    },
     "Order": {
         "id": gid_field("Order"),
         "legacyResourceId": legacy_id,
@@ -88,6 +111,7 @@ ORDER_OBJECT_RESOLVERS: dict[str, dict[str, Resolver]] = {
         "totalRefundedSet": lambda o, _i: money_bag(o.refunded_amount, o.currency),
         "lineItems": lambda o, info, **a: page(info, o.line_items, a),
         "fulfillmentOrders": _fo_lines_query,
+        "shippingAddress": _mailing_address,
         "fulfillments": lambda o, info, first=None: [
             ctx(info).state.fulfillments[f] for f in o.fulfillment_ids
         ][:first],

@@ -195,11 +195,34 @@ type LineItem implements Node {{
 type LineItemEdge {{ cursor: String! node: LineItem! }}
 type LineItemConnection {{ edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }}
 
+type Customer implements Node {{
+  id: ID!
+  legacyResourceId: UnsignedInt64!
+  email: String
+  firstName: String
+  lastName: String
+  displayName: String!
+}}
+type MailingAddress {{
+  name: String
+  firstName: String
+  lastName: String
+  address1: String
+  address2: String
+  city: String
+  zip: String
+  province: String
+  countryCodeV2: String
+  phone: String
+}}
+
 type Order implements Node {{
   id: ID!
   legacyResourceId: UnsignedInt64!
   name: String!
   email: String
+  customer: Customer
+  shippingAddress: MailingAddress
   note: String
   tags: [String!]!
   test: Boolean!

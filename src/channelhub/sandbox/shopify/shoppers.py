@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 
 from channelhub.sandbox.shopify.operations import OrderRefused, SaleLine, place_order
-from channelhub.sandbox.shopify.state import ShopState
+from channelhub.sandbox.shopify.state import Address, ShopState
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,24 @@ def place_random_orders(
         chosen = rng.sample(variants, k=min(len(variants), rng.randint(1, max_lines)))
         lines = [SaleLine(variant, rng.randint(1, max_quantity)) for variant in chosen]
         status = "pending" if rng.random() < pending_share else "paid"
+        number = rng.randint(1, 500)
+        customer = shop.customer_for(f"shopper{number}@example.com", "Shopper", str(number))
+        address = Address(
+            first_name="Shopper",
+            last_name=str(number),
+            address1=f"{number} Main St",
+            city="Springfield",
+            zip=f"{10000 + number}",
+            country_code="US",
+        )
         try:
             place_order(
-                shop, lines, financial_status=status, email=f"shopper{rng.randint(1, 10_000)}@example.com"
+                shop,
+                lines,
+                financial_status=status,
+                email=customer.email,
+                customer=customer,
+                shipping_address=address,
             )
             placed += 1
         except OrderRefused:

@@ -218,6 +218,29 @@ class Refund:
 
 
 @dataclass
+class Customer:
+    id: int
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address with REST field names."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    zip: str | None = None
+    province: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+
+
+@dataclass
 class Order:
     id: int
     number: int
@@ -237,6 +260,8 @@ class Order:
     fulfillment_ids: list[int] = field(default_factory=list)
     refund_ids: list[int] = field(default_factory=list)
     refunded_amount: Decimal = Decimal("0.00")
+    customer: Customer | None = None
+    shipping_address: Address | None = None
 
     @property
     def name(self) -> str:
@@ -335,6 +360,7 @@ class ShopState:
         self.fulfillment_orders: dict[int, FulfillmentOrder] = {}
         self.fulfillments: dict[int, Fulfillment] = {}
         self.refunds: dict[int, Refund] = {}
+        self.customers: dict[int, Customer] = {}
         self.webhook_subscriptions: dict[int, WebhookSubscription] = {}
         self.bulk_operations: dict[int, BulkOperation] = {}
         self.line_item_orders: dict[int, int] = {}  # line item id -> order id
@@ -380,6 +406,16 @@ class ShopState:
     def add_level(self, level: InventoryLevel) -> None:
         self.levels[(level.item_id, level.location_id)] = level
         self._levels_by_item.setdefault(level.item_id, []).append(level)
+
+    def customer_for(self, email: str | None, first_name: str | None, last_name: str | None) -> Customer:
+        """The shop's customer with this email (created on first purchase), as Shopify links guests."""
+        with self.lock:
+            for customer in self.customers.values():
+                if email and customer.email == email:
+                    return customer
+            customer = Customer(self.new_id(), email, first_name, last_name)
+            self.customers[customer.id] = customer
+            return customer
 
     def variant_by_sku(self, sku: str) -> Variant | None:
         return self._variants_by_sku.get(sku)

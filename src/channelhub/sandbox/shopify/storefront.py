@@ -1,7 +1,8 @@
 """`/_sandbox/*`: the storefront (shoppers placing orders) and the operator's side doors.
 
 - `POST /_sandbox/orders` places an order: `{"line_items": [{"sku": "SKU-00001", "quantity": 2}
-  | {"variant_id": <n or gid>, "quantity": 1}], "financial_status": "paid", "email": "..."}`.
+  | {"variant_id": <n or gid>, "quantity": 1}], "financial_status": "paid", "email": "...",
+  "customer": {"first_name": ..., "last_name": ...}, "shipping_address": {REST address keys}}`.
   409 when a tracked, DENY-policy variant lacks stock (nothing is sold); 201 with the REST order.
 - `POST /_sandbox/orders/<id>/pay` marks a pending order paid (fires `orders/paid`).
 - `GET /_sandbox/stats` counters (`orders`, `units_sold`, `oversold_units`, ...).
@@ -25,7 +26,7 @@ from starlette.routing import Route
 from channelhub.sandbox.shopify import operations, payloads
 from channelhub.sandbox.shopify.chaos import ChaosValueError
 from channelhub.sandbox.shopify.relay import parse_gid
-from channelhub.sandbox.shopify.state import Variant
+from channelhub.sandbox.shopify.state import Address, Variant
 
 if TYPE_CHECKING:
     from channelhub.sandbox.shopify.app import ShopifyEmulator
@@ -76,8 +77,21 @@ def routes(emulator: ShopifyEmulator) -> list[Route]:
             if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
                 return _bad(f"line_items[{index}].quantity must be a positive integer")
             lines.append(operations.SaleLine(variant, quantity))
+        raw_buyer = body.get("customer")
+        buyer: dict[str, Any] = raw_buyer if isinstance(raw_buyer, dict) else {}
+        email = body.get("email") or buyer.get("email")
+        customer = None
+        if email or buyer:
+            customer = shop.customer_for(email, buyer.get("first_name"), buyer.get("last_name"))
+        raw_address = body.get("shipping_address")
+        address = None
+        if isinstance(raw_address, dict):
+            known = {f.name for f in dataclasses.fields(Address)}
+            address = Address(**{k: str(v) for k, v in raw_address.items() if k in known and v is not None})
         try:
-            order = operations.place_order(shop, lines, financial_status=status, email=body.get("email"))
+            order = operations.place_order(
+                shop, lines, financial_status=status, email=email, customer=customer, shipping_address=address
+            )
         except operations.OrderRefused as refused:
             return JSONResponse(
                 {
