@@ -39,6 +39,10 @@ def register(groups: CommandGroups) -> None:
 
         if clock not in ("manual", "real"):
             raise typer.BadParameter("--clock must be manual or real")
+        if plan not in ("basic", "advanced", "plus"):
+            raise typer.BadParameter("--plan must be basic, advanced or plus")
+        if api_version not in ("2025-10", "2026-10"):
+            raise typer.BadParameter("--api-version must be 2025-10 or 2026-10")
         if catalog not in ("paged", "bulk"):
             raise typer.BadParameter("--catalog must be paged or bulk")
         settings = ShopifyBenchSettings(
