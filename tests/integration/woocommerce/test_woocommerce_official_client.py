@@ -98,6 +98,11 @@ def test_variations_are_listed_and_batch_updated_under_their_parent(http_server:
     parent = api.get("products", params={"type": "variable", "per_page": 1}).json()[0]
     variations = api.get(f"products/{parent['id']}/variations").json()
     assert sorted(v["id"] for v in variations) == sorted(parent["variations"])
+    by_sku = api.get("products", params={"sku": f"{variations[0]['sku']},{parent['sku']}"}).json()
+    assert {(p["id"], p["parent_id"]) for p in by_sku} == {
+        (variations[0]["id"], parent["id"]),
+        (parent["id"], 0),
+    }
     result = api.post(
         f"products/{parent['id']}/variations/batch",
         {"update": [{"id": v["id"], "stock_quantity": 2} for v in variations]},

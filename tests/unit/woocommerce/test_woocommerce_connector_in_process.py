@@ -58,7 +58,8 @@ async def test_stock_for_every_sku_goes_out_in_as_few_batch_calls_as_the_endpoin
     parents = sum(1 for p in emulator.shop.products.values() if p.type == "variable")
     assert result.unknown_skus == ["NO-SUCH-SKU"] and not result.failed
     assert set(result.applied) == set(skus)
-    assert connector.client.calls - calls_before == result.calls == -(-simple // 100) + parents
+    assert result.calls == -(-simple // 100) + parents
+    assert connector.client.calls - calls_before == result.calls + 1  # + one sku lookup for the unknown SKU
     assert all(emulator.shop.products[pid].stock_quantity == 11 for pid in skus.values())
 
 
@@ -88,7 +89,20 @@ async def test_a_product_deleted_behind_our_back_fails_alone_and_leaves_the_id_m
     assert len(result.applied) == len(skus) - 1
     assert victim.sku not in connector.index.listings
     again = await connector.set_stock({victim.sku: 4})
-    assert again.unknown_skus == [victim.sku] and connector.index.loads == 2
+    assert again.unknown_skus == [victim.sku] and connector.index.loads == 1  # looked up, not reloaded
+
+
+async def test_a_cold_id_map_is_filled_by_sku_lookups_that_find_variations_too(
+    emulator: WooCommerceEmulator, connector: WooCommerceConnector
+) -> None:
+    skus = sellable(emulator)
+    result = await connector.set_stock({sku: 8 for sku in skus})
+    assert len(result.applied) == len(skus) and not result.failed and connector.index.loads == 0
+    lookups = connector.client.calls - result.calls
+    assert lookups == -(-len(skus) // 50)
+    variation = next(p for p in emulator.shop.products.values() if p.type == "variation")
+    ref = connector.index.listings[variation.sku].ref
+    assert (ref.product_id, ref.variation_id) == (variation.parent_id, variation.id)
 
 
 async def test_prices_are_set_as_strings_and_read_back(

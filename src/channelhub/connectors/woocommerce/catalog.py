@@ -1,8 +1,10 @@
 """SKU → (product id, variation id), cached: WooCommerce addresses items by id, channelhub by SKU.
 
-The index is built from a full read (products, then the variations of variable products) and
-reloaded when a SKU is missing and the index is older than `max_age_s`, or when a write reports
-an id as invalid (the product was deleted or re-created behind our back).
+A full read (`load`: products, then the variations of each variable product) fills the index for
+reconciliation. A SKU that is not in the index is looked up with the `sku` filter of
+`GET products`, which in wc/v3 searches products *and* variations and takes a comma-separated list
+(`lookup_batch` SKUs per call). A write that reports an id as invalid evicts that SKU, so the next
+push looks it up again (the product was deleted or re-created behind our back).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ class SkuIndex:
         clock: Clock = SYSTEM_CLOCK,
         max_age_s: float = 300.0,
         concurrency: int = 4,
+        lookup_batch: int = 50,
     ) -> None:
         self._client = client
         self._clock = clock
         self._max_age_s = max_age_s
         self._concurrency = concurrency
+        self._lookup_batch = lookup_batch
         self.listings: dict[str, ChannelListing] = {}
         self._loaded_at: float | None = None
         self._lock = asyncio.Lock()
@@ -73,11 +77,30 @@ class SkuIndex:
     def _stale(self) -> bool:
         return self._loaded_at is None or self._clock.monotonic() - self._loaded_at > self._max_age_s
 
+    async def _lookup(self, skus: list[str]) -> None:
+        """Find SKUs with `GET products?sku=a,b,c` (matches variations too)."""
+        gate = asyncio.Semaphore(self._concurrency)
+        plain = [sku for sku in skus if "," not in sku]
+        chunks = [plain[i : i + self._lookup_batch] for i in range(0, len(plain), self._lookup_batch)]
+
+        async def look(chunk: list[str]) -> None:
+            async with gate:
+                async for page in self._client.pages("products", {"sku": ",".join(chunk)}):
+                    for payload in page:
+                        listing = listing_from_payload(payload)
+                        if listing.sku in chunk and payload.get("type") != "variable":
+                            self.listings[listing.sku] = listing
+
+        await asyncio.gather(*(look(chunk) for chunk in chunks))
+        if any("," in sku for sku in skus) and self._stale():
+            await self.load()  # a SKU with a comma cannot be looked up by the filter
+
     async def resolve(self, skus: Iterable[str]) -> tuple[dict[str, ChannelListing], list[str]]:
         """(known listings, SKUs the shop does not have)."""
         wanted = list(dict.fromkeys(skus))
         async with self._lock:
-            if any(sku not in self.listings for sku in wanted) and self._stale():
-                await self.load()
+            missing = [sku for sku in wanted if sku not in self.listings]
+            if missing:
+                await self._lookup(missing)
         found = {sku: self.listings[sku] for sku in wanted if sku in self.listings}
         return found, [sku for sku in wanted if sku not in found]

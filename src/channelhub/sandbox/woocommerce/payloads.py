@@ -80,7 +80,7 @@ def product_payload(shop: Shop, product: Product, home: str) -> dict[str, Any]:
         "tax_class": "",
         **_stock_fields(shop, product),
         "sold_individually": False,
-        "parent_id": 0,
+        "parent_id": product.parent_id,
         "categories": [],
         "tags": [],
         "images": [],

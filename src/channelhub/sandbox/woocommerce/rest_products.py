@@ -12,7 +12,6 @@ from channelhub.sandbox.woocommerce.params import (
     to_boolean,
     to_enum,
     to_integer,
-    to_list,
     to_string,
 )
 from channelhub.sandbox.woocommerce.payloads import product_payload, variation_payload
@@ -127,9 +126,10 @@ class ProductRoutes:
     def list_products(self, call: Call) -> Reply:
         q = call.query
         collection = Collection(q, PRODUCT_ORDERBY)
-        skus = set(to_list("sku", q["sku"])) if q.get("sku") else None
-        if skus is not None and len(skus) > 1:
-            skus.add(str(q["sku"]))  # WooCommerce also matches the whole string as one SKU
+        skus = None
+        if q.get("sku"):
+            wanted_skus = to_string("sku", q["sku"])
+            skus = {part.strip() for part in wanted_skus.split(",")} | {wanted_skus}
         wanted_type = (
             to_enum("type", q["type"], ("simple", "grouped", "external", "variable")) if "type" in q else None
         )
@@ -145,7 +145,8 @@ class ProductRoutes:
         found = [
             p
             for p in self.shop.products.values()
-            if p.type != "variation"
+            # A `sku` filter searches variations too (post_type product and product_variation).
+            if (p.type != "variation" or skus is not None)
             and collection.keep(p.id, p.date_created, p.date_modified)
             and (skus is None or p.sku in skus)
             and (wanted_type is None or p.type == wanted_type)
@@ -234,7 +235,11 @@ class ProductRoutes:
     def list_variations(self, call: Call) -> Reply:
         parent = self._parent(call)
         collection = Collection(call.query, PRODUCT_ORDERBY)
-        skus = set(to_list("sku", call.query["sku"])) if call.query.get("sku") else None
+        skus = (
+            {part.strip() for part in to_string("sku", call.query["sku"]).split(",")}
+            if call.query.get("sku")
+            else None
+        )
         found = [
             self.shop.products[v]
             for v in parent.variation_ids
