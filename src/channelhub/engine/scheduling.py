@@ -33,11 +33,12 @@ def tier_quotas(available: dict[int, int], batch_size: int) -> dict[int, int]:
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     quotas = {1: 0, 2: 0, 3: 0}
+    left = batch_size
     for tier, share in RESERVED_SHARE.items():
-        quotas[tier] = min(available.get(tier, 0), math.ceil(batch_size * share))
-    left = batch_size - quotas[2] - quotas[3]
+        quotas[tier] = min(available.get(tier, 0), math.floor(batch_size * share), left)
+        left -= quotas[tier]
     for tier in (1, 2, 3):
-        extra = min(available.get(tier, 0) - quotas[tier], left)
+        extra = max(0, min(available.get(tier, 0) - quotas[tier], left))
         quotas[tier] += extra
         left -= extra
     return quotas
