@@ -319,6 +319,10 @@ class FakeErpGateway(_FailureInjection):
 
     # -- orders --------------------------------------------------------------------------------
 
+    async def find_sale_order(self, client_order_ref: str) -> ErpOrderRef | None:
+        self._call("find_sale_order")
+        return self.order(client_order_ref)
+
     async def ensure_sale_order(self, order: ChannelOrderSnapshot, *, note: str = "") -> ErpOrderRef:
         self._call("ensure_sale_order")
         existing = self.orders.get(order.order_key)

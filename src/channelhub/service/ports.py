@@ -369,6 +369,10 @@ class ErpGateway(Protocol):
         """The SKUs whose stock a notification may have changed (empty when none)."""
         ...
 
+    async def find_sale_order(self, client_order_ref: str) -> ErpOrderRef | None:
+        """The ERP order carrying `client_order_ref`, without creating one."""
+        ...
+
     async def ensure_sale_order(self, order: ChannelOrderSnapshot, *, note: str = "") -> ErpOrderRef:
         """The ERP order for `order.order_key` (the `client_order_ref`), created only if missing.
         Raises `ValidationFailed` when Odoo refuses it (e.g. a SKU it does not know)."""

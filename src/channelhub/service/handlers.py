@@ -1,0 +1,268 @@
+"""The service's log handlers, and the events that feed them.
+
+Producers (the inbox processor, backfill, the CLI, schedulers) append one of these events; the
+durable log runs the handler with per-key order (key `order:<order key>` for an order,
+`sku:<SKU>` for stock, `warehouse:<code>` for a warehouse), retries transient failures and
+dead-letters the rest. Event ids are deterministic, so a duplicate webhook and a backfill read of
+the same order state append one event.
+
+| topic                          | key                 | payload                                  |
+|--------------------------------|---------------------|------------------------------------------|
+| `channel.order.v1`             | `order:<order key>` | `ChannelOrderSnapshot.to_payload()`      |
+| `erp.order.sync.v1`            | `order:<order key>` | same (appended by `channel.order.v1`)    |
+| `erp.notification.v1`          | `erp:<model>:<id>`  | `{"model", "record_id", "values"}`       |
+| `stock.refresh.v1`             | `sku:<SKU>`         | `{"skus": [...]}` (re-read from Odoo)    |
+| `stock.poll.v1`                | `erp:stock-poll`    | `{"limit": n}` (one page; chains itself) |
+| `stock.changed.v1`             | `sku:<SKU>`         | `StockChanged.to_dict()` (a warehouse total) |
+| `warehouse.status_changed.v1`  | `warehouse:<code>`  | `WarehouseStatusChanged.to_dict()`       |
+| `availability.recompute.v1`    | `availability:all` or `sku:<SKU>` | `{"skus": [...] or null}`  |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from channelhub.clock import Clock
+from channelhub.domain import Sku, StockChanged, WarehouseStatusChanged, event_from_dict
+from channelhub.engine.events import LoggedEvent, NewEvent, Tier, deterministic_event_id
+from channelhub.engine.handlers import HandlerContext, HandlerRegistry
+from channelhub.engine.outbox import append
+from channelhub.service.availability import AvailabilityService
+from channelhub.service.operations import AvailabilityOperations
+from channelhub.service.orders import OrderIngestion, Received
+from channelhub.service.ports import ChannelGateway, ChannelOrderSnapshot, ErpGateway, ErpNotification
+from channelhub.service.state import OperatorStateRepository, WarehouseOverride
+from channelhub.service.stock_capture import StockCapture
+from channelhub.store.repositories import LocationStock, StateRepositories
+
+CHANNEL_ORDER = "channel.order.v1"
+ERP_ORDER_SYNC = "erp.order.sync.v1"
+ERP_NOTIFICATION = "erp.notification.v1"
+STOCK_REFRESH = "stock.refresh.v1"
+STOCK_POLL = "stock.poll.v1"
+STOCK_CHANGED = StockChanged.type
+WAREHOUSE_STATUS = WarehouseStatusChanged.type
+RECOMPUTE = "availability.recompute.v1"
+
+POLL_KEY = "erp:stock-poll"
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def order_key_of(order: ChannelOrderSnapshot) -> str:
+    return f"order:{order.order_key}"
+
+
+def order_event(order: ChannelOrderSnapshot) -> NewEvent:
+    """The event for an order snapshot; the same state (webhook or backfill) has the same id."""
+    identity = (order.updated_at.isoformat(), order.payment.value, order.cancelled, order.fulfilment_started)
+    key = order_key_of(order)
+    return NewEvent(
+        deterministic_event_id(CHANNEL_ORDER, key, *identity), CHANNEL_ORDER, key, order.to_payload()
+    )
+
+
+def _sync_event(order: ChannelOrderSnapshot, *identity: object) -> NewEvent:
+    key = order_key_of(order)
+    return NewEvent(
+        deterministic_event_id(ERP_ORDER_SYNC, key, order.updated_at.isoformat(), *identity),
+        ERP_ORDER_SYNC,
+        key,
+        order.to_payload(),
+    )
+
+
+def retry_event(order: ChannelOrderSnapshot, exception_id: int, attempt: int) -> NewEvent:
+    """Sync an order again after an operator chose "retry" on its business exception."""
+    return _sync_event(order, "retry", exception_id, attempt)
+
+
+def erp_notification_event(notification: ErpNotification) -> NewEvent:
+    key = f"erp:{notification.model}:{notification.record_id}"
+    payload = {
+        "model": notification.model,
+        "record_id": notification.record_id,
+        "values": dict(notification.values),
+        "dedupe_key": notification.dedupe_key,
+    }
+    return NewEvent(
+        deterministic_event_id(ERP_NOTIFICATION, key, notification.dedupe_key), ERP_NOTIFICATION, key, payload
+    )
+
+
+def stock_refresh_events(skus: Sequence[str], reason: str) -> list[NewEvent]:
+    """One re-read per SKU (`reason` makes the id: e.g. the webhook delivery it answers)."""
+    return [
+        NewEvent(
+            deterministic_event_id(STOCK_REFRESH, f"sku:{sku}", reason),
+            STOCK_REFRESH,
+            f"sku:{sku}",
+            {"skus": [sku]},
+        )
+        for sku in dict.fromkeys(skus)
+    ]
+
+
+def stock_poll_event(at: datetime, limit: int = 1000) -> NewEvent:
+    return NewEvent(
+        deterministic_event_id(STOCK_POLL, POLL_KEY, at.isoformat()), STOCK_POLL, POLL_KEY, {"limit": limit}
+    )
+
+
+def warehouse_event(code: str, *, online: bool, on_hold: bool, reason: str, at: datetime) -> NewEvent:
+    event = WarehouseStatusChanged(
+        occurred_at=at, warehouse=code, online=online, on_hold=on_hold, reason=reason
+    )
+    return NewEvent(event.event_id, WAREHOUSE_STATUS, event.key, event.to_dict())
+
+
+def recompute_event(skus: Sequence[str] | None, at: datetime) -> NewEvent:
+    key = "availability:all" if skus is None or len(skus) != 1 else f"sku:{skus[0]}"
+    payload = {"skus": None if skus is None else list(skus)}
+    return NewEvent(
+        deterministic_event_id(RECOMPUTE, key, at.isoformat()), RECOMPUTE, key, payload, tier=Tier.BATCH
+    )
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+@dataclass
+class ServiceHandlers:
+    """The use cases wired to the log. Build one in the composition root and `register` it."""
+
+    availability: AvailabilityService
+    erp: ErpGateway
+    capture: StockCapture
+    orders: OrderIngestion
+    operations: AvailabilityOperations
+
+    @classmethod
+    def build(cls, availability: AvailabilityService, erp: ErpGateway) -> ServiceHandlers:
+        capture = StockCapture(availability)
+        return cls(
+            availability,
+            erp,
+            capture,
+            OrderIngestion(availability, capture),
+            AvailabilityOperations(availability),
+        )
+
+    def register(self, registry: HandlerRegistry) -> None:
+        registry.register(CHANNEL_ORDER, self.on_channel_order)
+        registry.register(ERP_ORDER_SYNC, self.on_erp_order_sync)
+        registry.register(ERP_NOTIFICATION, self.on_erp_notification)
+        registry.register(STOCK_REFRESH, self.on_stock_refresh)
+        registry.register(STOCK_POLL, self.on_stock_poll)
+        registry.register(STOCK_CHANGED, self.on_stock_changed)
+        registry.register(WAREHOUSE_STATUS, self.on_warehouse_status)
+        registry.register(RECOMPUTE, self.on_recompute)
+
+    def on_channel_order(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        order = ChannelOrderSnapshot.from_payload(event.payload)
+        if self.orders.receive(ctx.connection, order, ctx.clock.now()) is Received.ACCEPTED:
+            ctx.append([_sync_event(order)])
+
+    async def on_erp_order_sync(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        order = ChannelOrderSnapshot.from_payload(event.payload)
+        await self.orders.sync_to_erp(ctx.connection, self.erp, order, ctx.clock.now())
+
+    async def on_erp_notification(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        payload: dict[str, Any] = event.payload
+        notification = ErpNotification(
+            dedupe_key=str(payload.get("dedupe_key") or event.event_id),
+            model=str(payload["model"]),
+            record_id=int(payload["record_id"]),
+            values=dict(payload.get("values") or {}),
+        )
+        await self.capture.on_notification(ctx.connection, self.erp, notification, ctx.clock.now())
+
+    async def on_stock_refresh(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        skus = [str(sku) for sku in event.payload.get("skus") or []]
+        if skus:
+            await self.capture.refresh(ctx.connection, self.erp, skus, ctx.clock.now())
+
+    async def on_stock_poll(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        limit = int(event.payload.get("limit") or 1000)
+        now = ctx.clock.now()
+        result = await self.capture.poll(ctx.connection, self.erp, now, limit=limit)
+        if result.has_more:
+            # The next page as a new event (same key: pages stay in order, other keys interleave).
+            ctx.append(
+                [
+                    NewEvent(
+                        deterministic_event_id(STOCK_POLL, POLL_KEY, "page", result.cursor or ""),
+                        STOCK_POLL,
+                        POLL_KEY,
+                        {"limit": limit},
+                    )
+                ]
+            )
+
+    def on_stock_changed(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        """A warehouse total for a SKU (producers without location detail): it replaces the
+        SKU's location rows in that warehouse with one row."""
+        changed = event_from_dict(event.payload)
+        assert isinstance(changed, StockChanged)
+        now = ctx.clock.now()
+        repos = StateRepositories.on(ctx.connection)
+        old = [loc for loc in repos.stock.locations(changed.sku) if loc.warehouse == changed.warehouse]
+        repos.stock.remove((loc.sku, loc.warehouse, loc.location) for loc in old)
+        repos.stock.upsert(
+            [
+                LocationStock(
+                    sku=changed.sku,
+                    warehouse=changed.warehouse,
+                    location=f"{changed.warehouse} (total)",
+                    on_hand=changed.on_hand,
+                    reserved=changed.reserved,
+                    hold=changed.hold,
+                    incoming=changed.incoming,
+                    source_write_date=changed.occurred_at,
+                )
+            ],
+            now,
+        )
+        self.availability.recompute(ctx.connection, [changed.sku], now)
+
+    def on_warehouse_status(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        status = event_from_dict(event.payload)
+        assert isinstance(status, WarehouseStatusChanged)
+        now = ctx.clock.now()
+        OperatorStateRepository(ctx.connection).set_warehouse(
+            WarehouseOverride(status.warehouse, status.online, status.on_hold, status.reason, "event", now)
+        )
+        skus = self.availability.skus_in_warehouse(ctx.connection, status.warehouse)
+        self.availability.recompute(ctx.connection, skus, now)
+
+    def on_recompute(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        raw = event.payload.get("skus")
+        skus = self.availability.all_skus(ctx.connection) if raw is None else [Sku(str(s)) for s in raw]
+        self.availability.recompute(ctx.connection, skus, ctx.clock.now())
+
+
+# --- backfill --------------------------------------------------------------------------------
+
+
+def backfill_cursor_name(channel: str) -> str:
+    return f"orders.{channel}"
+
+
+async def backfill_orders(engine: Engine, channel: ChannelGateway, clock: Clock) -> int:
+    """Append every order the channel changed since the stored cursor (closes webhook gaps);
+    returns how many events were new (states already seen through webhooks append nothing)."""
+    name = backfill_cursor_name(channel.name)
+    with engine.connect() as connection:
+        cursor = StateRepositories.on(connection).cursors.get(name)
+    orders, next_cursor = await channel.orders_since(cursor)
+    with engine.begin() as connection:
+        added = append(connection, [order_event(order) for order in orders], clock)
+        if next_cursor is not None:
+            StateRepositories.on(connection).cursors.set(name, next_cursor, clock.now())
+    return added

@@ -1,0 +1,286 @@
+"""Orders from the channels into Odoo (issue 6 §5, DESIGN §5), in two steps per snapshot.
+
+1. `receive` (fast, no Odoo call): refuse a snapshot older than the one applied (webhook retries
+   carry old payloads), record the order link, take the soft reservation and recompute ATS on
+   every channel at once, before Odoo has even seen the order. A cancellation before fulfilment
+   releases the soft reservation here.
+2. `sync_to_erp` (a follow-up event, same order key, so per-key order holds): the Odoo
+   `sale.order` is looked up / created by `client_order_ref = <channel>:<order id>` (idempotent),
+   confirmed when the payment is settled, left unconfirmed with the hold reason "payment pending"
+   otherwise, cancelled when the channel cancelled it. When Odoo has reserved the stock itself the
+   stock of the order's SKUs is re-read and the soft reservation released in the same transaction,
+   so a unit is never counted twice nor released before Odoo's reservation shows.
+
+A line without a usable SKU, or an order Odoo refuses (unknown product, validation), becomes a
+business exception with reason and allowed actions (retry, dismiss): never a silent drop.
+Transient failures are raised for the durable log to retry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+from channelhub.connectors.errors import ConnectorError
+from channelhub.domain import ExceptionAction, InvalidValue, OrderStatus, Sku, SoftReservation
+from channelhub.service.availability import AvailabilityService
+from channelhub.service.ports import ChannelOrderSnapshot, ErpGateway, ErpOrderRef
+from channelhub.service.stock_capture import StockCapture
+from channelhub.store.repositories import OrderLink, StateRepositories
+
+PAYMENT_PENDING = "payment pending"
+
+# Business exception kinds (the subject is the order key).
+MAPPING_GAP = "order_mapping_gap"
+ERP_REJECTED = "erp_rejected_order"
+CANCEL_AFTER_FULFILMENT = "cancel_after_fulfilment"
+
+RETRY_OR_DISMISS = (ExceptionAction.RETRY, ExceptionAction.DISMISS)
+
+
+class Received(StrEnum):
+    ACCEPTED = "accepted"  # newer than anything applied: go on to Odoo
+    STALE = "stale"  # older than what was applied: ignored
+
+
+class Synced(StrEnum):
+    CREATED = "created"  # a new Odoo order (unconfirmed: payment pending)
+    CONFIRMED = "confirmed"
+    ON_HOLD = "on_hold"
+    CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"  # a newer snapshot was received: its own sync does the work
+    EXCEPTION = "exception"  # recorded as a business exception
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    outcome: Synced
+    erp_order: ErpOrderRef | None = None
+    exception_id: int | None = None
+    released_reservations: int = 0  # (order, SKU) soft reservations handed over to Odoo
+
+
+def usable_skus(order: ChannelOrderSnapshot) -> tuple[dict[Sku, int], list[str]]:
+    """Units per SKU of the order's lines, and the lines that have no usable SKU (mapping gaps)."""
+    units: dict[Sku, int] = {}
+    gaps: list[str] = []
+    for line in order.lines:
+        if line.quantity <= 0:
+            continue
+        try:
+            sku = Sku(line.sku or "")
+        except InvalidValue:
+            gaps.append(f"line {line.line_id} has no usable SKU ({line.sku!r})")
+            continue
+        units[sku] = units.get(sku, 0) + line.quantity
+    return units, gaps
+
+
+class OrderIngestion:
+    def __init__(self, availability: AvailabilityService, capture: StockCapture) -> None:
+        self.availability = availability
+        self.capture = capture
+
+    # -- step 1: receive -----------------------------------------------------------------------
+
+    def receive(self, connection: sa.Connection, order: ChannelOrderSnapshot, at: datetime) -> Received:
+        repos = StateRepositories.on(connection)
+        link = repos.orders.get(order.order_key)
+        if link is not None and order.updated_at < link.source_updated_at:
+            return Received.STALE
+        cancels = order.cancelled and not order.fulfilment_started
+        if cancels:
+            state = OrderStatus.CANCELLED
+        elif link is not None:
+            state = link.state
+        else:
+            state = OrderStatus.PLACED
+        recorded = repos.orders.record(
+            OrderLink(order.order_key, order.channel, order.channel_order_id, state, order.updated_at), at
+        )
+        if not recorded:
+            return Received.STALE
+        units, _ = usable_skus(order)
+        if cancels:
+            repos.reservations.release(order.order_key, at)
+        elif link is None or link.state is not OrderStatus.CANCELLED:
+            # Same (order, SKU) again is ignored by the repository: at-least-once is safe.
+            repos.reservations.reserve(
+                [SoftReservation(order.order_key, order.channel, sku, n) for sku, n in units.items()], at
+            )
+        self.availability.recompute(connection, units, at)
+        return Received.ACCEPTED
+
+    # -- step 2: Odoo --------------------------------------------------------------------------
+
+    async def sync_to_erp(
+        self, connection: sa.Connection, erp: ErpGateway, order: ChannelOrderSnapshot, at: datetime
+    ) -> SyncResult:
+        repos = StateRepositories.on(connection)
+        link = repos.orders.get(order.order_key)
+        if link is not None and link.source_updated_at > order.updated_at:
+            return SyncResult(Synced.SUPERSEDED)
+        units, gaps = usable_skus(order)
+        if gaps or not units:
+            reason = "; ".join(gaps) or "the order has no line with a quantity"
+            return self._exception(connection, order, MAPPING_GAP, reason, RETRY_OR_DISMISS, at)
+        try:
+            if order.cancelled:
+                result = await self._cancel(connection, erp, order, units, at)
+            else:
+                result = await self._create_or_confirm(connection, erp, order, units, at)
+        except ConnectorError as error:
+            if error.transient:
+                raise  # the log retries with backoff
+            reason = f"Odoo refused the order: {error}"
+            return self._exception(connection, order, ERP_REJECTED, reason, RETRY_OR_DISMISS, at)
+        if result.outcome is not Synced.EXCEPTION:
+            self._close_retried(connection, order, at)
+        return result
+
+    async def _create_or_confirm(
+        self,
+        connection: sa.Connection,
+        erp: ErpGateway,
+        order: ChannelOrderSnapshot,
+        units: dict[Sku, int],
+        at: datetime,
+    ) -> SyncResult:
+        settled = order.payment.settled
+        ref = await erp.ensure_sale_order(order, note="" if settled else PAYMENT_PENDING)
+        if not settled:
+            self._link(connection, order, OrderStatus.ON_HOLD, ref, at)
+            return SyncResult(Synced.CREATED if ref.created else Synced.ON_HOLD, ref)
+        if not ref.confirmed:
+            ref = await erp.confirm_sale_order(ref)
+        released = 0
+        if await erp.reservation_seen(ref):
+            released = await self._hand_over_reservation(connection, erp, order, units, at)
+        self._link(connection, order, OrderStatus.CONFIRMED, ref, at)
+        return SyncResult(Synced.CONFIRMED, ref, released_reservations=released)
+
+    async def _hand_over_reservation(
+        self,
+        connection: sa.Connection,
+        erp: ErpGateway,
+        order: ChannelOrderSnapshot,
+        units: dict[Sku, int],
+        at: datetime,
+    ) -> int:
+        """Odoo now holds the reservation: read its stock (showing it) and drop ours, together."""
+        read = await erp.read_stock([sku.value for sku in units])
+        released = StateRepositories.on(connection).reservations.release(order.order_key, at)
+        self.capture.apply(connection, read, at)  # stores the rows and recomputes the SKUs
+        return released
+
+    async def _cancel(
+        self,
+        connection: sa.Connection,
+        erp: ErpGateway,
+        order: ChannelOrderSnapshot,
+        units: dict[Sku, int],
+        at: datetime,
+    ) -> SyncResult:
+        if order.fulfilment_started:
+            reason = (
+                f"the channel cancelled {order.name or order.order_key} after fulfilment started:"
+                " return or refund instead"
+            )
+            return self._exception(
+                connection,
+                order,
+                CANCEL_AFTER_FULFILMENT,
+                reason,
+                (ExceptionAction.RESOLVE, ExceptionAction.DISMISS),
+                at,
+            )
+        ref = await erp.find_sale_order(order.order_key)
+        if ref is not None and not ref.cancelled:
+            ref = await erp.cancel_sale_order(ref)
+        repos = StateRepositories.on(connection)
+        repos.reservations.release(order.order_key, at)
+        if ref is not None:
+            # Odoo gave its reservation back: re-read so the freed units show at once.
+            self.capture.apply(connection, await erp.read_stock([sku.value for sku in units]), at)
+        else:
+            self.availability.recompute(connection, units, at)
+        self._link(connection, order, OrderStatus.CANCELLED, ref, at)
+        return SyncResult(Synced.CANCELLED, ref)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _link(
+        connection: sa.Connection,
+        order: ChannelOrderSnapshot,
+        state: OrderStatus,
+        ref: ErpOrderRef | None,
+        at: datetime,
+    ) -> None:
+        StateRepositories.on(connection).orders.record(
+            OrderLink(
+                order.order_key,
+                order.channel,
+                order.channel_order_id,
+                state,
+                order.updated_at,
+                odoo_order_id=ref.id if ref else None,
+            ),
+            at,
+        )
+
+    @staticmethod
+    def _exception(
+        connection: sa.Connection,
+        order: ChannelOrderSnapshot,
+        kind: str,
+        reason: str,
+        actions: tuple[ExceptionAction, ...],
+        at: datetime,
+    ) -> SyncResult:
+        exception_id = StateRepositories.on(connection).exceptions.record(
+            kind, order.order_key, reason, actions, at, payload={"order": order.to_payload()}
+        )
+        return SyncResult(Synced.EXCEPTION, exception_id=exception_id)
+
+    @staticmethod
+    def _close_retried(connection: sa.Connection, order: ChannelOrderSnapshot, at: datetime) -> None:
+        """A sync that went through settles the order's earlier mapping/refusal exceptions."""
+        exceptions = StateRepositories.on(connection).exceptions
+        for kind in (MAPPING_GAP, ERP_REJECTED):
+            for recorded in exceptions.open(kind=kind, subject=order.order_key):
+                exceptions.close(
+                    recorded.id,
+                    ExceptionAction.DISMISS,
+                    "channelhub",
+                    "synced to Odoo on a later attempt",
+                    at,
+                )
+
+    # -- operator decisions on exceptions ------------------------------------------------------
+
+    def dismiss(self, connection: sa.Connection, exception_id: int, by: str, note: str, at: datetime) -> None:
+        """Close an order exception as accepted: the order will not reach Odoo, so its soft
+        reservation is released and its SKUs recomputed."""
+        repos = StateRepositories.on(connection)
+        recorded = repos.exceptions.get(exception_id)
+        repos.exceptions.close(exception_id, ExceptionAction.DISMISS, by, note, at)
+        if recorded is None:
+            return
+        order = ChannelOrderSnapshot.from_payload(recorded.payload["order"])
+        repos.reservations.release(order.order_key, at)
+        self.availability.recompute(connection, usable_skus(order)[0], at)
+
+    @staticmethod
+    def order_to_retry(connection: sa.Connection, exception_id: int) -> ChannelOrderSnapshot:
+        """The order of an open exception, to sync again (`retry_event` in `handlers`). The
+        exception stays open until the retry succeeds or it is dismissed."""
+        recorded = StateRepositories.on(connection).exceptions.get(exception_id)
+        if recorded is None or recorded.status != "open":
+            raise LookupError(f"exception {exception_id} is not open")
+        if ExceptionAction.RETRY not in recorded.allowed_actions:
+            raise LookupError(f"exception {exception_id} does not allow retry")
+        return ChannelOrderSnapshot.from_payload(recorded.payload["order"])
