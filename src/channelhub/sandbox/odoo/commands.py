@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -79,3 +80,22 @@ def register(groups: CommandGroups) -> None:
         }
         typer.echo(f"  data:     {counts} (seed {seed}, built in {time.monotonic() - started:.1f}s)")
         uvicorn.run(emulator.app, host=host, port=port, log_level="warning")
+
+    @groups.bench.command("odoo-emulator")
+    def bench_odoo_emulator(
+        version: str = typer.Option("17.0", help="Odoo series to impersonate."),
+        skus: int = typer.Option(50_000, help="Product variants to generate (4 quants each)."),
+        seed: int = typer.Option(1, help="Seed of the generated data."),
+        repeats: int = typer.Option(5, help="Repetitions per measured call."),
+        json_path: Path = typer.Option(
+            Path("benchmarks/results/odoo-emulator.json"), "--json", help="Where to write the JSON results."
+        ),
+    ) -> None:
+        """Time search_read of 1,000 products / quants from the Odoo emulator over XML-RPC and JSON-RPC."""
+        from channelhub.sandbox.odoo.bench import dumps, run_search_read_benchmark
+
+        report = run_search_read_benchmark(version, skus, seed, repeats)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(dumps(report) + "\n")
+        typer.echo(dumps(report))
+        typer.echo(f"wrote {json_path}")

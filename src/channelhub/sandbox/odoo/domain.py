@@ -7,6 +7,7 @@ Computed fields are evaluated in one batch over the candidates, as Odoo's ``_sea
 
 from __future__ import annotations
 
+import heapq
 import operator as operator_module
 import re
 from collections.abc import Callable
@@ -28,6 +29,12 @@ TRUE_LEAF = (1, "=", 1)
 FALSE_LEAF = (0, "=", 1)
 
 Node = tuple[str, Any]
+COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator_module.lt,
+    "<=": operator_module.le,
+    ">": operator_module.gt,
+    ">=": operator_module.ge,
+}
 
 
 def search_ids(
@@ -42,13 +49,15 @@ def search_ids(
     tree = parse_domain(model, env, domain)
     if _applies_active_test(model, env, domain):
         tree = ("and", [tree, ("leaf", ("active", "=", True))])
-    found = evaluate(model, env, tree, set(model.rows))
-    ordered = order_ids(model, env, found, order or model._order)
     if not isinstance(offset, int) or (
         limit is not None and limit is not False and not isinstance(limit, int)
     ):
         raise value_error(f"Invalid offset/limit: {offset!r}/{limit!r}")
+    found = evaluate(model, env, tree, set(model.rows))
     start = offset or 0
+    if limit and parse_order(model, order or model._order) == [("id", False)]:
+        return heapq.nsmallest(start + limit, found)[start:]  # a page by id needs no full sort
+    ordered = order_ids(model, env, found, order or model._order)
     return ordered[start : start + limit] if limit else ordered[start:]
 
 
@@ -171,6 +180,9 @@ def _evaluate_leaf(model: BaseModel, env: Env, leaf: tuple[Any, str, Any], unive
     if name == "id" and operator in ("=", "in"):
         wanted = _as_list(value) if operator == "in" else [value]
         return universe & {v for v in wanted if isinstance(v, int)}
+    if name == "id" and operator in COMPARATORS and isinstance(value, int) and not isinstance(value, bool):
+        compare = COMPARATORS[operator]
+        return {rid for rid in universe if compare(rid, value)}  # paging by id: no row lookups
     index = model.indexes.get(name)
     if index is not None and operator in ("=", "in") and value is not False:
         wanted = _as_list(value) if operator == "in" else [value]
@@ -382,12 +394,7 @@ def _positive_matcher(field_type: str, operator: str, value: Any) -> Callable[[A
         typed = _typed(field_type, value)
         if typed is False:
             return lambda v: False
-        compare: Callable[[Any, Any], bool] = {
-            "<": operator_module.lt,
-            "<=": operator_module.le,
-            ">": operator_module.gt,
-            ">=": operator_module.ge,
-        }[operator]
+        compare = COMPARATORS[operator]
         if field_type in ("date", "datetime"):
             return lambda v: v not in empty and compare(str(v)[: len(typed)], typed)
         return lambda v: v is not None and v is not False and compare(v, typed)
