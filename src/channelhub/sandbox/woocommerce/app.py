@@ -42,8 +42,6 @@ from channelhub.sandbox.woocommerce.shop import Shop
 from channelhub.sandbox.woocommerce.storefront import Storefront
 from channelhub.sandbox.woocommerce.webhooks import WebhookDispatcher, wp_json
 
-API_PREFIX = "/wp-json/"
-
 
 def _site_now() -> datetime:
     # WordPress stores dates with second resolution; the emulated site runs on UTC.

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from channelhub.sandbox.woocommerce.errors import WPError, no_route, not_allowed
 from channelhub.sandbox.woocommerce.webhooks import WebhookDispatcher
@@ -88,8 +89,6 @@ def dispatch(router: Router, dispatcher: WebhookDispatcher, call: Call, route: s
 
 def paged(call: Call, path: str, items: list[Any], total: int, pages: int, page: int) -> Reply:
     """A collection page with `X-WP-Total`, `X-WP-TotalPages` and `Link` rel prev/next."""
-    from urllib.parse import urlencode
-
     base = f"{call.home}wp-json/wc/v3/{path}"
     query = {
         k: v
