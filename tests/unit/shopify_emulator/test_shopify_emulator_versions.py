@@ -161,3 +161,38 @@ def test_versions_fall_forward(requested: str, served: str, gql: Gql, emulator: 
 def test_unknown_versions_are_not_found(requested: str, emulator: ShopifyEmulator) -> None:
     reply = emulator.endpoint.handle(requested, "shpat_unit", b'{"query": "{ shop { id } }"}', "http://x")
     assert (reply.status, reply.body) == (404, {"errors": "Not Found"})
+
+
+REFUND_ONCE = """
+mutation Refund($input: RefundInput!, $key: String!) {
+  refundCreate(input: $input) @idempotent(key: $key) { refund { id } userErrors { field message } }
+}
+"""
+
+
+def test_refund_create_needs_a_key_in_2026_10_and_runs_once(gql: Gql, emulator: ShopifyEmulator) -> None:
+    from channelhub.sandbox.shopify import SaleLine
+    from channelhub.sandbox.shopify.operations import place_order
+
+    variant = next(iter(emulator.shop.variants.values()))
+    variant.inventory_policy = "CONTINUE"
+    order = place_order(emulator.shop, [SaleLine(variant, 2)])
+    line = order.line_items[0]
+    refund = {
+        "orderId": f"gid://shopify/Order/{order.id}",
+        "refundLineItems": [
+            {"lineItemId": f"gid://shopify/LineItem/{line.id}", "quantity": 1, "restockType": "NO_RESTOCK"}
+        ],
+    }
+    without_key = REFUND_ONCE.replace(", $key: String!", "").replace(" @idempotent(key: $key)", "")
+    _, refused = gql(without_key, {"input": refund}, version="2026-10")
+    assert refused["data"]["refundCreate"] is None and "@idempotent" in refused["errors"][0]["message"]
+    assert order.refund_ids == []
+    _, first = gql(REFUND_ONCE, {"input": refund, "key": "r-1"}, version="2026-10")
+    _, retry = gql(REFUND_ONCE, {"input": refund, "key": "r-1"}, version="2026-10")
+    assert first["data"] == retry["data"] and len(order.refund_ids) == 1
+    assert line.refunded_quantity == 1
+    _, other = gql(REFUND_ONCE, {"input": {**refund, "note": "changed"}, "key": "r-1"}, version="2026-10")
+    assert other["data"]["refundCreate"]["userErrors"][0]["field"] == ["idempotencyKey"]
+    _, old = gql(without_key, {"input": refund}, version="2025-10")
+    assert old["data"]["refundCreate"]["userErrors"] == [] and len(order.refund_ids) == 2

@@ -7,16 +7,16 @@ input and refuse a reused key with different input.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import urlparse
 
-from graphql import GraphQLError, GraphQLResolveInfo, StringValueNode, VariableNode
+from graphql import GraphQLResolveInfo
 
+from channelhub.sandbox.shopify.idempotency import require_key, run_once
 from channelhub.sandbox.shopify.operations import change_quantity
 from channelhub.sandbox.shopify.relay import parse_gid
 from channelhub.sandbox.shopify.resolvers import Resolver, ctx
-from channelhub.sandbox.shopify.schema import requires_idempotency_key, uses_change_from_quantity
+from channelhub.sandbox.shopify.schema import uses_change_from_quantity
 from channelhub.sandbox.shopify.state import ON_HAND_PARTS, InventoryLevel, ShopState, gid, iso
 
 # shopify.dev "inventory reasons" list.
@@ -46,52 +46,6 @@ ADJUSTABLE_NAMES = frozenset(
     {"available", "damaged", "incoming", "on_hand", "quality_control", "reserved", "safety_stock"}
 )
 QUANTITY_LIMIT = 1_000_000_000
-
-
-def idempotency_key(info: GraphQLResolveInfo) -> str | None:
-    """The key of an `@idempotent(key:)` directive on this mutation field, if any."""
-    for directive in info.field_nodes[0].directives or ():
-        if directive.name.value != "idempotent":
-            continue
-        for arg in directive.arguments or ():
-            if arg.name.value != "key":
-                continue
-            if isinstance(arg.value, StringValueNode):
-                return arg.value.value
-            if isinstance(arg.value, VariableNode):
-                value = info.variable_values.get(arg.value.name.value)
-                return value if isinstance(value, str) else None
-    return None
-
-
-def _replay_or_none(
-    state: ShopState, mutation: str, key: str | None, arguments: dict[str, Any], code_prefix: str
-) -> dict[str, Any] | None:
-    if key is None:
-        return None
-    fingerprint = json.dumps(arguments, sort_keys=True, default=str)
-    remembered = state.idempotency.get((mutation, key))
-    if remembered is None:
-        return None
-    if remembered[0] != fingerprint:
-        return {
-            "inventoryAdjustmentGroup": None,
-            "userErrors": [
-                {
-                    "field": ["idempotencyKey"],
-                    "message": "The same idempotency key cannot be used with different operation parameters.",
-                    "code": f"{code_prefix}IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
-                }
-            ],
-        }
-    return remembered[1]
-
-
-def _remember(
-    state: ShopState, mutation: str, key: str | None, arguments: dict[str, Any], result: dict[str, Any]
-) -> None:
-    if key is not None:
-        state.idempotency[(mutation, key)] = (json.dumps(arguments, sort_keys=True, default=str), result)
 
 
 def _error(field: list[str | int], message: str, code: str) -> dict[str, Any]:
@@ -188,14 +142,29 @@ def _change(
     }
 
 
+def _key_mismatch() -> dict[str, Any]:
+    message = "The same idempotency key cannot be used with different operation parameters."
+    return {
+        "inventoryAdjustmentGroup": None,
+        "userErrors": [_error(["idempotencyKey"], message, "IDEMPOTENCY_KEY_PARAMETER_MISMATCH")],
+    }
+
+
 def inventory_set_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
     context = ctx(info)
-    state, version = context.state, context.version
-    key = idempotency_key(info)
+    key = require_key(info, "inventorySetQuantities", context.version)
+    return run_once(
+        context.state,
+        "inventorySetQuantities",
+        key,
+        input,
+        lambda: _set_quantities(context.state, context.version, input),
+        _key_mismatch,
+    )
+
+
+def _set_quantities(state: ShopState, version: str, input: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
-        replay = _replay_or_none(state, "inventorySetQuantities", key, input, "")
-        if replay is not None:
-            return replay
         name, reason, uri = input["name"], input["reason"], input.get("referenceDocumentUri")
         errors = _check_common(name, SETTABLE_NAMES, reason, uri, "INVALID_NAME")
         plan: list[tuple[InventoryLevel, int]] = []
@@ -292,25 +261,24 @@ def inventory_set_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, 
             changes.append(_change(state, level, name, delta))
             changes.append(_change(state, level, other, delta))
         state.stats.inventory_writes += len(plan)
-        result = {"inventoryAdjustmentGroup": _group(state, reason, uri, changes), "userErrors": []}
-        _remember(state, "inventorySetQuantities", key, input, result)
-        return result
+        return {"inventoryAdjustmentGroup": _group(state, reason, uri, changes), "userErrors": []}
 
 
 def inventory_adjust_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
     context = ctx(info)
-    state = context.state
-    key = idempotency_key(info)
-    if key is None and requires_idempotency_key(context.version):
-        raise GraphQLError(
-            "The @idempotent directive with a key is required for inventoryAdjustQuantities "
-            f"as of API version 2026-04 (requested {context.version}).",
-            extensions={"code": "BAD_REQUEST"},
-        )
+    key = require_key(info, "inventoryAdjustQuantities", context.version)
+    return run_once(
+        context.state,
+        "inventoryAdjustQuantities",
+        key,
+        input,
+        lambda: _adjust_quantities(context.state, input),
+        _key_mismatch,
+    )
+
+
+def _adjust_quantities(state: ShopState, input: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
-        replay = _replay_or_none(state, "inventoryAdjustQuantities", key, input, "")
-        if replay is not None:
-            return replay
         name, reason, uri = input["name"], input["reason"], input.get("referenceDocumentUri")
         errors = _check_common(name, ADJUSTABLE_NAMES, reason, uri, "INVALID_QUANTITY_NAME")
         plan: list[tuple[InventoryLevel, int, str | None]] = []
@@ -369,9 +337,7 @@ def inventory_adjust_quantities(_: Any, info: GraphQLResolveInfo, input: dict[st
             if name in ON_HAND_PARTS:  # these states are part of on_hand, so it moves too
                 changes.append(_change(state, level, "on_hand", delta))
         state.stats.inventory_writes += len(plan)
-        result = {"inventoryAdjustmentGroup": _group(state, reason, uri, changes), "userErrors": []}
-        _remember(state, "inventoryAdjustQuantities", key, input, result)
-        return result
+        return {"inventoryAdjustmentGroup": _group(state, reason, uri, changes), "userErrors": []}
 
 
 INVENTORY_MUTATIONS: dict[str, dict[str, Resolver]] = {

@@ -8,6 +8,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from channelhub.sandbox.shopify import operations
+from channelhub.sandbox.shopify.idempotency import require_key, run_once
 from channelhub.sandbox.shopify.relay import parse_gid
 from channelhub.sandbox.shopify.resolvers import Resolver, ctx
 from channelhub.sandbox.shopify.state import (
@@ -15,6 +16,7 @@ from channelhub.sandbox.shopify.state import (
     FulfillmentOrderLine,
     LineItem,
     Order,
+    ShopState,
     TrackingInfo,
     gid,
 )
@@ -183,7 +185,19 @@ def _refund_lines(
 
 
 def refund_create(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-    state = ctx(info).state
+    context = ctx(info)
+    key = require_key(info, "refundCreate", context.version)
+
+    def mismatch() -> dict[str, Any]:
+        message = "The same idempotency key cannot be used with different operation parameters."
+        return {"order": None, "refund": None, "userErrors": [_user_error(["idempotencyKey"], message)]}
+
+    return run_once(
+        context.state, "refundCreate", key, input, lambda: _refund(context.state, input), mismatch
+    )
+
+
+def _refund(state: ShopState, input: dict[str, Any]) -> dict[str, Any]:
     number = parse_gid(input["orderId"], "Order")
     with state.lock:
         order = state.orders.get(number) if number is not None else None

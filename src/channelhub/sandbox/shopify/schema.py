@@ -8,7 +8,8 @@ versions differ where Shopify's do:
   `@idempotent` directive.
 - 2026-10: quantities are `InventorySetQuantityInput` with a mandatory `changeFromQuantity`
   (`null` opts out, omission is an error, `CHANGE_FROM_QUANTITY_STALE`); the `@idempotent(key:)`
-  directive exists and is required on `inventoryAdjustQuantities`.
+  directive exists and is required (at run time, as Shopify does) on `inventoryAdjustQuantities`
+  and `refundCreate`.
 """
 
 from __future__ import annotations
@@ -584,11 +585,6 @@ _VERSION_SDL = {"2025-10": _INVENTORY_SET_2025_10, "2026-10": _INVENTORY_SET_202
 
 def uses_change_from_quantity(version: str) -> bool:
     """Whether this API version does compare-and-swap with `changeFromQuantity` (2026-04 and later)."""
-    return version >= "2026-04"
-
-
-def requires_idempotency_key(version: str) -> bool:
-    """Whether `inventoryAdjustQuantities` must carry `@idempotent(key:)` (2026-04 and later)."""
     return version >= "2026-04"
 
 
