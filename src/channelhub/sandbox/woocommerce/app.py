@@ -125,6 +125,16 @@ class WooCommerceEmulator:
                     methods=["POST"],
                 ),
                 Route(
+                    "/_sandbox/scenario",
+                    self._sandbox(lambda b, h: self.storefront.start_scenario(b), 202),
+                    methods=["POST"],
+                ),
+                Route(
+                    "/_sandbox/scenario",
+                    self._sandbox(lambda b, h: self.storefront.scenario_status()),
+                    methods=["GET"],
+                ),
+                Route(
                     "/_sandbox/stats", self._sandbox(lambda b, h: self.storefront.stats()), methods=["GET"]
                 ),
                 Route(

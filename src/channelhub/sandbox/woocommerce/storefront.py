@@ -3,6 +3,7 @@ behind channelhub's back, chaos knobs, and the webhook delivery log."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -10,6 +11,7 @@ from channelhub.sandbox.woocommerce.chaos import Chaos, HostLimiter
 from channelhub.sandbox.woocommerce.errors import WPError
 from channelhub.sandbox.woocommerce.params import to_enum, to_integer, to_string
 from channelhub.sandbox.woocommerce.payloads import order_payload, product_payload, variation_payload
+from channelhub.sandbox.woocommerce.scenario import ScenarioPlan, ScenarioRun, drive
 from channelhub.sandbox.woocommerce.shop import Product, Shop
 from channelhub.sandbox.woocommerce.webhooks import WebhookDispatcher
 
@@ -20,6 +22,23 @@ class Storefront:
         self.dispatcher = dispatcher
         self.chaos = chaos
         self.limiter = limiter
+        self.scenario: ScenarioRun | None = None
+        self._scenario_task: asyncio.Task[None] | None = None
+
+    def start_scenario(self, body: Any) -> dict[str, Any]:
+        """Start the traffic driver in the background (one at a time)."""
+        if self.scenario is not None and not self.scenario.done:
+            raise WPError("sandbox_scenario_running", "a scenario is already running", 409)
+        self.scenario = ScenarioRun(ScenarioPlan.from_body(body))
+        self._scenario_task = asyncio.get_running_loop().create_task(
+            drive(self.shop, self.dispatcher, self.scenario)
+        )
+        return self.scenario.snapshot()
+
+    def scenario_status(self) -> dict[str, Any]:
+        if self.scenario is None:
+            raise WPError("sandbox_no_scenario", "no scenario has been started", 404)
+        return self.scenario.snapshot()
 
     def _item(self, line: dict[str, Any]) -> Product:
         if line.get("sku"):
