@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from channelhub.domain.catalog import CODE_PATTERN, Sku
 from channelhub.domain.codec import (
     JSON_SCHEMA_DIALECT,
+    UUID_PATTERN,
     check_constraints,
     decode_dataclass,
     encode,
@@ -313,7 +314,7 @@ def event_json_schema(cls: type[CanonicalEvent]) -> dict[str, Any]:
         "type": "object",
         "properties": {
             "type": {"const": cls.type},
-            "event_id": {"type": "string", "format": "uuid"},
+            "event_id": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN},
             "key": {"type": "string", "minLength": 1},
             **body["properties"],
         },
