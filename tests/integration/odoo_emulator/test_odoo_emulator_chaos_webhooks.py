@@ -156,3 +156,11 @@ def test_webhook_notifications_as_odoo_sends_them(odoo17: LiveOdoo) -> None:
     assert payload["name"] == "Hooked" and len(payload["write_date"]) == 19
     deliveries = httpx.get(f"{odoo17.url}/_sandbox/webhooks/deliveries").json()
     assert deliveries[-1]["status"] == 200
+
+
+def test_lost_response_after_commit(odoo17: LiveOdoo, chaos: Any) -> None:
+    chaos(lost_response_rate=1.0)
+    with pytest.raises(xmlrpc.client.ProtocolError) as caught:
+        odoo17.call("res.partner", "create", [{"name": "Committed but unanswered"}])
+    assert caught.value.errcode == 504
+    assert odoo17.call("res.partner", "search_count", [[["name", "=", "Committed but unanswered"]]]) == 1

@@ -153,3 +153,23 @@ def test_sale_order_unlink_rules(database: OdooDatabase) -> None:
         with pytest.raises(UserError, match="You must first cancel it"):
             orders.unlink(env, [confirmed])
         assert orders.unlink(env, [draft]) is True
+
+
+def test_read_group_sums_per_location(database: OdooDatabase) -> None:
+    with database.env() as env:
+        [pid] = env["product.product"].create(env, {"name": "Bolt", "type": "product"})
+        warehouse = env["stock.warehouse"].rows[1]
+        quants = env["stock.quant"]
+        quants.create(env.with_context(inventory_mode=True), [
+            {"product_id": pid, "location_id": warehouse["lot_stock_id"], "quantity": 5},
+            {"product_id": pid, "location_id": warehouse["wh_output_stock_loc_id"], "quantity": 2},
+        ])  # fmt: skip
+        groups = quants.read_group(env, [("product_id", "=", pid)], ["quantity:sum"], ["location_id"])
+        assert [(g["location_id"][1], g["location_id_count"], g["quantity"]) for g in groups] == [
+            ("WH/Output", 1, 2.0),
+            ("WH/Stock", 1, 5.0),
+        ]
+        [total] = quants.read_group(
+            env, [("product_id", "=", pid)], ["total:sum(quantity)"], ["product_id"], lazy=False
+        )
+        assert (total["__count"], total["total"]) == (2, 7.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 import xmlrpc.client
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,10 +119,20 @@ class OdooEmulator:
                 ids = frozenset(first)
         await self.chaos.around_call(str(model), ids, is_write_method(str(method)))
 
+    async def _object_call(self, model: Any, method: Any, args: Any, run: Callable[[], Any]) -> Any:
+        """Run one model method under chaos: before it latency/faults, after it maybe a lost answer."""
+        await self._chaos_before_object_call(model, method, args)
+        result = run()
+        if is_write_method(str(method)) and self.chaos.lose_response():
+            raise LostResponse()  # committed, but the caller never hears back (gateway timeout)
+        return result
+
     async def _dispatch(self, service: Any, method: Any, params: Any) -> Any:
         if service == "object" and isinstance(params, (list, tuple)) and len(params) >= 5:
             args = params[5] if method == "execute_kw" and len(params) > 5 else list(params[5:])
-            await self._chaos_before_object_call(params[3], params[4], args)
+            return await self._object_call(
+                params[3], params[4], args, lambda: self.services.dispatch(service, method, params)
+            )
         return self.services.dispatch(service, method, params)
 
     # -- XML-RPC --------------------------------------------------------------------------------
@@ -135,6 +146,8 @@ class OdooEmulator:
         try:
             params, method = xmlrpc.client.loads(await request.body())
             result = await self._dispatch(request.path_params["service"], method, params)
+        except LostResponse:
+            return LostResponse.response()
         except Exception as exc:
             return wire.fault_response(to_fault(exc))
         return wire.xmlrpc_response(result)
@@ -160,6 +173,8 @@ class OdooEmulator:
         headers: dict[str, str] = {}
         try:
             result = await handler(request, params, headers)
+        except LostResponse:
+            return LostResponse.response()
         except Exception as exc:
             return wire.jsonrpc_error(request_id, exc, self.version)
         response = wire.jsonrpc_result(request_id, result)
@@ -259,8 +274,12 @@ class OdooEmulator:
             uid = self._session_uid(request)
             model, method = params.get("model"), params.get("method")
             args, kwargs = params.get("args") or [], params.get("kwargs") or {}
-            await self._chaos_before_object_call(model, method, args)
-            return call_kw(self.database, uid, str(model), str(method), args, kwargs)
+            return await self._object_call(
+                model,
+                method,
+                args,
+                lambda: call_kw(self.database, uid, str(model), str(method), args, kwargs),
+            )
 
         return await self._json_route(request, handler)
 
@@ -315,11 +334,17 @@ class OdooEmulator:
                 )
             )
         try:
-            await self._chaos_before_object_call(model_name, method, [ids])
             args = [ids] if kind == "records" else []
-            result = call_kw(
-                self.database, uid, model_name, method, args, payload, single_create_returns_id=False
+            result = await self._object_call(
+                model_name,
+                method,
+                [ids],
+                lambda: call_kw(
+                    self.database, uid, model_name, method, args, payload, single_create_returns_id=False
+                ),
             )
+        except LostResponse:
+            return LostResponse.response()
         except PythonError as exc:
             if exc.python_class == "TypeError":
                 return wire.json2_error(HttpError(422, "werkzeug.exceptions.UnprocessableEntity", str(exc)))
@@ -327,6 +352,14 @@ class OdooEmulator:
         except Exception as exc:
             return wire.json2_error(exc)
         return wire.json_body(result)
+
+
+class LostResponse(Exception):
+    """Chaos: the call committed but its answer is replaced by a gateway timeout."""
+
+    @staticmethod
+    def response() -> Response:
+        return Response(HTTP_ERROR_PAGES[504], status_code=504, media_type="text/html")
 
 
 class ChaosMiddleware:

@@ -42,6 +42,8 @@ class ChaosSettings:
     max_concurrency: int = 0
     #: share of writing calls failing with "could not serialize access due to concurrent update"
     serialization_failure_rate: float = 0.0
+    #: share of successful writing calls whose answer is lost after commit (HTTP 504): tests idempotency
+    lost_response_rate: float = 0.0
     #: a write overlapping another in-flight write on the same records fails with a serialization failure
     concurrent_write_conflicts: bool = False
     #: [start, end] seconds after the settings were applied during which every request gets 503
@@ -62,7 +64,7 @@ class ChaosSettings:
         return settings
 
     def validate(self) -> None:
-        for name in ("error_rate", "fault_rate", "serialization_failure_rate"):
+        for name in ("error_rate", "fault_rate", "serialization_failure_rate", "lost_response_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
@@ -108,6 +110,10 @@ class Chaos:
         if self.settings.error_rate and self.rng.random() < self.settings.error_rate:
             return self.rng.choice(self.settings.http_error_statuses)
         return None
+
+    def lose_response(self) -> bool:
+        rate = self.settings.lost_response_rate
+        return bool(rate) and self.rng.random() < rate
 
     async def around_call(self, model: str, ids: frozenset[int], writes: bool) -> None:
         """Before an RPC call runs: latency, injected faults, serialization conflicts."""

@@ -37,6 +37,9 @@ def register(groups: CommandGroups) -> None:
         serialization_failure_rate: float = typer.Option(
             0.0, help="Chaos: share of writes failing with a serialization failure."
         ),
+        lost_response_rate: float = typer.Option(
+            0.0, help="Chaos: share of committed writes answered 504 (the answer is lost)."
+        ),
         concurrent_write_conflicts: bool = typer.Option(
             False, help="Chaos: overlapping writes on the same records fail."
         ),
@@ -58,6 +61,7 @@ def register(groups: CommandGroups) -> None:
                 latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate, fault_rate=fault_rate,
                 max_concurrency=max_concurrency, serialization_failure_rate=serialization_failure_rate,
                 concurrent_write_conflicts=concurrent_write_conflicts, outages=windows, seed=seed,
+                lost_response_rate=lost_response_rate,
             )  # fmt: skip
             chaos.validate()
             settings = EmulatorSettings(

@@ -299,6 +299,22 @@ class BaseModel:
         return {rid: (False if v is None else v) for rid, v in raw.items()}
 
     @api_model
+    def read_group(
+        self,
+        env: Env,
+        domain: Any,
+        fields: list[str],
+        groupby: Any,
+        offset: int = 0,
+        limit: int | None = None,
+        orderby: str | bool = False,
+        lazy: bool = True,
+    ) -> list[dict[str, Any]]:
+        from channelhub.sandbox.odoo.grouping import read_group
+
+        return read_group(self, env, domain, fields, groupby, offset, limit, orderby, lazy)
+
+    @api_model
     def fields_get(
         self, env: Env, allfields: list[str] | None = None, attributes: list[str] | None = None
     ) -> dict[str, dict[str, Any]]:
