@@ -1,0 +1,214 @@
+"""Orders: soft reservation on every channel at once, one Odoo order per channel order whatever
+the delivery order, hold when payment is pending, cancellation, and business exceptions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from channelhub.connectors.errors import UnavailableError
+from channelhub.domain import ExceptionAction, OrderStatus, Sku
+from channelhub.service.fakes import order_snapshot
+from channelhub.service.handlers import backfill_orders, order_event, retry_event
+from channelhub.service.orders import ERP_REJECTED, MAPPING_GAP
+from channelhub.service.ports import ChannelOrderSnapshot
+from tests.unit.service.conftest import World
+
+
+async def stocked(world: World) -> None:
+    from channelhub.service.handlers import stock_refresh_events
+
+    world.erp.put_stock("A", "wh1", on_hand=10)
+    world.erp.put_stock("A", "wh2", on_hand=6)
+    world.erp.put_stock("B", "wh1", on_hand=4)
+    world.emit(*stock_refresh_events(["A", "B"], "setup"))
+    await world.settle()
+
+
+def order(
+    world: World, order_id: str = "1001", after_s: float = 0, **options: object
+) -> ChannelOrderSnapshot:
+    placed = world.clock.now()
+    return order_snapshot(
+        "web",
+        order_id,
+        options.pop("lines", {"A": 3}),  # type: ignore[arg-type]
+        at=placed,
+        updated_at=placed + timedelta(seconds=after_s),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def open_soft(world: World) -> dict[Sku, int]:
+    with world.engine.connect() as connection:
+        return world.repos(connection).reservations.open_units()
+
+
+def link_state(world: World, key: str) -> OrderStatus | None:
+    with world.engine.connect() as connection:
+        link = world.repos(connection).orders.get(key)
+    return None if link is None else link.state
+
+
+async def test_soft_reservation_lowers_every_channel_before_odoo_has_the_order(world: World) -> None:
+    await stocked(world)
+    world.erp.fail_next(UnavailableError("Odoo is down", system="odoo"), times=50)
+    world.emit(order_event(order(world)))
+    await world.settle()
+    assert world.erp.orders == {}  # Odoo not reached yet (the sync waits for its retry)
+    assert open_soft(world) == {Sku("A"): 3}
+    assert world.desired("shop", "A") == 12  # 16 − 1 − 3, although the order came from web
+    assert world.desired("web", "A") == 2  # floor(5 − 3)
+
+
+async def test_paid_order_is_confirmed_and_the_reservation_handed_to_odoo(world: World) -> None:
+    await stocked(world)
+    world.emit(order_event(order(world, payment="paid")))
+    await world.settle()
+    ref = world.erp.order("web:1001")
+    assert ref is not None and ref.state == "sale"
+    assert open_soft(world) == {}  # released: Odoo's quants show the reservation now
+    with world.engine.connect() as connection:
+        position = {p.warehouse: p for p in world.repos(connection).stock.positions([Sku("A")])}
+        link = world.repos(connection).orders.get("web:1001")
+    assert position["wh1"].reserved == 3
+    assert link is not None and link.state is OrderStatus.CONFIRMED and link.odoo_order_id == ref.id
+    assert world.desired("shop", "A") == 12  # counted once: not soft and reserved at the same time
+
+
+async def test_pending_payment_leaves_the_odoo_order_unconfirmed_on_hold(world: World) -> None:
+    await stocked(world)
+    world.emit(order_event(order(world, payment="pending")))
+    await world.settle()
+    ref = world.erp.order("web:1001")
+    assert ref is not None and ref.state == "draft"
+    assert world.erp.orders["web:1001"].note == "payment pending"
+    assert link_state(world, "web:1001") is OrderStatus.ON_HOLD
+    assert open_soft(world) == {Sku("A"): 3}  # Odoo has not reserved: our reservation stays
+    world.emit(order_event(order(world, after_s=60, payment="paid")))
+    await world.settle()
+    assert world.erp.order("web:1001").state == "sale"  # type: ignore[union-attr]
+    assert link_state(world, "web:1001") is OrderStatus.CONFIRMED
+    assert open_soft(world) == {}
+
+
+async def test_duplicate_and_reordered_deliveries_make_one_odoo_order(world: World) -> None:
+    await stocked(world)
+    pending, paid = order(world, payment="pending"), order(world, after_s=30, payment="paid")
+    assert world.emit(order_event(paid), order_event(pending), order_event(paid)) == 2  # same id deduped
+    await world.settle()
+    world.emit(order_event(pending))  # a late retry of the old payload
+    await world.settle()
+    assert world.erp.created == 1
+    assert world.erp.order("web:1001").state == "sale"  # type: ignore[union-attr]
+    assert link_state(world, "web:1001") is OrderStatus.CONFIRMED
+    assert open_soft(world) == {}
+    assert world.desired("shop", "A") == 12
+
+
+async def test_backfill_of_a_state_already_delivered_appends_nothing(world: World) -> None:
+    await stocked(world)
+    snapshot = order(world, payment="paid")
+    world.emit(order_event(snapshot))
+    await world.settle()
+    channel = world.shop
+    channel.put_order(snapshot)
+    channel.put_order(order(world, "1002", lines={"B": 1}))
+    assert await backfill_orders(world.engine, channel, world.clock) == 1  # only the missed order
+    await world.settle()
+    assert world.erp.created == 2
+    assert await backfill_orders(world.engine, channel, world.clock) == 0
+
+
+async def test_cancellation_before_fulfilment_cancels_in_odoo_and_releases_stock(world: World) -> None:
+    await stocked(world)
+    world.emit(order_event(order(world, payment="pending")))
+    await world.settle()
+    assert world.desired("shop", "A") == 12
+    world.emit(order_event(order(world, after_s=10, payment="pending", cancelled=True)))
+    await world.settle()
+    assert world.erp.order("web:1001").state == "cancel"  # type: ignore[union-attr]
+    assert link_state(world, "web:1001") is OrderStatus.CANCELLED
+    assert open_soft(world) == {}
+    assert (world.desired("shop", "A"), world.desired("web", "A")) == (15, 5)
+
+
+async def test_cancelling_a_confirmed_order_gives_odoos_reservation_back(world: World) -> None:
+    await stocked(world)
+    world.emit(order_event(order(world, payment="paid")))
+    await world.settle()
+    world.emit(order_event(order(world, after_s=10, payment="paid", cancelled=True)))
+    await world.settle()
+    with world.engine.connect() as connection:
+        reserved = sum(p.reserved for p in world.repos(connection).stock.positions([Sku("A")]))
+    assert reserved == 0 and world.desired("shop", "A") == 15
+
+
+async def test_cancel_after_fulfilment_is_an_exception_not_a_cancel(world: World) -> None:
+    await stocked(world)
+    world.emit(order_event(order(world, payment="paid")))
+    await world.settle()
+    world.emit(order_event(order(world, after_s=10, payment="paid", cancelled=True, fulfilment_started=True)))
+    await world.settle()
+    assert world.erp.order("web:1001").state == "sale"  # type: ignore[union-attr]
+    with world.engine.connect() as connection:
+        [recorded] = world.repos(connection).exceptions.open(subject="web:1001")
+    assert recorded.kind == "cancel_after_fulfilment"
+    assert recorded.allowed_actions == (ExceptionAction.RESOLVE, ExceptionAction.DISMISS)
+
+
+async def test_sku_unknown_to_odoo_becomes_an_exception_then_a_retry_succeeds(world: World) -> None:
+    await stocked(world)
+    world.erp.refuse_skus = {"B"}
+    snapshot = order(world, lines={"A": 1, "B": 2})
+    world.emit(order_event(snapshot))
+    await world.settle()
+    assert world.erp.orders == {}
+    with world.engine.connect() as connection:
+        [recorded] = world.repos(connection).exceptions.open(subject="web:1001")
+    assert recorded.kind == ERP_REJECTED and "B" in recorded.reason
+    assert recorded.allowed_actions == (ExceptionAction.RETRY, ExceptionAction.DISMISS)
+    assert open_soft(world) == {Sku("A"): 1, Sku("B"): 2}  # kept until someone decides
+    world.erp.refuse_skus = set()
+    with world.engine.connect() as connection:
+        retried = world.handlers.orders.order_to_retry(connection, recorded.id)
+    world.emit(retry_event(retried, recorded.id, 1))
+    await world.settle()
+    assert world.erp.order("web:1001") is not None
+    with world.engine.connect() as connection:
+        assert world.repos(connection).exceptions.open(subject="web:1001") == []
+
+
+async def test_line_without_sku_is_a_mapping_gap_and_dismiss_releases_the_reservation(world: World) -> None:
+    await stocked(world)
+    snapshot = order_snapshot("web", "77", {"A": 2, "": 1}, at=world.clock.now())
+    world.emit(order_event(snapshot))
+    await world.settle()
+    assert world.erp.orders == {}
+    with world.engine.connect() as connection:
+        [recorded] = world.repos(connection).exceptions.open(subject="web:77")
+    assert recorded.kind == MAPPING_GAP and "no usable SKU" in recorded.reason
+    assert world.desired("shop", "A") == 13
+    with world.engine.begin() as connection:
+        world.handlers.orders.dismiss(
+            connection, recorded.id, "ops@example.com", "custom item", world.clock.now()
+        )
+    assert open_soft(world) == {} and world.desired("shop", "A") == 15
+
+
+async def test_transient_odoo_failure_is_retried_by_the_log(world: World) -> None:
+    await stocked(world)
+    world.erp.fail_next(UnavailableError("timeout", system="odoo"), times=1)
+    world.emit(order_event(order(world, payment="paid")))
+    await world.settle()
+    assert world.erp.orders == {}
+    world.clock.advance(600)  # past the retry backoff
+    await world.settle()
+    assert world.erp.order("web:1001").state == "sale"  # type: ignore[union-attr]
+    with world.engine.connect() as connection:
+        assert world.repos(connection).exceptions.count_open() == 0
+        dead = connection.execute(
+            sa.text("select count(*) from log_event where status != 'done'")
+        ).scalar_one()
+    assert dead == 0
