@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from channelhub.sandbox.shopify import storefront
 from channelhub.sandbox.shopify.chaos import Chaos
-from channelhub.sandbox.shopify.graphql_api import GraphQLEndpoint, _internal_error
+from channelhub.sandbox.shopify.graphql_api import GraphQLEndpoint, internal_error
 from channelhub.sandbox.shopify.mutations_admin import ADMIN_MUTATIONS
 from channelhub.sandbox.shopify.mutations_inventory import INVENTORY_MUTATIONS
 from channelhub.sandbox.shopify.mutations_orders import ORDER_MUTATIONS
@@ -143,7 +143,7 @@ class ShopifyEmulator:
         if chaos.chance(chaos.settings.error_rate):
             self.shop.stats.chaos_errors += 1
             status = chaos.pick_5xx()
-            body: Any = _internal_error("chaos") if status == 500 else {"errors": "Service Unavailable"}
+            body: Any = internal_error("chaos") if status == 500 else {"errors": "Service Unavailable"}
             return JSONResponse(body, status_code=status)
         raw = await request.body()
         if request.headers.get("content-type", "").startswith("application/graphql"):

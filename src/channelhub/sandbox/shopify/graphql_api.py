@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any
 from graphql import (
     DocumentNode,
     GraphQLError,
+    ListValueNode,
     OperationDefinitionNode,
+    Visitor,
     execute,
     parse,
     validate,
+    visit,
 )
 from graphql.error import GraphQLSyntaxError
 from graphql.execution.values import get_variable_values
@@ -62,7 +65,7 @@ def resolve_version(requested: str) -> str | None:
     return next(v for v in SUPPORTED_VERSIONS if v >= requested)
 
 
-def _internal_error(request_id: str) -> dict[str, Any]:
+def internal_error(request_id: str) -> dict[str, Any]:
     return {
         "errors": [
             {
@@ -120,8 +123,6 @@ def _oversized_inputs(value: Any, path: list[str]) -> tuple[int, list[str]] | No
 
 def _literal_list_sizes(document: DocumentNode) -> int:
     """The longest list literal written inline in the document."""
-    from graphql import ListValueNode, Visitor, visit
-
     longest = 0
 
     class _Longest(Visitor):
@@ -144,7 +145,7 @@ class GraphQLEndpoint:
             return self._handle(version, token, raw_body, base_url, headers)
         except Exception:  # an emulator bug must still look like Shopify, not a traceback
             log.exception("shopify emulator failed on a GraphQL request")
-            return Reply(500, _internal_error(request_id), headers)
+            return Reply(500, internal_error(request_id), headers)
 
     def _handle(
         self, version: str, token: str | None, raw_body: bytes, base_url: str, headers: dict[str, str]
@@ -287,7 +288,7 @@ class GraphQLEndpoint:
         # A resolver bug: log it, and answer like Shopify's internal error instead of leaking it.
         log.error("resolver failed", exc_info=original)
         request_id = str(uuid.uuid4())
-        formatted: dict[str, Any] = _internal_error(request_id)["errors"][0]
+        formatted: dict[str, Any] = internal_error(request_id)["errors"][0]
         formatted["path"] = error.path
         return formatted
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -284,7 +285,7 @@ def bulk_operation_run_query(
             return {"bulkOperation": None, "userErrors": errors}
         state.bulk_operations[operation.id] = operation
         # Answer as Shopify does (CREATED); the work is already done, so the next poll sees COMPLETED.
-        snapshot = BulkOperation(**{**operation.__dict__, "result_jsonl": None})
+        snapshot = dataclasses.replace(operation, result_jsonl=None)
         if operation.status == "CREATED":
             operation.status = "COMPLETED"
         operation.completed_at = state.now()

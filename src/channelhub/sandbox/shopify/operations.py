@@ -253,10 +253,10 @@ def create_refund(
     order: Order,
     lines: list[tuple[LineItem, int, str, int | None]],
     *,
-    amount: Decimal | None,
+    amount: Decimal,
     note: str | None,
 ) -> Refund:
-    """Refund line quantities (restock type per line) and money; `amount` None means line totals."""
+    """Refund line quantities (restock type per line) and `amount` of money."""
     with state.lock:
         now = state.now()
         refund_lines: list[RefundLine] = []
@@ -278,13 +278,12 @@ def create_refund(
             if restock_type in ("RETURN", "CANCEL", "LEGACY_RESTOCK"):
                 change_quantity(state, level, "available", quantity, notify=False)
                 touched.append(level)
-        money = amount if amount is not None else sum((r.subtotal for r in refund_lines), Decimal("0.00"))
-        refund = Refund(state.new_id(), order.id, note, refund_lines, money, now)
+        refund = Refund(state.new_id(), order.id, note, refund_lines, amount, now)
         state.new_id()  # the refund's transaction id (payload uses refund.id + 1)
         state.refunds[refund.id] = refund
         order.refund_ids.append(refund.id)
-        order.refunded_amount += money
-        if money > 0:
+        order.refunded_amount += amount
+        if amount > 0:
             fully = order.refunded_amount >= order.total_price
             order.financial_status = "refunded" if fully else "partially_refunded"
         order.updated_at = now

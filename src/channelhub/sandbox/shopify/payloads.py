@@ -23,6 +23,7 @@ from channelhub.sandbox.shopify.state import (
     ShopState,
     gid,
     level_gid,
+    money_text,
 )
 
 
@@ -32,12 +33,8 @@ def rest_time(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def money(amount: Decimal) -> str:
-    return f"{amount.quantize(Decimal('0.01'))}"
-
-
 def _price_set(amount: Decimal, currency: str) -> dict[str, Any]:
-    entry = {"amount": money(amount), "currency_code": currency}
+    entry = {"amount": money_text(amount), "currency_code": currency}
     return {"shop_money": entry, "presentment_money": dict(entry)}
 
 
@@ -61,7 +58,7 @@ def line_item_payload(state: ShopState, line: LineItem, currency: str) -> dict[s
         "current_quantity": line.current_quantity,
         "fulfillable_quantity": line.unfulfilled_quantity,
         "fulfillment_status": fulfillment_status,
-        "price": money(line.price),
+        "price": money_text(line.price),
         "price_set": _price_set(line.price, currency),
         "total_discount": "0.00",
         "requires_shipping": True,
@@ -121,7 +118,7 @@ def refund_payload(state: ShopState, refund: Refund) -> dict[str, Any]:
                 "quantity": line.quantity,
                 "restock_type": line.restock_type.lower(),
                 "location_id": line.location_id,
-                "subtotal": money(line.subtotal),
+                "subtotal": money_text(line.subtotal),
                 "subtotal_set": _price_set(line.subtotal, order.currency),
                 "total_tax": "0.00",
                 "line_item": line_item_payload(state, lines_by_id[line.line_item_id], order.currency),
@@ -136,7 +133,7 @@ def refund_payload(state: ShopState, refund: Refund) -> dict[str, Any]:
                 "kind": "refund",
                 "status": "success",
                 "gateway": "manual",
-                "amount": money(refund.amount),
+                "amount": money_text(refund.amount),
                 "currency": order.currency,
                 "created_at": rest_time(refund.created_at),
             }
@@ -148,7 +145,7 @@ def refund_payload(state: ShopState, refund: Refund) -> dict[str, Any]:
 
 
 def order_payload(state: ShopState, order: Order) -> dict[str, Any]:
-    total = money(order.total_price)
+    total = money_text(order.total_price)
     return {
         "id": order.id,
         "admin_graphql_api_id": gid("Order", order.id),
@@ -172,7 +169,7 @@ def order_payload(state: ShopState, order: Order) -> dict[str, Any]:
         "total_price": total,
         "subtotal_price": total,
         "total_line_items_price": total,
-        "current_total_price": money(order.current_total_price),
+        "current_total_price": money_text(order.current_total_price),
         "total_price_set": _price_set(order.total_price, order.currency),
         "total_tax": "0.00",
         "total_discounts": "0.00",
@@ -207,7 +204,7 @@ def _address(address: Address | None) -> dict[str, Any] | None:
     if address is None:
         return None
     body = dataclasses.asdict(address)
-    body["name"] = " ".join(part for part in (address.first_name, address.last_name) if part) or None
+    body["name"] = address.name
     return body
 
 
@@ -243,8 +240,10 @@ def product_payload(state: ShopState, product: Product) -> dict[str, Any]:
                 "title": v.title,
                 "sku": v.sku,
                 "barcode": v.barcode,
-                "price": money(v.price),
-                "compare_at_price": money(v.compare_at_price) if v.compare_at_price is not None else None,
+                "price": money_text(v.price),
+                "compare_at_price": money_text(v.compare_at_price)
+                if v.compare_at_price is not None
+                else None,
                 "position": v.position,
                 "inventory_policy": v.inventory_policy.lower(),
                 "inventory_item_id": v.inventory_item_id,

@@ -46,6 +46,7 @@ from channelhub.sandbox.shopify.state import (
     gid,
     iso,
     level_gid,
+    money_text,
 )
 
 Resolver = Callable[..., Any]
@@ -70,7 +71,7 @@ def ctx(info: GraphQLResolveInfo) -> RequestContext:
 
 
 def money(amount: Decimal | None) -> str | None:
-    return None if amount is None else f"{amount.quantize(Decimal('0.01'))}"
+    return None if amount is None else money_text(amount)
 
 
 def money_bag(amount: Decimal, currency: str) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def _mailing_address(order: Order, _info: GraphQLResolveInfo) -> dict[str, Any] 
     if address is None:
         return None
     return {
-        "name": " ".join(part for part in (address.first_name, address.last_name) if part) or None,
+        "name": address.name,
         "firstName": address.first_name,
         "lastName": address.last_name,
         "address1": address.address1,

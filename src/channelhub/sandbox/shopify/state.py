@@ -54,6 +54,11 @@ class RealClock:
         return time.monotonic()
 
 
+def money_text(amount: Decimal) -> str:
+    """Money as Shopify writes it on the wire: a decimal string with two places."""
+    return f"{amount.quantize(Decimal('0.01'))}"
+
+
 def gid(kind: str, number: int) -> str:
     return f"gid://shopify/{kind}/{number}"
 
@@ -238,6 +243,10 @@ class Address:
     province: str | None = None
     country_code: str | None = None
     phone: str | None = None
+
+    @property
+    def name(self) -> str | None:
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or None
 
 
 @dataclass

@@ -13,6 +13,7 @@ Admin API.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import heapq
 import hmac
@@ -161,7 +162,7 @@ class WebhookSender:
             self._schedule(delivery, now + delay)
             self.state.stats.webhooks_sent += 1
             if self.chaos.chance(settings.webhook_duplicate_rate):
-                twin = Delivery(**{**delivery.__dict__, "skip_once": False})
+                twin = dataclasses.replace(delivery, skip_once=False)
                 self._schedule(twin, now + delay + self.chaos.uniform(0.05))
 
     def _schedule(self, delivery: Delivery, due: float) -> None:
