@@ -200,3 +200,28 @@ def test_basic_auth_is_not_accepted_over_plain_http(http_server: RunningServer) 
 
     refused = httpx.get(f"{http_server.url}/wp-json/wc/v3/products", auth=(KEY, SECRET))
     assert refused.status_code == 401 and refused.json()["code"] == "woocommerce_rest_cannot_view"
+
+
+def test_orders_are_created_through_the_api_and_reduce_stock_when_paid(
+    http_server: RunningServer, emulator: WooCommerceEmulator
+) -> None:
+    api = API(url=http_server.url, consumer_key=KEY, consumer_secret=SECRET, version="wc/v3")
+    product = next(p for p in emulator.shop.products.values() if p.type == "simple" and p.manage_stock)
+    before = product.stock_quantity or 0
+    created = api.post(
+        "orders",
+        {
+            "set_paid": True,
+            "billing": {"email": "api@shop.test"},
+            "line_items": [{"product_id": product.id, "quantity": before + 2}],
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "processing" and created.json()["date_paid_gmt"]
+    assert product.stock_quantity == -2  # the REST API does not refuse an oversell; stock goes negative
+    missing = api.post("orders", {"line_items": [{"quantity": 1}]})
+    assert (
+        missing.status_code == 400 and missing.json()["code"] == "woocommerce_rest_required_product_reference"
+    )
+    invalid = api.post("orders", {"line_items": [{"product_id": 999999, "quantity": 1}]})
+    assert invalid.json()["code"] == "woocommerce_rest_invalid_product_id"

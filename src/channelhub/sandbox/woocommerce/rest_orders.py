@@ -6,10 +6,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from channelhub.sandbox.woocommerce.errors import WPError, invalid_id
-from channelhub.sandbox.woocommerce.params import Collection, to_boolean, to_enum, to_list, to_string
+from channelhub.sandbox.woocommerce.params import (
+    Collection,
+    to_boolean,
+    to_enum,
+    to_integer,
+    to_list,
+    to_string,
+)
 from channelhub.sandbox.woocommerce.payloads import note_payload, order_payload, refund_payload
 from channelhub.sandbox.woocommerce.rest import Call, Reply, Router, paged, require_object
-from channelhub.sandbox.woocommerce.shop import ORDER_STATUSES, Order, Shop
+from channelhub.sandbox.woocommerce.shop import ORDER_STATUSES, Order, Product, Shop
 
 ORDER_ORDERBY = ("date", "id", "include", "title", "slug", "modified")
 
@@ -17,7 +24,7 @@ ORDER_ORDERBY = ("date", "id", "include", "title", "slug", "modified")
 class OrderRoutes:
     def __init__(self, shop: Shop, router: Router) -> None:
         self.shop = shop
-        router.add("orders", GET=("list", self.list_orders))
+        router.add("orders", GET=("list", self.list_orders), POST=("create", self.create_order))
         router.add(
             r"orders/(?P<id>\d+)",
             GET=("read", self.get_order),
@@ -59,6 +66,50 @@ class OrderRoutes:
         page, total, pages = collection.page_of(found, sort_key)
         items = [order_payload(o, call.home) for o in page]
         return paged(call, "orders", items, total, pages, collection.page)
+
+    def _line_product(self, line: Any) -> tuple[Product, int]:
+        if not isinstance(line, dict):
+            raise WPError("rest_invalid_param", "Invalid parameter(s): line_items", 400)
+        if line.get("sku"):
+            product = self.shop.by_sku(to_string("sku", line["sku"]))
+        elif line.get("variation_id"):
+            product = self.shop.products.get(to_integer("variation_id", line["variation_id"]))
+        elif line.get("product_id"):
+            product = self.shop.products.get(to_integer("product_id", line["product_id"]))
+        else:
+            raise WPError(
+                "woocommerce_rest_required_product_reference", "Product ID or SKU is required.", 400
+            )
+        if product is None or product.type == "variable":
+            raise WPError("woocommerce_rest_invalid_product_id", "Product ID provided is invalid.", 400)
+        quantity = to_integer("quantity", line.get("quantity", 1))
+        if quantity < 1:
+            raise WPError("woocommerce_rest_invalid_quantity", "Quantity must be a positive number.", 400)
+        return product, quantity
+
+    def create_order(self, call: Call) -> Reply:
+        body = require_object(call.body)
+        if body.get("id"):
+            raise WPError("woocommerce_rest_shop_order_exists", "Cannot create existing shop_order.", 400)
+        lines = body.get("line_items") or []
+        if not isinstance(lines, list):
+            raise WPError("rest_invalid_param", "Invalid parameter(s): line_items", 400)
+        wanted = [self._line_product(line) for line in lines]
+        status = to_enum("status", body.get("status", "pending"), ORDER_STATUSES[:-1])
+        if to_boolean("set_paid", body.get("set_paid", False)) and status in ("pending", "on-hold", "failed"):
+            status = "processing"  # payment_complete()
+        billing = body.get("billing") if isinstance(body.get("billing"), dict) else {}
+        order = self.shop.place_order(
+            wanted, {k: str(v) for k, v in (billing or {}).items()}, status, check_stock=False
+        )
+        if isinstance(body.get("customer_note"), str):
+            order.customer_note = body["customer_note"]
+        call.emit("order.created", order.id)
+        if order.stock_reduced:
+            for product, _ in wanted:
+                call.emit("product.updated", product.id)
+        location = f"{call.home}wp-json/wc/v3/orders/{order.id}"
+        return Reply(201, order_payload(order, call.home), {"Location": location})
 
     def get_order(self, call: Call) -> Reply:
         return Reply(200, order_payload(self._order(call.ids["id"]), call.home))

@@ -191,9 +191,18 @@ class Shop:
 
     # -- orders --------------------------------------------------------------------------------
 
-    def place_order(self, wanted: list[tuple[Product, int]], billing: dict[str, str], status: str) -> Order:
-        """A storefront checkout: refuses to oversell only items that manage stock without backorders."""
-        for product, quantity in wanted:
+    def place_order(
+        self,
+        wanted: list[tuple[Product, int]],
+        billing: dict[str, str],
+        status: str,
+        check_stock: bool = True,
+    ) -> Order:
+        """A checkout: refuses to oversell only items that manage stock without backorders.
+
+        Orders created through the REST API skip that check (`check_stock=False`), as in WooCommerce:
+        the API lets an admin oversell, and stock simply goes negative."""
+        for product, quantity in wanted if check_stock else []:
             stock = product.stock_quantity or 0
             if product.manage_stock and product.backorders == "no" and quantity > stock:
                 self.stats.refused_orders += 1
