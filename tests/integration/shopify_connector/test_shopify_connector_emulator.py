@@ -124,6 +124,21 @@ async def test_orders_since_cursor_fulfil_partially_refund_and_cancel(rig: Rig) 
     assert refund.refund_id.startswith("gid://shopify/Refund/")
     assert rig.emulator.shop.orders[order_id].refund_ids
 
+    # A backfill read (GraphQL) and a webhook body (REST) of this order state the same facts.
+    from channelhub.connectors.shopify.mapping import order_from_rest
+    from channelhub.sandbox.shopify import payloads
+
+    rest_body = payloads.order_payload(rig.emulator.shop, rig.emulator.shop.orders[order_id])
+    from_webhook = order_events("shopify", order_from_rest(rest_body))
+    from_backfill = order_events("shopify", await rig.connector.get_order(order_id))
+    assert {e.event_id for e in from_backfill} == {e.event_id for e in from_webhook}
+    assert {e.type for e in from_backfill} == {
+        "order.placed.v1",
+        "order.paid.v1",
+        "shipment.created.v1",
+        "refund.created.v1",
+    }
+
     # Shopify refuses to cancel an order with fulfillments: a user error for the engine to act on.
     with pytest.raises(ShopifyUserError, match="fulfillments") as refused:
         await rig.connector.cancel_order(order_id, reason="CUSTOMER", restock=True)
@@ -157,7 +172,7 @@ async def test_adjust_quantities_idempotent_where_required(rig: Rig) -> None:
     before = rig.available(sku)
     await rig.connector.adjust_available({sku: 5}, idempotency_key="restock-42")
     assert rig.available(sku) == before + 5
-    if rig.connector.client.profile.adjust_requires_idempotency_key:
+    if rig.connector.client.profile.requires_idempotency_key:
         # The same key again (a resend after a lost answer) is not applied twice.
         await rig.connector.adjust_available({sku: 5}, idempotency_key="restock-42")
         assert rig.available(sku) == before + 5

@@ -304,3 +304,37 @@ async def test_adjust_of_unknown_sku_is_refused_before_sending() -> None:
         with pytest.raises(ShopifyUserError, match="unknown SKU"):
             await connector.adjust_available({"MISSING": 1})
     assert shop.requests == []
+
+
+@pytest.mark.parametrize("version", ["2025-10", "2026-10"])
+async def test_refund_carries_an_idempotency_key_from_2026_04(version: str) -> None:
+    from decimal import Decimal
+
+    clock = ManualClock()
+    shop = InventoryShop(clock, version, {})
+    shop.answers["CreateRefund"] = lambda body: {
+        "data": {
+            "refundCreate": {
+                "refund": {
+                    "id": "gid://shopify/Refund/9",
+                    "totalRefundedSet": {"shopMoney": {"amount": "5.00"}},
+                },
+                "userErrors": [],
+            }
+        }
+    }
+    async with connector_for(shop, clock, version, index_of(1)) as connector:
+        refund = await connector.create_refund(7, amount=Decimal("5"), idempotency_key="refund:ERP-7")
+    assert refund.refund_id == "gid://shopify/Refund/9" and refund.amount == Decimal("5.00")
+    sent = shop.requests[0]
+    assert sent["variables"]["input"]["transactions"][0] == {
+        "amount": "5.00",
+        "gateway": "manual",
+        "kind": "REFUND",
+        "orderId": "gid://shopify/Order/7",
+    }
+    if version == "2026-10":
+        assert "@idempotent(key: $idempotencyKey)" in sent["query"]
+        assert sent["variables"]["idempotencyKey"] == "refund:ERP-7"
+    else:
+        assert "@idempotent" not in sent["query"]

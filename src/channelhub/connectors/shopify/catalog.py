@@ -18,7 +18,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from channelhub.connectors.shopify.client import ShopifyGraphQLClient
-from channelhub.connectors.shopify.cost import MAX_INPUT_ARRAY
 from channelhub.connectors.shopify.errors import ShopifyUnavailable, raise_user_errors
 from channelhub.connectors.shopify.queries import (
     BULK_CURRENT,
@@ -125,33 +124,19 @@ async def load_sku_index(
 ) -> SkuIndex:
     """Read every variant (or those matching `query`) into a fresh index."""
     index = SkuIndex(location_id=location_id)
-    base = {"locationId": location_id, "query": query}
-    page_size = client.largest_batch(
-        "catalog_page", CATALOG_PAGE, upper=MAX_INPUT_ARRAY, variables_for=lambda n: {**base, "first": n}
-    )
-    after: str | None = None
-    while True:
-        result = await client.execute(
-            CATALOG_PAGE,
-            {**base, "first": page_size, "after": after},
-            operation="catalog_page",
-            items=page_size,
-        )
-        page = result.data.get("productVariants") or {}
-        for node in page.get("nodes") or []:
+    async for nodes in client.paginate(
+        CATALOG_PAGE,
+        {"locationId": location_id, "query": query},
+        operation="catalog_page",
+        connection=lambda data: data.get("productVariants"),
+    ):
+        for node in nodes:
             ref = variant_ref(node)
             if ref is None:
                 index.without_sku += 1
             else:
                 index.add(ref)
-        info = page.get("pageInfo") or {}
-        if not info.get("hasNextPage") or not info.get("endCursor"):
-            return index
-        after = str(info["endCursor"])
-        # Re-plan with what the last answer taught (the real requested cost, the real bucket).
-        page_size = client.largest_batch(
-            "catalog_page", CATALOG_PAGE, upper=MAX_INPUT_ARRAY, variables_for=lambda n: {**base, "first": n}
-        )
+    return index
 
 
 async def load_sku_index_bulk(

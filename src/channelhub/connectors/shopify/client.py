@@ -25,11 +25,13 @@ import httpx
 
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.connectors.shopify.config import ShopifyConfig
-from channelhub.connectors.shopify.cost import SINGLE_QUERY_MAX_COST, CostBook
+from channelhub.connectors.shopify.cost import MAX_INPUT_ARRAY, SINGLE_QUERY_MAX_COST, CostBook
 from channelhub.connectors.shopify.errors import (
     ShopifyError,
+    ShopifyQueryError,
     ShopifyThrottled,
     ShopifyUnavailable,
+    error_codes,
     from_graphql_errors,
     from_http_status,
 )
@@ -356,17 +358,35 @@ class ShopifyGraphQLClient:
         *,
         operation: str,
         connection: Callable[[dict[str, Any]], Mapping[str, Any] | None],
-        page_size: int,
+        page_size: int | None = None,
     ) -> AsyncIterator[list[dict[str, Any]]]:
-        """Yield the `nodes` of each page of a connection; `document` takes `$first` and `$after`."""
+        """Yield the `nodes` of each page of a connection; `document` takes `$first` and `$after`.
+
+        Without a fixed `page_size` every page is as large as the cost budget allows, re-planned
+        after each answer (which teaches the real requested cost). A page Shopify refuses as too
+        costly (MAX_COST_EXCEEDED: the estimate was low) is re-planned and resent, smaller.
+        """
+
+        def plan() -> int:
+            if page_size is not None:
+                return page_size
+            return self.largest_batch(
+                operation, document, upper=MAX_INPUT_ARRAY, variables_for=lambda n: {**variables, "first": n}
+            )
+
         after: str | None = None
         while True:
-            result = await self.execute(
-                document,
-                {**variables, "first": page_size, "after": after},
-                operation=operation,
-                items=page_size,
-            )
+            size = plan()
+            try:
+                result = await self.execute(
+                    document, {**variables, "first": size, "after": after}, operation=operation, items=size
+                )
+            except ShopifyQueryError as error:
+                if page_size is not None or "MAX_COST_EXCEEDED" not in error_codes(_error_list(error)):
+                    raise
+                if plan() >= size:  # the answer taught nothing new: do not loop
+                    raise
+                continue
             page = connection(result.data) or {}
             nodes = page.get("nodes")
             if nodes is None:
@@ -376,6 +396,11 @@ class ShopifyGraphQLClient:
             if not info.get("hasNextPage") or not info.get("endCursor"):
                 return
             after = str(info["endCursor"])
+
+
+def _error_list(error: ShopifyError) -> list[Mapping[str, Any]]:
+    details = error.details
+    return [e for e in details if isinstance(e, Mapping)] if isinstance(details, list) else []
 
 
 def _json_object(content: bytes) -> dict[str, Any] | None:

@@ -117,7 +117,7 @@ class ShopifyConnector:
         ]
         variables: dict[str, Any] = {"input": {"name": "available", "reason": reason, "changes": changes}}
         document = ADJUST_QUANTITIES
-        if self.client.profile.adjust_requires_idempotency_key:
+        if self.client.profile.requires_idempotency_key:
             document = ADJUST_QUANTITIES_IDEMPOTENT
             variables["idempotencyKey"] = idempotency_key or str(uuid.uuid4())
         result = await self.client.execute(

@@ -98,10 +98,14 @@ def _selection_cost(
         if selection.selection_set is None or selection.name.value in ("pageInfo", "cost"):
             continue  # scalars and enums are free; pageInfo is part of the connection's base
         size = _page_size(selection, variables)
-        if size is not None:
+        wraps_nodes = any(
+            isinstance(child, FieldNode) and child.name.value in ("nodes", "edges")
+            for child in selection.selection_set.selections
+        )
+        if size is not None and wraps_nodes:
             per_node = _node_cost(selection.selection_set, fragments, variables)
             total += CONNECTION_BASE_COST + size * per_node
-        else:
+        else:  # a plain object, or a list field (`first:` on a list is not a connection)
             total += 1 + _selection_cost(selection.selection_set, fragments, variables)
     return total
 

@@ -196,6 +196,33 @@ def order_from_graphql(node: Mapping[str, Any]) -> ShopifyOrder:
         )
     status = node.get("displayFinancialStatus")
     fulfillment = node.get("displayFulfillmentStatus")
+    fulfillments = []
+    for shipped in node.get("fulfillments") or []:
+        tracking = (shipped.get("trackingInfo") or [{}])[0] or {}
+        fulfillments.append(
+            ShopifyFulfillment(
+                fulfillment_id=numeric_id(shipped.get("id")),
+                lines=tuple(
+                    (
+                        numeric_id((item.get("lineItem") or {}).get("id")),
+                        (item.get("lineItem") or {}).get("sku") or None,
+                        int(item.get("quantity") or 0),
+                    )
+                    for item in (shipped.get("fulfillmentLineItems") or {}).get("nodes") or []
+                ),
+                company=tracking.get("company"),
+                number=tracking.get("number"),
+                url=tracking.get("url"),
+            )
+        )
+    refunds = tuple(
+        ShopifyRefund(
+            refund_id=numeric_id(refund.get("id")),
+            amount=_amount(_shop_money(refund.get("totalRefundedSet"))[0], "refund amount"),
+            note=str(refund.get("note") or ""),
+        )
+        for refund in node.get("refunds") or []
+    )
     return ShopifyOrder(
         order_id=numeric_id(node["id"]),
         name=str(node.get("name") or ""),
@@ -208,6 +235,8 @@ def order_from_graphql(node: Mapping[str, Any]) -> ShopifyOrder:
         cancel_reason=str(node["cancelReason"]).lower() if node.get("cancelReason") else None,
         total=_amount(total, "totalPriceSet"),
         lines=tuple(lines),
+        refunds=refunds,
+        fulfillments=tuple(fulfillments),
     )
 
 

@@ -11,6 +11,7 @@ a failure that may have reached Shopify (the client's `idempotent=False`).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from channelhub.connectors.shopify.client import ShopifyGraphQLClient
-from channelhub.connectors.shopify.cost import MAX_INPUT_ARRAY
 from channelhub.connectors.shopify.errors import (
     ShopifyNotFound,
     ShopifyUserError,
@@ -34,6 +34,7 @@ from channelhub.connectors.shopify.queries import (
     ORDER_CANCEL,
     ORDERS_PAGE,
     REFUND_CREATE,
+    REFUND_CREATE_IDEMPOTENT,
 )
 
 CANCEL_REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
@@ -54,18 +55,12 @@ async def orders_updated_since(
 ) -> AsyncIterator[ShopifyOrder]:
     """Every order updated at or after `since`, oldest update first; page size planned from cost."""
     query = f"updated_at:>='{search_time(since)}'"
-    size = page_size or client.largest_batch(
-        "orders_page",
-        ORDERS_PAGE,
-        upper=MAX_INPUT_ARRAY,
-        variables_for=lambda n: {"first": n, "query": query},
-    )
     async for nodes in client.paginate(
         ORDERS_PAGE,
         {"query": query},
         operation="orders_page",
         connection=lambda d: d.get("orders"),
-        page_size=size,
+        page_size=page_size,
     ):
         for node in nodes:
             yield order_from_graphql(node)
@@ -255,8 +250,14 @@ async def create_refund(
     parent_transaction_id: str | None = None,
     note: str | None = None,
     notify: bool = False,
+    idempotency_key: str | None = None,
 ) -> RefundResult:
-    """Refund lines (restocked or not) and/or money; never resent after an ambiguous failure."""
+    """Refund lines (restocked or not) and/or money.
+
+    From 2026-04 the call carries `@idempotent(key:)`: give a key derived from the engine's refund
+    (e.g. `refund:<id>`) so a resend after a lost answer is replayed, not refunded twice; the call
+    is then safe to retry. Without the directive (2025-10) it is never resent after an ambiguous
+    failure."""
     gid = order_gid(order_id)
     refund_input: dict[str, Any] = {
         "orderId": gid,
@@ -284,8 +285,13 @@ async def create_refund(
         if parent_transaction_id:
             transaction["parentId"] = parent_transaction_id
         refund_input["transactions"] = [transaction]
+    document = REFUND_CREATE
+    variables: dict[str, Any] = {"input": refund_input}
+    if client.profile.requires_idempotency_key:
+        document = REFUND_CREATE_IDEMPOTENT
+        variables["idempotencyKey"] = idempotency_key or str(uuid.uuid4())
     result = await client.execute(
-        REFUND_CREATE, {"input": refund_input}, operation="refund_create", idempotent=False
+        document, variables, operation="refund_create", idempotent=document is REFUND_CREATE_IDEMPOTENT
     )
     payload = result.data.get("refundCreate") or {}
     raise_user_errors("refund_create", payload)

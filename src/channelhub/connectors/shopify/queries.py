@@ -109,6 +109,12 @@ _ORDER_FIELDS = """
         }
         pageInfo { hasNextPage }
       }
+      fulfillments(first: 10) {
+        id
+        trackingInfo(first: 1) { company number url }
+        fulfillmentLineItems(first: 50) { nodes { quantity lineItem { id sku } } }
+      }
+      refunds(first: 10) { id note totalRefundedSet { shopMoney { amount currencyCode } } }
 """
 
 ORDERS_PAGE = f"""
@@ -168,6 +174,15 @@ mutation CancelOrder($orderId: ID!, $reason: OrderCancelReason!, $refund: Boolea
 REFUND_CREATE = """
 mutation CreateRefund($input: RefundInput!) {
   refundCreate(input: $input) {
+    refund { id totalRefundedSet { shopMoney { amount currencyCode } } }
+    userErrors { field message }
+  }
+}
+"""
+
+REFUND_CREATE_IDEMPOTENT = """
+mutation CreateRefund($input: RefundInput!, $idempotencyKey: String!) {
+  refundCreate(input: $input) @idempotent(key: $idempotencyKey) {
     refund { id totalRefundedSet { shopMoney { amount currencyCode } } }
     userErrors { field message }
   }

@@ -9,8 +9,10 @@ version string. Sources (shopify.dev Admin GraphQL reference):
 - 2026-04 and later (so 2026-10): `changeFromQuantity` must be present on *every* quantity
   (explicit `null` skips the check for that quantity; omitting it is an error); a mismatch is
   `CHANGE_FROM_QUANTITY_STALE`. `compareQuantity`/`ignoreCompareQuantity` are gone.
-- 2026-04 and later: `inventoryAdjustQuantities` requires an idempotency key given with the
-  `@idempotent(key:)` directive on the mutation field.
+- 2026-04 and later: `inventoryAdjustQuantities` and `refundCreate` require an idempotency key
+  given with the `@idempotent(key:)` directive on the mutation field (Shopify changelog "Making
+  idempotency mandatory for inventory adjustments and refund mutations"); 2025-10 has no such
+  directive at all (sending it is an unknown-directive error).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class VersionProfile:
     stale_quantity_code: str
     compare_field: str
     has_ignore_compare_flag: bool
-    adjust_requires_idempotency_key: bool
+    requires_idempotency_key: bool
 
     def quantity_entry(
         self, inventory_item_id: str, location_id: str, quantity: int, expected_current: int | None
@@ -74,14 +76,14 @@ PROFILES: dict[ApiVersion, VersionProfile] = {
         stale_quantity_code="COMPARE_QUANTITY_STALE",
         compare_field="compareQuantity",
         has_ignore_compare_flag=True,
-        adjust_requires_idempotency_key=False,
+        requires_idempotency_key=False,
     ),
     ApiVersion.V2026_10: VersionProfile(
         version=ApiVersion.V2026_10,
         stale_quantity_code="CHANGE_FROM_QUANTITY_STALE",
         compare_field="changeFromQuantity",
         has_ignore_compare_flag=False,
-        adjust_requires_idempotency_key=True,
+        requires_idempotency_key=True,
     ),
 }
 
