@@ -32,7 +32,15 @@ def test_storefront_refuses_oversell_and_reports_stats(
         for v in emulator.shop.variants.values()
         if v.inventory_policy == "DENY" and emulator.shop.inventory_items[v.inventory_item_id].tracked
     )
-    httpx.post(f"{server.url}/_sandbox/inventory", json={"sku": variant.sku, "available": 2})
+    location = f"gid://shopify/Location/{emulator.shop.primary_location.id}"
+    changed = httpx.post(
+        f"{server.url}/_sandbox/inventory", json={"sku": variant.sku, "location_id": location, "available": 2}
+    )
+    assert changed.json()["levels"][0]["available"] == 2
+    unknown = httpx.post(
+        f"{server.url}/_sandbox/inventory", json={"sku": variant.sku, "location_id": 1, "delta": 1}
+    )
+    assert unknown.status_code == 404
     refused = httpx.post(
         f"{server.url}/_sandbox/orders", json={"line_items": [{"sku": variant.sku, "quantity": 3}]}
     )

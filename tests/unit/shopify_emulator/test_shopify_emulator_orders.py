@@ -233,3 +233,26 @@ def test_random_shoppers_are_reproducible_and_counted() -> None:
     first = run()
     assert first == run()
     assert first[0] > 0 and first[1] > 0  # with 6 SKUs and up to 5 units per line, stock runs out
+
+
+def test_a_sale_between_read_and_write_makes_the_compare_stale(gql: Gql, emulator: ShopifyEmulator) -> None:
+    variant = _variant(emulator)
+    level = _set_available(emulator, variant, 10)
+    read = 10  # what an integration read before the shopper bought
+    operations.place_order(emulator.shop, [operations.SaleLine(variant, 1)])
+    mutation = (
+        "mutation($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) "
+        "{ userErrors { code } } }"
+    )
+    quantity = {
+        "inventoryItemId": f"gid://shopify/InventoryItem/{variant.inventory_item_id}",
+        "locationId": f"gid://shopify/Location/{level.location_id}",
+        "quantity": 25,
+        "compareQuantity": read,
+    }
+    _, body = gql(
+        mutation, {"input": {"name": "available", "reason": "correction", "quantities": [quantity]}}
+    )
+    assert body["data"]["inventorySetQuantities"]["userErrors"] == [{"code": "COMPARE_QUANTITY_STALE"}]
+    assert level.quantity("available") == 9  # the sale was not overwritten
+    assert emulator.shop.stats.stale_compare_rejections == 1

@@ -129,6 +129,8 @@ def routes(emulator: ShopifyEmulator) -> list[Route]:
         if variant is None:
             return _bad("unknown sku", 404)
         location_id = body.get("location_id", shop.primary_location.id)
+        if isinstance(location_id, str):
+            location_id = parse_gid(location_id, "Location")
         level = shop.level(variant.inventory_item_id, location_id) if isinstance(location_id, int) else None
         if level is None:
             return _bad("the sku is not stocked at that location", 404)
