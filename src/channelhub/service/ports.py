@@ -267,7 +267,9 @@ class ChannelGateway(Protocol):
         ...
 
     def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> ChannelDelivery:
-        """Verify the signature over the raw body, then parse; raises `WebhookVerificationError`."""
+        """Verify the signature over the raw body, then parse; raises `WebhookVerificationError`
+        (refuse with 401, store nothing). A verified body that cannot be mapped raises
+        `ValidationFailed`: store it anyway and record a business exception (never drop it)."""
         ...
 
     async def aclose(self) -> None: ...

@@ -1,0 +1,166 @@
+"""`ChannelGateway` over `ShopifyConnector` (one shop location).
+
+Publishing uses the connector's compare-and-set (`compareQuantity` on 2025-10,
+`changeFromQuantity` on 2026-10): `expected_previous` is sent as the compare value; when it is
+None the value last read into the connector's SKU index is used instead, so even a first publish
+does not blindly overwrite a storefront sale. Order webhooks (REST shape) and backfill reads
+(GraphQL shape) both become the same `ChannelOrderSnapshot`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from channelhub.connectors.shopify import (
+    Outcome,
+    QuantityResult,
+    ShopifyConnector,
+    ShopifyOrder,
+)
+from channelhub.connectors.shopify import QuantityUpdate as ShopifyQuantityUpdate
+from channelhub.connectors.shopify.cost import MAX_INPUT_ARRAY
+from channelhub.connectors.shopify.inventory import read_available as read_levels
+from channelhub.connectors.shopify.mapping import order_from_rest
+from channelhub.service.ports import (
+    ChannelDelivery,
+    ChannelLimits,
+    ChannelOrderLine,
+    ChannelOrderSnapshot,
+    DeliveryKind,
+    PaymentState,
+    PublishResult,
+    PublishStatus,
+    QuantityUpdate,
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+UNKNOWN_SKU_CODES = frozenset({"UNKNOWN_SKU", "AMBIGUOUS_SKU", "ITEM_NOT_STOCKED_AT_LOCATION"})
+_PAYMENT = {
+    "paid": PaymentState.PAID,
+    "partially_refunded": PaymentState.REFUNDED,
+    "refunded": PaymentState.REFUNDED,
+    "authorized": PaymentState.AUTHORIZED,
+    "partially_paid": PaymentState.AUTHORIZED,
+    "voided": PaymentState.VOIDED,
+}
+
+
+def snapshot_of(channel: str, order: ShopifyOrder) -> ChannelOrderSnapshot:
+    """The channel-neutral snapshot of a Shopify order (webhook or GraphQL shape)."""
+    return ChannelOrderSnapshot(
+        channel=channel,
+        channel_order_id=order.order_id,
+        name=order.name,
+        currency=order.currency,
+        placed_at=order.created_at,
+        updated_at=order.updated_at,
+        payment=_PAYMENT.get(order.financial_status, PaymentState.PENDING),
+        lines=tuple(
+            ChannelOrderLine(line.line_id, line.sku, line.quantity, line.unit_price) for line in order.lines
+        ),
+        total=order.total,
+        cancelled=order.cancelled_at is not None,
+        cancel_reason=order.cancel_reason,
+        fulfilment_started=bool(order.fulfillments)
+        or (order.fulfillment_status or "").lower() in ("fulfilled", "partial", "partially_fulfilled"),
+    )
+
+
+def _result(result: QuantityResult) -> PublishResult:
+    if result.outcome is Outcome.APPLIED:
+        return PublishResult(result.sku, PublishStatus.APPLIED, channel_quantity=result.quantity)
+    if result.outcome is Outcome.CONFLICT:
+        return PublishResult(
+            result.sku, PublishStatus.CONFLICT, channel_quantity=result.current, error=result.message
+        )
+    status = PublishStatus.UNKNOWN_SKU if result.code in UNKNOWN_SKU_CODES else PublishStatus.FAILED
+    return PublishResult(result.sku, status, error=f"{result.code}: {result.message}")
+
+
+class ShopifyChannelGateway:
+    def __init__(
+        self,
+        name: str,
+        connector: ShopifyConnector,
+        *,
+        bucket: float = 1000.0,
+        restore_per_second: float = 50.0,
+    ) -> None:
+        """`bucket`/`restore_per_second`: the plan's cost limits (basic/standard 1,000 and 50/s;
+        Plus 10,000 and 500/s); the connector paces itself, these feed the publisher's plan."""
+        self._name = name
+        self.connector = connector
+        self._limits = ChannelLimits(
+            max_quantities_per_call=MAX_INPUT_ARRAY,
+            calls_per_second=restore_per_second / 100.0,  # a full set-quantities batch is ~100 points
+            max_in_flight=2,
+            compare_and_set=True,
+            cost_bucket=bucket,
+            cost_restore_per_second=restore_per_second,
+            cost_per_quantity=0.4,
+        )
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def kind(self) -> str:
+        return "shopify"
+
+    @property
+    def limits(self) -> ChannelLimits:
+        return self._limits
+
+    async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
+        if not updates:
+            return []
+        results = await self.connector.set_available(
+            [ShopifyQuantityUpdate(u.sku, u.quantity, expected=u.expected_previous) for u in updates]
+        )
+        return [_result(result) for result in results]
+
+    async def read_available(self, skus: Sequence[str] | None = None) -> dict[str, int]:
+        if skus is None:
+            listings = await self.connector.read_back()
+            return {sku: s.available for sku, s in listings.items() if s.available is not None}
+        index = await self.connector.catalog()
+        refs = {ref.inventory_item_id: sku for sku in skus if (ref := index.get(sku)) is not None}
+        levels = await read_levels(self.connector.client, index.location_id, list(refs))
+        found = {refs[item]: level for item, level in levels.items() if level is not None and item in refs}
+        for sku, level in found.items():
+            index.remember_available(sku, level)
+        return found
+
+    async def orders_since(self, cursor: str | None) -> tuple[list[ChannelOrderSnapshot], str | None]:
+        since = datetime.fromisoformat(cursor) if cursor else EPOCH
+        orders = [
+            snapshot_of(self._name, order) async for order in self.connector.orders_updated_since(since)
+        ]
+        newest = max((o.updated_at for o in orders), default=None)
+        return orders, newest.isoformat() if newest is not None else cursor
+
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> ChannelDelivery:
+        delivery = self.connector.verify_webhook(headers, raw_body)
+        family = delivery.topic.split("/", 1)[0]
+        order = None
+        kind = DeliveryKind.OTHER
+        if family == "orders":
+            order = snapshot_of(self._name, order_from_rest(delivery.payload))
+            kind = DeliveryKind.ORDER
+        elif family == "inventory_levels":
+            kind = DeliveryKind.STOCK
+        return ChannelDelivery(
+            channel=self._name,
+            dedupe_key=delivery.dedupe_key,
+            topic=delivery.topic,
+            kind=kind,
+            occurred_at=delivery.resource_version,
+            resource_key=delivery.resource_key,
+            order=order,
+            event_key=delivery.event_key,
+        )
+
+    async def aclose(self) -> None:
+        await self.connector.aclose()

@@ -1,0 +1,173 @@
+"""`ChannelGateway` over `WooCommerceConnector`.
+
+WooCommerce has no compare-and-set: a stock write is unconditional (`limits.compare_and_set` is
+False), so a storefront sale racing our write can be overwritten; the publisher keeps such windows
+short and reconciliation reads the shop back. Webhook dedupe keys never use the delivery id alone
+(it is `hash(webhook id, second)`): the connector's key adds resource id, `date_modified_gmt` and
+a body hash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from channelhub.connectors.woocommerce import ChannelOrder, WooCommerceConnector, ping_webhook_id
+from channelhub.connectors.woocommerce import verify_webhook as verify_woo_webhook
+from channelhub.connectors.woocommerce.mapping import order_from_payload
+from channelhub.service.ports import (
+    ChannelDelivery,
+    ChannelLimits,
+    ChannelOrderLine,
+    ChannelOrderSnapshot,
+    DeliveryKind,
+    PaymentState,
+    PublishResult,
+    PublishStatus,
+    QuantityUpdate,
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# WooCommerce order status → payment. `on-hold` is "awaiting payment" (bank transfer, cheque).
+_PAYMENT = {
+    "processing": PaymentState.PAID,
+    "completed": PaymentState.PAID,
+    "refunded": PaymentState.REFUNDED,
+}
+
+
+def snapshot_of(channel: str, order: ChannelOrder) -> ChannelOrderSnapshot:
+    placed = order.created_at or order.modified_at or EPOCH
+    payment = _PAYMENT.get(order.status)
+    if payment is None:
+        payment = PaymentState.PAID if order.paid_at is not None else PaymentState.PENDING
+    return ChannelOrderSnapshot(
+        channel=channel,
+        channel_order_id=str(order.order_id),
+        name=order.number,
+        currency=order.currency,
+        placed_at=placed,
+        updated_at=order.modified_at or placed,
+        payment=payment,
+        lines=tuple(
+            ChannelOrderLine(str(line.line_id), line.sku or None, line.quantity, line.unit_price)
+            for line in order.lines
+        ),
+        total=order.total,
+        cancelled=order.status == "cancelled",
+        cancel_reason="cancelled in WooCommerce" if order.status == "cancelled" else None,
+        fulfilment_started=order.status == "completed",
+    )
+
+
+class WooCommerceChannelGateway:
+    def __init__(
+        self,
+        name: str,
+        connector: WooCommerceConnector,
+        *,
+        webhook_secret: str,
+        calls_per_second: float | None = None,
+        max_in_flight: int = 4,
+    ) -> None:
+        self._name = name
+        self.connector = connector
+        self._secret = webhook_secret
+        self._calls_per_second = calls_per_second
+        self._max_in_flight = max_in_flight
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def kind(self) -> str:
+        return "woocommerce"
+
+    @property
+    def limits(self) -> ChannelLimits:
+        # The batch limit can shrink at run time (a shop answering 413 names a smaller one).
+        return ChannelLimits(
+            max_quantities_per_call=self.connector.batch_limit,
+            calls_per_second=self._calls_per_second,
+            max_in_flight=self._max_in_flight,
+            compare_and_set=False,
+        )
+
+    async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
+        latest = {u.sku: u for u in updates}
+        invalid = {sku for sku, u in latest.items() if u.quantity < 0}
+        pushed = await self.connector.set_stock(
+            {sku: u.quantity for sku, u in latest.items() if sku not in invalid}
+        )
+        unknown = set(pushed.unknown_skus)
+        results = []
+        for sku in latest:
+            if sku in invalid:
+                results.append(PublishResult(sku, PublishStatus.FAILED, error="quantity is negative"))
+            elif sku in unknown:
+                results.append(
+                    PublishResult(sku, PublishStatus.UNKNOWN_SKU, error="no product with this SKU")
+                )
+            elif sku in pushed.applied:
+                results.append(
+                    PublishResult(sku, PublishStatus.APPLIED, channel_quantity=pushed.applied[sku].quantity)
+                )
+            else:
+                error = pushed.failed.get(sku)
+                results.append(
+                    PublishResult(
+                        sku,
+                        PublishStatus.FAILED,
+                        error=str(error) if error else "no answer for this SKU",
+                        transient=bool(error and error.transient),
+                    )
+                )
+        return results
+
+    async def read_available(self, skus: Sequence[str] | None = None) -> dict[str, int]:
+        listings = await self.connector.read_listings(list(skus) if skus is not None else None)
+        return {
+            sku: listing.quantity
+            for sku, listing in listings.items()
+            if listing.manage_stock and listing.quantity is not None
+        }
+
+    async def orders_since(self, cursor: str | None) -> tuple[list[ChannelOrderSnapshot], str | None]:
+        page = await self.connector.orders_since(datetime.fromisoformat(cursor) if cursor else None)
+        orders = [snapshot_of(self._name, order) for order in page.orders]
+        return orders, page.next_cursor.isoformat() if page.next_cursor is not None else cursor
+
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> ChannelDelivery:
+        ping = ping_webhook_id(raw_body, headers)
+        if ping is not None:
+            # WooCommerce's unsigned creation ping: answer 200, store nothing.
+            return ChannelDelivery(self._name, f"woocommerce:ping:{ping}", "ping", DeliveryKind.PING, None)
+        hook = verify_woo_webhook(raw_body, headers, self._secret)
+        order = None
+        kind = DeliveryKind.OTHER
+        levels: dict[str, int] = {}
+        if hook.resource == "order" and hook.resource_id is not None:
+            order = snapshot_of(self._name, order_from_payload(hook.payload))
+            kind = DeliveryKind.ORDER
+        elif hook.resource == "product":
+            sku, quantity = hook.payload.get("sku"), hook.payload.get("stock_quantity")
+            if isinstance(sku, str) and sku and isinstance(quantity, int):
+                levels[sku] = quantity
+            kind = DeliveryKind.STOCK
+        resource = (
+            f"{self._name}:{hook.resource}:{hook.resource_id}" if hook.resource_id is not None else None
+        )
+        return ChannelDelivery(
+            channel=self._name,
+            dedupe_key=hook.dedupe_key,
+            topic=hook.topic,
+            kind=kind,
+            occurred_at=hook.modified_at,
+            resource_key=resource,
+            order=order,
+            stock_levels=levels,
+        )
+
+    async def aclose(self) -> None:
+        await self.connector.client.aclose()
