@@ -206,6 +206,26 @@ def test_reordered_deliveries_arrive_out_of_order_and_the_stale_one_is_recognise
     assert not versions.is_current(arrived[1])  # older date_modified_gmt than what was applied
 
 
+def test_a_lost_delivery_that_arrives_late_carries_its_old_payload(shop: Shop, receiver: Hooks) -> None:
+    (emulator, server), (hooks, target) = shop, receiver
+    webhook_id = subscribe(server.url, "product.updated", f"{target.url}/hook/late", "late-secret")["id"]
+    hooks.wait_for("late", 1)
+    sku = in_stock_sku(emulator)
+    emulator.chaos.update({"webhook_drop_rate": 1.0, "webhook_redeliver_after_s": 0.3})
+    httpx.post(f"{server.url}/_sandbox/stock", json={"sku": sku, "stock_quantity": 31}).raise_for_status()
+    deadline = time.monotonic() + 5  # let the worker drop it before the knob changes
+    while time.monotonic() < deadline and not any(
+        r.kind == "dropped" and r.webhook_id == webhook_id for r in emulator.webhooks.log
+    ):
+        time.sleep(0.01)
+    emulator.chaos.update({"webhook_drop_rate": 0.0})
+    httpx.post(f"{server.url}/_sandbox/stock", json={"sku": sku, "stock_quantity": 30}).raise_for_status()
+    arrived = [verify_webhook(d.body, d.headers, "late-secret") for d in hooks.wait_for("late", 3)[1:3]]
+    assert [d.payload["stock_quantity"] for d in arrived] == [30, 31]
+    versions = ResourceVersions()
+    assert versions.is_current(arrived[0]) and not versions.is_current(arrived[1])
+
+
 def test_a_webhook_is_disabled_after_more_than_five_consecutive_failures(shop: Shop, receiver: Hooks) -> None:
     (emulator, server), (hooks, target) = shop, receiver
     hooks.answers["broken"] = 500

@@ -57,7 +57,7 @@ class WooCommerceSettings:
     permissions: str = "read_write"
     batch_limit: int = 100  # the `woocommerce_rest_batch_items_limit` filter
     chaos: Chaos = field(default_factory=Chaos)
-    webhook_timeout_s: float = 5.0
+    webhook_timeout_s: float = 60.0  # WC_Webhook::deliver waits MINUTE_IN_SECONDS
     now: Callable[[], datetime] = _site_now
     monotonic: Callable[[], float] = time.monotonic
     epoch: Callable[[], float] = time.time

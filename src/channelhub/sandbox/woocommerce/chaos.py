@@ -29,6 +29,7 @@ class Chaos:
     webhook_reorder_rate: float = 0.0
     webhook_delay_s: float = 0.0
     webhook_drop_rate: float = 0.0
+    webhook_redeliver_after_s: float = 0.0  # dropped deliveries arrive this much later (0: never)
     webhook_bad_signature_rate: float = 0.0
 
     def update(self, changes: Mapping[str, Any]) -> None:

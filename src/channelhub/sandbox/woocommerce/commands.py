@@ -45,7 +45,10 @@ def register(groups: CommandGroups) -> None:
             0.0, help="Share of webhook deliveries held back behind the next."
         ),
         webhook_delay_s: float = typer.Option(0.0, help="Delay before each webhook delivery, in seconds."),
-        webhook_drop_rate: float = typer.Option(0.0, help="Share of webhook deliveries never sent."),
+        webhook_drop_rate: float = typer.Option(0.0, help="Share of webhook deliveries lost in transit."),
+        webhook_redeliver_after: float = typer.Option(
+            0.0, help="Seconds after which a lost delivery arrives anyway, with its old payload (0: never)."
+        ),
         webhook_bad_signature_rate: float = typer.Option(
             0.0, help="Share of deliveries signed with a wrong secret."
         ),
@@ -70,6 +73,7 @@ def register(groups: CommandGroups) -> None:
                 "webhook_reorder_rate": webhook_reorder_rate,
                 "webhook_delay_s": webhook_delay_s,
                 "webhook_drop_rate": webhook_drop_rate,
+                "webhook_redeliver_after_s": webhook_redeliver_after,
                 "webhook_bad_signature_rate": webhook_bad_signature_rate,
             }
         )

@@ -84,7 +84,7 @@ class DeliveryRecord:
     resource_id: int
     status_code: int | None
     error: str = ""
-    kind: str = "delivery"  # delivery | duplicate | ping | dropped
+    kind: str = "delivery"  # delivery | duplicate | redelivery | ping | dropped
     bad_signature: bool = False
 
 
@@ -111,6 +111,7 @@ class WebhookDispatcher:
     _worker: asyncio.Task[None] | None = None
     _client: httpx.AsyncClient | None = None
     _salt: str = "channelhub-sandbox-salt"
+    _late: set[asyncio.Task[None]] = field(default_factory=set)
 
     def emit(self, topic: str, resource_id: int) -> None:
         """Queue one delivery per active webhook subscribed to `topic`."""
@@ -125,6 +126,8 @@ class WebhookDispatcher:
         return self._queue
 
     async def close(self) -> None:
+        for task in self._late:
+            task.cancel()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -161,6 +164,13 @@ class WebhookDispatcher:
                 self.log.append(
                     DeliveryRecord(webhook.id, "", item.topic, item.resource_id, None, kind="dropped")
                 )
+                if self.chaos.webhook_redeliver_after_s:
+                    # Lost in transit, sent again much later with the payload of the first attempt.
+                    late = asyncio.get_running_loop().create_task(
+                        self._redeliver(self.prepare(webhook, item))
+                    )
+                    self._late.add(late)
+                    late.add_done_callback(self._late.discard)
                 continue
             prepared = self.prepare(webhook, item)
             reorder = self.chaos.webhook_reorder_rate
@@ -192,6 +202,10 @@ class WebhookDispatcher:
     def delivery_id(self, webhook_id: int) -> str:
         moment = int(self.epoch_seconds())
         return hmac.new(self._salt.encode(), f"{webhook_id}{moment}".encode(), hashlib.md5).hexdigest()
+
+    async def _redeliver(self, prepared: PreparedDelivery) -> None:
+        await asyncio.sleep(self.chaos.webhook_redeliver_after_s)
+        await self._send(prepared, kind="redelivery")
 
     def prepare(self, webhook: Webhook, item: Delivery) -> PreparedDelivery:
         """Build and sign the request now: the payload is the resource as it is at this moment."""
