@@ -37,7 +37,7 @@ def official_client_url(secret: str = "cs_good", method: str = "GET", query: str
     signer = OAuth(
         f"{URL}?{query}", "ck_good", secret, version="wc/v3", method=method, oauth_timestamp=int(NOW)
     )
-    return signer.get_oauth_url()
+    return str(signer.get_oauth_url())
 
 
 def test_the_official_clients_signature_is_accepted() -> None:
