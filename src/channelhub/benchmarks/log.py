@@ -97,6 +97,7 @@ def run_channelhub(
     batch_size: int = 500,
     append_batch: int = 100,
     progress: Progress | None = None,
+    poll_s: float = 0.01,
 ) -> dict[str, Any]:
     upgrade_to_head(url, schema)
     engine = create_store_engine(url, schema, pool_size=workers + 2)

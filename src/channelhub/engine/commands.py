@@ -107,6 +107,67 @@ def register(groups: CommandGroups) -> None:
         if result["lost"] or result["duplicated"] or result["order_violations"]:
             raise typer.Exit(1)
 
+    dead_letters = typer.Typer(
+        help="Events that failed for good: list them, replay them.", no_args_is_help=True
+    )
+    groups.root.add_typer(dead_letters, name="dead-letters")
+    database_url = typer.Option(
+        ..., "--url", envvar="CHANNELHUB_DATABASE_URL", help="Database URL of the log."
+    )
+    schema_option = typer.Option(None, help="PostgreSQL schema holding the log (default: search_path).")
+    topic_option = typer.Option(None, help="Only this topic.")
+    key_option = typer.Option(None, help="Only this ordering key.")
+    error_option = typer.Option(
+        None, "--error", help="Only dead letters whose last error contains this text."
+    )
+
+    @dead_letters.command("list")
+    def list_command(
+        url: str = database_url,
+        schema: str | None = schema_option,
+        topic: str | None = topic_option,
+        key: str | None = key_option,
+        error: str | None = error_option,
+        limit: int = typer.Option(100, min=1, help="At most this many, oldest first."),
+    ) -> None:
+        """List dead letters with their reason, attempts and last error (JSON lines)."""
+        from dataclasses import asdict
+
+        from channelhub.engine.dead_letters import DeadLetterFilter, list_dead_letters
+        from channelhub.store.db import create_store_engine
+
+        engine = create_store_engine(url, schema)
+        with engine.connect() as connection:
+            letters = list_dead_letters(connection, DeadLetterFilter(topic, key, error), limit)
+        engine.dispose()
+        for letter in letters:
+            typer.echo(json.dumps(asdict(letter)))
+
+    @dead_letters.command("replay")
+    def replay_command(
+        url: str = database_url,
+        schema: str | None = schema_option,
+        event_id: str | None = typer.Option(None, help="Replay this one event."),
+        topic: str | None = topic_option,
+        key: str | None = key_option,
+        error: str | None = error_option,
+        replay_all: bool = typer.Option(False, "--all", help="Replay every dead letter."),
+    ) -> None:
+        """Make dead letters pending again (one, by filter, or --all); prints how many."""
+        from channelhub.engine.dead_letters import DeadLetterFilter, replay
+        from channelhub.store.db import create_store_engine
+
+        matching = DeadLetterFilter(topic, key, error, event_id)
+        if matching == DeadLetterFilter() and not replay_all:
+            raise typer.BadParameter(
+                "name what to replay (--event-id, --topic, --key, --error) or pass --all"
+            )
+        engine = create_store_engine(url, schema)
+        with engine.begin() as connection:
+            count = replay(connection, matching)
+        engine.dispose()
+        typer.echo(f"replayed {count} dead letter(s)")
+
     @groups.selftest.command("crash-worker", hidden=True)
     def crash_worker_command(
         url: str = typer.Option(..., help="Database URL."),

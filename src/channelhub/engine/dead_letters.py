@@ -107,3 +107,17 @@ def replay_one(connection: sa.Connection, event_id: str, clock: Clock = SYSTEM_C
 
 def replay_all(connection: sa.Connection, clock: Clock = SYSTEM_CLOCK) -> int:
     return replay(connection, DeadLetterFilter(), clock)
+
+
+def purge_handled(connection: sa.Connection, older_than_s: float, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Delete acknowledged events handled more than `older_than_s` ago; returns how many.
+
+    Dead letters and pending events are never purged. An event id is deduplicated on append only
+    while its row exists, so the retention is also the deduplication window (keep it longer than
+    any producer may re-emit, e.g. the channels' webhook retry horizon of 48 hours).
+    """
+    if older_than_s < 0:
+        raise ValueError("older_than_s cannot be negative")
+    sql = sql_for(connection)
+    before = clock.now().timestamp() - older_than_s
+    return max(0, connection.exec_driver_sql(sql["purge_handled"], {"before": before}).rowcount)

@@ -73,6 +73,7 @@ STATEMENTS: dict[str, str] = {
     "live_workers": "SELECT count(*) FROM log_worker WHERE seen_until >= :now",
     "forget_stale_workers": "DELETE FROM log_worker WHERE seen_until < :before",
     "forget_worker": "DELETE FROM log_worker WHERE worker_id = :me",
+    "purge_handled": "DELETE FROM log_event WHERE status = 'done' AND handled_at < :before",
     "idempotency_claim": """
         INSERT INTO log_idempotency (idempotency_key, event_id, result, recorded_at)
         VALUES (:key, :event_id, :result, :now)
