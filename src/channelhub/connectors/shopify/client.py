@@ -240,6 +240,10 @@ class ShopifyGraphQLClient:
                 # requested cost has restored (or honours Retry-After on a 429 without cost).
                 if error.retry_after:
                     await self.clock.sleep(error.retry_after)
+                elif self.bucket.wait_time(min(predicted + SAFETY_MARGIN_POINTS, self.bucket.capacity)) <= 0:
+                    # Throttled although its own status shows room: Shopify may lower limits
+                    # temporarily. Back off with jitter instead of resending at once.
+                    await self.clock.sleep(self.retry.delay(throttled))
 
     async def _reserve(self, predicted: float) -> None:
         """Wait until the bucket holds `predicted` (+ margin), then take `predicted` from it.
