@@ -99,7 +99,7 @@ def test_2026_10_has_no_compare_quantity(gql: Gql, emulator: ShopifyEmulator) ->
 
 def test_idempotent_adjust_replays_and_refuses_changed_input(gql: Gql, emulator: ShopifyEmulator) -> None:
     item, location, available = _target(emulator)
-    change = {"inventoryItemId": item, "locationId": location, "delta": -2}
+    change = {"inventoryItemId": item, "locationId": location, "delta": -2, "changeFromQuantity": available}
     adjust = {"name": "available", "reason": "correction", "changes": [change]}
     _, first = gql(ADJUST, {"input": adjust, "key": "key-1"}, version="2026-10")
     _, replay = gql(ADJUST, {"input": adjust, "key": "key-1"}, version="2026-10")
@@ -196,3 +196,31 @@ def test_refund_create_needs_a_key_in_2026_10_and_runs_once(gql: Gql, emulator: 
     assert other["data"]["refundCreate"]["userErrors"][0]["field"] == ["idempotencyKey"]
     _, old = gql(without_key, {"input": refund}, version="2025-10")
     assert old["data"]["refundCreate"]["userErrors"] == [] and len(order.refund_ids) == 2
+
+
+def test_2026_10_adjust_changes_state_where_they_start(gql: Gql, emulator: ShopifyEmulator) -> None:
+    item, location, available = _target(emulator)
+    base = {"inventoryItemId": item, "locationId": location, "delta": 3}
+
+    def adjust(change: dict[str, Any], key: str, version: str = "2026-10") -> dict[str, Any]:
+        variables = {"input": {"name": "available", "reason": "received", "changes": [change]}, "key": key}
+        query = (
+            ADJUST
+            if version == "2026-10"
+            else ADJUST.replace(", $key: String!", "").replace(" @idempotent(key: $key)", "")
+        )
+        _, body = gql(
+            query, variables if version == "2026-10" else {"input": variables["input"]}, version=version
+        )
+        payload: dict[str, Any] = body["data"]["inventoryAdjustQuantities"]
+        return payload
+
+    omitted = adjust(base, "a")
+    assert omitted["userErrors"][0]["field"] == ["input", "changes", "0", "changeFromQuantity"]
+    stale = adjust({**base, "changeFromQuantity": available - 1}, "b")
+    assert stale["userErrors"][0]["code"] == "CHANGE_FROM_QUANTITY_STALE"
+    applied = adjust({**base, "changeFromQuantity": available}, "c")
+    assert applied["inventoryAdjustmentGroup"]["changes"][0]["quantityAfterChange"] == available + 3
+    opted_out = adjust({**base, "changeFromQuantity": None}, "d")
+    assert opted_out["inventoryAdjustmentGroup"]["changes"][0]["quantityAfterChange"] == available + 6
+    assert adjust(base, "e", version="2025-10")["userErrors"] == []

@@ -142,6 +142,24 @@ def _change(
     }
 
 
+def _stale_change_from(
+    state: ShopState, level: InventoryLevel, name: str, change: dict[str, Any], path: list[str | int]
+) -> dict[str, Any] | None:
+    """2026-04+: each change states the quantity it starts from (explicit null opts out)."""
+    if "changeFromQuantity" not in change:
+        message = "The changeFromQuantity argument must be given to each change; pass null to skip the check."
+        return _error(path, message, "CHANGE_FROM_QUANTITY_STALE")
+    expected = change["changeFromQuantity"]
+    if expected is not None and expected != level.quantity(name):
+        state.stats.stale_compare_rejections += 1
+        return _error(
+            path,
+            "The specified changeFromQuantity does not match the persisted value.",
+            "CHANGE_FROM_QUANTITY_STALE",
+        )
+    return None
+
+
 def _key_mismatch() -> dict[str, Any]:
     message = "The same idempotency key cannot be used with different operation parameters."
     return {
@@ -272,12 +290,12 @@ def inventory_adjust_quantities(_: Any, info: GraphQLResolveInfo, input: dict[st
         "inventoryAdjustQuantities",
         key,
         input,
-        lambda: _adjust_quantities(context.state, input),
+        lambda: _adjust_quantities(context.state, context.version, input),
         _key_mismatch,
     )
 
 
-def _adjust_quantities(state: ShopState, input: dict[str, Any]) -> dict[str, Any]:
+def _adjust_quantities(state: ShopState, version: str, input: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
         name, reason, uri = input["name"], input["reason"], input.get("referenceDocumentUri")
         errors = _check_common(name, ADJUSTABLE_NAMES, reason, uri, "INVALID_QUANTITY_NAME")
@@ -308,6 +326,11 @@ def _adjust_quantities(state: ShopState, input: dict[str, Any]) -> dict[str, Any
                     )
                 )
                 continue
+            if uses_change_from_quantity(version):
+                problem = _stale_change_from(state, level, name, change, [*path, "changeFromQuantity"])
+                if problem:
+                    errors.append(problem)
+                    continue
             after = level.quantity(name) + change["delta"]
             if after > QUANTITY_LIMIT:
                 errors.append(

@@ -7,7 +7,9 @@ versions differ where Shopify's do:
   `InventorySetQuantitiesInput.ignoreCompareQuantity` (`COMPARE_QUANTITY_STALE`); there is no
   `@idempotent` directive.
 - 2026-10: quantities are `InventorySetQuantityInput` with a mandatory `changeFromQuantity`
-  (`null` opts out, omission is an error, `CHANGE_FROM_QUANTITY_STALE`); the `@idempotent(key:)`
+  (`null` opts out, omission is an error, `CHANGE_FROM_QUANTITY_STALE`), and so is each
+  `InventoryChangeInput` of `inventoryAdjustQuantities` (changelog "Making changeFromQuantity
+  field required (with explicit opt-out)", 2026-04); the `@idempotent(key:)`
   directive exists and is required (at run time, as Shopify does) on `inventoryAdjustQuantities`
   and `refundCreate`.
 """
@@ -414,18 +416,6 @@ type InventoryAdjustQuantitiesPayload {{
   inventoryAdjustmentGroup: InventoryAdjustmentGroup
   userErrors: [InventoryAdjustQuantitiesUserError!]!
 }}
-input InventoryChangeInput {{
-  delta: Int!
-  inventoryItemId: ID!
-  locationId: ID!
-  ledgerDocumentUri: String
-}}
-input InventoryAdjustQuantitiesInput {{
-  name: String!
-  reason: String!
-  referenceDocumentUri: String
-  changes: [InventoryChangeInput!]!
-}}
 
 input ProductVariantsBulkInput {{
   id: ID
@@ -560,6 +550,18 @@ input InventorySetQuantitiesInput {
   ignoreCompareQuantity: Boolean = false
   quantities: [InventoryQuantityInput!]!
 }
+input InventoryChangeInput {
+  delta: Int!
+  inventoryItemId: ID!
+  locationId: ID!
+  ledgerDocumentUri: String
+}
+input InventoryAdjustQuantitiesInput {
+  name: String!
+  reason: String!
+  referenceDocumentUri: String
+  changes: [InventoryChangeInput!]!
+}
 """
 
 # From 2026-04 on, compare-and-swap moved onto each quantity as `changeFromQuantity`.
@@ -577,6 +579,19 @@ input InventorySetQuantitiesInput {
   reason: String!
   referenceDocumentUri: String
   quantities: [InventorySetQuantityInput!]!
+}
+input InventoryChangeInput {
+  delta: Int!
+  inventoryItemId: ID!
+  locationId: ID!
+  ledgerDocumentUri: String
+  changeFromQuantity: Int
+}
+input InventoryAdjustQuantitiesInput {
+  name: String!
+  reason: String!
+  referenceDocumentUri: String
+  changes: [InventoryChangeInput!]!
 }
 """
 
