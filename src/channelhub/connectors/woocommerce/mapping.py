@@ -1,8 +1,8 @@
 """WooCommerce payloads ↔ the connector's typed records.
 
-The canonical domain models were still being written when this connector was built, so these
-small frozen dataclasses carry exactly what the engine needs (SKU, quantities, prices as `Decimal`,
-orders with lines and refunds); adapting them to `channelhub.domain` is a thin layer on top.
+These small frozen dataclasses carry what WooCommerce says, typed (SKU, quantities, prices as
+`Decimal`, orders with lines, payment and refunds); `canonical.py` turns an order into the
+canonical `channelhub.domain.Order`.
 WooCommerce sends money as strings and dates as `Y-m-d\\TH:i:s`; the `_gmt` twins are read here.
 """
 
@@ -80,6 +80,9 @@ class ChannelOrder:
     customer_email: str
     lines: tuple[ChannelOrderLine, ...]
     refunds: tuple[ChannelRefund, ...]
+    payment_method: str = ""
+    transaction_id: str = ""
+    completed_at: datetime | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -178,6 +181,9 @@ def order_from_payload(payload: dict[str, Any]) -> ChannelOrder:
         customer_email=str(billing.get("email") or "") if isinstance(billing, dict) else "",
         lines=lines,
         refunds=refunds,
+        payment_method=str(payload.get("payment_method") or ""),
+        transaction_id=str(payload.get("transaction_id") or ""),
+        completed_at=parse_gmt(payload.get("date_completed_gmt")),
     )
 
 
