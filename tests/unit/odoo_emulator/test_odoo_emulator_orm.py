@@ -104,7 +104,7 @@ def test_integrity_and_value_errors(database: OdooDatabase) -> None:
             partners.create(env, {"name": "X", "parent_id": 999})
         with pytest.raises(PythonError, match=r"Invalid field 'nope' on model 'res\.partner'"):
             partners.create(env, {"name": "X", "nope": 1})
-        with pytest.raises(PythonError, match="Wrong value for type"):
+        with pytest.raises(PythonError, match=r"Wrong value for res\.partner\.type"):
             partners.create(env, {"name": "X", "type": "alien"})
         with pytest.raises(PythonError, match="could not convert string to float"):
             env["product.product"].create(env, {"name": "X", "standard_price": "cheap"})

@@ -248,3 +248,38 @@ def test_pricelist_rules_windows_and_minimum_quantities() -> None:
             env["product.pricelist.item"].create(
                 env, {"pricelist_id": pricelist, "date_start": "2001-01-02", "date_end": "2001-01-01"}
             )
+
+
+@pytest.mark.parametrize("version", ["16.0", "17.0"])
+def test_move_lines_show_reservations_and_carry_done_quantities(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        warehouse = env["stock.warehouse"].rows[1]
+        shelf = env["stock.location"].create_record(
+            env, {"name": "Shelf", "location_id": warehouse["lot_stock_id"]}
+        )
+        pid = stocked_product(env, version, 2)
+        more = env["stock.quant"].create(
+            env, {"product_id": pid, "location_id": shelf, "inventory_quantity": 5}
+        )
+        env["stock.quant"].action_apply_inventory(env, more)
+        _, picking = confirmed_order(env, pid, 4)
+        lines = env["stock.move.line"]
+        line_ids = env["stock.picking"].values_of(env, [picking], "move_line_ids")[picking]
+        reserved = "reserved_uom_qty" if version == "16.0" else "quantity"
+        shown = sorted(
+            (r["location_id"][1], r[reserved]) for r in lines.read(env, line_ids, ["location_id", reserved])
+        )
+        assert shown == [("WH/Stock", 2.0), ("WH/Stock/Shelf", 2.0)]
+        done = {"qty_done": 1} if version == "16.0" else {"quantity": 1, "picked": True}
+        lines.write(env, line_ids[:1], done)
+        action = env["stock.picking"].button_validate(
+            env.with_context(skip_backorder=True, picking_ids_not_to_backorder=[picking]), [picking]
+        )
+        assert action is True
+        assert quantities(env, pid) == {
+            "qty_available": 6,
+            "free_qty": 6,
+            "virtual_available": 6,
+            "outgoing_qty": 0,
+        }

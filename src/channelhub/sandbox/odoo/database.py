@@ -16,6 +16,7 @@ from channelhub.sandbox.odoo.model import BaseModel
 from channelhub.sandbox.odoo.models import (
     account,
     base,
+    move_lines,
     picking,
     pricelist,
     product,
@@ -51,6 +52,7 @@ MODEL_CLASSES: tuple[type[BaseModel], ...] = (
     stock.StockQuant,
     picking.StockPicking,
     picking.StockMove,
+    move_lines.StockMoveLine,
     validation.StockBackorderConfirmation,
     returns.StockReturnPicking,
     returns.StockReturnPickingLine,

@@ -38,6 +38,7 @@ class Field:
     ondelete: str = "set null"
     help: str = ""
     name: str = field(default="", init=False)
+    model_name: str = field(default="", init=False)
 
     @property
     def store(self) -> bool:
@@ -91,7 +92,7 @@ class Field:
                 return False
             allowed = {key for key, _ in self.selection or []}
             if value not in allowed:
-                raise value_error(f"Wrong value for {self.name}: {value!r}")
+                raise value_error(f"Wrong value for {self.model_name}.{self.name}: {value!r}")
             return value
         if kind == "many2one":
             if value in (None, False, 0):
@@ -99,7 +100,7 @@ class Field:
             if isinstance(value, (list, tuple)) and value:
                 value = value[0]
             if isinstance(value, bool) or not isinstance(value, int):
-                raise value_error(f"Wrong value for {self.name}: {value!r}")
+                raise value_error(f"Wrong value for {self.model_name}.{self.name}: {value!r}")
             return value
         if kind == "date":
             return _coerce_date(value, self, with_time=False)

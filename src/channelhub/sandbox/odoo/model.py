@@ -79,6 +79,7 @@ class BaseModel:
 
     def _add_field(self, name: str, fld: Field) -> None:
         fld.name = name
+        fld.model_name = self._name
         self.fields[name] = fld
 
     def _add_magic_fields(self) -> None:
@@ -371,6 +372,17 @@ class BaseModel:
         if operation not in ("read", "write", "create", "unlink"):
             raise value_error(f"Invalid access mode {operation!r}")
         return True
+
+    @available(lambda version: version.major >= 18)
+    @api_model
+    def has_access(self, env: Env, operation: str) -> bool:
+        self.check_access_rights(env, operation)
+        return True
+
+    @available(lambda version: version.major >= 18)
+    @api_model
+    def check_access(self, env: Env, operation: str) -> None:
+        self.check_access_rights(env, operation)
 
     @api_records
     def exists(self, env: Env, ids: Any) -> RecordIds:

@@ -63,6 +63,8 @@ class WebhookHub:
         database.registry.on_commit(self._on_commit)
 
     def add_rule(self, rule: WebhookRule) -> WebhookRule:
+        if self.database.version.major < 17:
+            raise ValueError("webhook notifications of automation rules exist from Odoo 17.0 on")
         if rule.trigger not in TRIGGERS:
             raise ValueError(f"trigger must be one of {TRIGGERS}, got {rule.trigger!r}")
         model = self.database.registry.models.get(rule.model)

@@ -16,6 +16,7 @@ from channelhub.sandbox.odoo.domain import descendants
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
 from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of
+from channelhub.sandbox.odoo.models.move_lines import StockMoveLine
 from channelhub.sandbox.odoo.models.stock import StockQuant
 from channelhub.sandbox.odoo.orm import Env
 
@@ -85,6 +86,7 @@ class StockMove(BaseModel):
             "origin": f.char("Source Document"),
             "date": f.datetime_field("Date Scheduled", default=lambda env: env.now()),
             "sale_line_id": f.many2one("sale.order.line", "Sale Line", index=True),
+            "move_line_ids": f.one2many("stock.move.line", "move_id", "Detailed Operations"),
             "origin_returned_move_id": f.many2one("stock.move", "Origin return move", index=True),
             "to_refund": f.boolean("Update quantities on SO/PO", default=False),
             "is_inventory": f.boolean("Inventory", default=False),
@@ -109,7 +111,17 @@ class StockMove(BaseModel):
         row = self.rows[rid]
         if env.version.has_immediate_transfer:
             return float(row.get("quantity_done") or 0.0)
+        lines = model_of(env, StockMoveLine)
+        picked_lines = [lines.rows[lid] for lid in lines.lines_of(rid) if lines.rows[lid].get("picked")]
+        if picked_lines and not row.get("picked"):  # 17+: only picked detailed operations are done
+            return sum(float(line.get("quantity") or 0.0) for line in picked_lines)
         return float(row.get("quantity") or 0.0) if row.get("picked") else 0.0
+
+    def is_picked(self, env: Env, rid: int) -> bool:
+        lines = model_of(env, StockMoveLine)
+        return bool(self.rows[rid].get("picked")) or any(
+            lines.rows[lid].get("picked") for lid in lines.lines_of(rid)
+        )
 
     # -- reservation ----------------------------------------------------------------------------
     def reserve(self, env: Env, rid: int) -> None:
@@ -121,7 +133,8 @@ class StockMove(BaseModel):
         locations = env["stock.location"]
         source_usage = locations.rows[row["location_id"]]["usage"]
         reservations = dict(row.get("_reservations") or {})
-        if not is_storable(env, row["product_id"]) or source_usage not in ("internal", "transit"):
+        bypass = not is_storable(env, row["product_id"]) or source_usage not in ("internal", "transit")
+        if bypass:
             reserved = demand  # consumables and moves from outside the warehouse bypass reservation
         else:
             quants = model_of(env, StockQuant)
@@ -150,6 +163,9 @@ class StockMove(BaseModel):
         if not env.version.has_immediate_transfer and not row.get("picked"):
             changes["quantity"] = reserved
         self.update(env, rid, changes)
+        model_of(env, StockMoveLine).sync_reservation(
+            env, self.rows[rid], reservations, demand if bypass else 0.0
+        )
 
     def unreserve(self, env: Env, rid: int) -> None:
         row = self.rows[rid]
@@ -164,6 +180,7 @@ class StockMove(BaseModel):
         if not env.version.has_immediate_transfer and not row.get("picked"):
             changes["quantity"] = 0.0
         self.update(env, rid, changes)
+        model_of(env, StockMoveLine).drop_open_lines(env, rid)
 
     # -- moving stock ---------------------------------------------------------------------------
     def apply_done(self, env: Env, rid: int, quantity: float) -> None:
@@ -198,6 +215,7 @@ class StockMove(BaseModel):
         else:
             changes.update(quantity=quantity, picked=True)
         self.update(env, rid, changes)
+        model_of(env, StockMoveLine).record_done(env, self.rows[rid], quantity)
         self.emit(env, "write", rid, ("state",))
 
     def record_done_move(
@@ -255,6 +273,7 @@ class StockPicking(BaseModel):
             "scheduled_date": f.datetime_field("Scheduled Date", default=lambda env: env.now()),
             "date_done": f.datetime_field("Date of Transfer", readonly=True),
             "move_ids": f.one2many("stock.move", "picking_id", "Stock Moves"),
+            "move_line_ids": f.one2many("stock.move.line", "picking_id", "Operations"),
             "move_ids_without_package": f.one2many("stock.move", "picking_id", "Stock Moves"),
             "backorder_id": f.many2one("stock.picking", "Back Order of", index=True),
             "backorder_ids": f.one2many("stock.picking", "backorder_id", "Back Orders"),

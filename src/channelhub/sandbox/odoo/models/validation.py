@@ -49,7 +49,7 @@ def button_validate(pickings: StockPicking, env: Env, ids: list[int]) -> Any:
             move_ids = [
                 m for m in pickings.move_ids_of(env, rid) if moves.rows[m]["state"] not in ("done", "cancel")
             ]
-            if not any(moves.rows[m].get("picked") for m in move_ids):
+            if not any(moves.is_picked(env, m) for m in move_ids):
                 for mid in move_ids:
                     moves.update(env, mid, {"picked": True})
     for rid in todo:
