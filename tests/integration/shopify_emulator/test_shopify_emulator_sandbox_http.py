@@ -128,6 +128,10 @@ def test_emulate_shopify_command_serves_with_given_credentials() -> None:
         "shpat_cli",
         "--api-secret",
         "shpss_cli",
+        "--shop-name",
+        "cli-shop",
+        "--locations",
+        "3",
     ]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ.copy()
@@ -151,6 +155,13 @@ def test_emulate_shopify_command_serves_with_given_credentials() -> None:
         ).json()
         assert len(body["data"]["productVariants"]["nodes"]) == 7
         assert body["extensions"]["cost"]["throttleStatus"]["restoreRate"] == 1000.0
+        shop = httpx.post(
+            f"{url}/admin/api/2025-10/graphql.json",
+            headers={"X-Shopify-Access-Token": "shpat_cli"},
+            json={"query": "{ shop { myshopifyDomain } locations(first: 10) { nodes { id } } }"},
+        ).json()["data"]
+        assert shop["shop"]["myshopifyDomain"] == "cli-shop.myshopify.com"
+        assert len(shop["locations"]["nodes"]) == 3
     finally:
         process.terminate()
         output, _ = process.communicate(timeout=10)

@@ -21,6 +21,12 @@ def register(groups: CommandGroups) -> None:
         plan: str = typer.Option(
             "basic", "--plan", help="Shop plan: basic, advanced or plus (sets the cost bucket)."
         ),
+        shop_name: str = typer.Option(
+            "channelhub-emulator", "--shop-name", help="Shop handle; the domain is <name>.myshopify.com."
+        ),
+        locations: int = typer.Option(
+            2, "--locations", min=1, help="How many stocked locations the shop has."
+        ),
         access_token: str | None = typer.Option(
             None,
             "--access-token",
@@ -120,6 +126,8 @@ def register(groups: CommandGroups) -> None:
             seed=seed,
             skus=skus,
             plan=plan,
+            shop_name=shop_name,
+            locations=locations,
             access_token=access_token or new_access_token(),
             api_secret=api_secret or new_api_secret(),
             bucket_size=bucket_size,
