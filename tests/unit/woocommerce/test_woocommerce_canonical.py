@@ -89,3 +89,29 @@ def test_refunds_reduce_what_was_paid() -> None:
 def test_a_line_without_sku_is_a_mapping_gap_not_a_silent_drop() -> None:
     with pytest.raises(DomainError):
         to_domain_order(order_from_payload(payload("processing", paid=True, sku="")))
+
+
+def test_listings_map_to_the_domain_with_ids_and_stock_behaviour() -> None:
+    from channelhub.connectors.woocommerce import to_domain_listing
+    from channelhub.connectors.woocommerce.mapping import listing_from_payload
+
+    listing = to_domain_listing(
+        listing_from_payload(
+            {
+                "id": 4,
+                "parent_id": 3,
+                "type": "variation",
+                "sku": "TEE-M",
+                "manage_stock": True,
+                "stock_quantity": 0,
+                "stock_status": "onbackorder",
+                "backorders": "notify",
+                "regular_price": "9.00",
+                "sale_price": "",
+            }
+        ),
+        channel="woo-eu",
+    )
+    assert listing.channel == "woo-eu" and listing.sku.value == "TEE-M"
+    assert dict(listing.item_ids) == {"product_id": "3", "variation_id": "4"}
+    assert listing.tracks_inventory and listing.continue_selling

@@ -5,7 +5,7 @@ async with WooCommerceClient(url, key, secret) as client:
     result = await shop.set_stock({"SKU-00001": 7})
 """
 
-from channelhub.connectors.woocommerce.canonical import to_domain_order
+from channelhub.connectors.woocommerce.canonical import to_domain_listing, to_domain_order
 from channelhub.connectors.woocommerce.client import API_VERSION, WooCommerceClient, WooResponse
 from channelhub.connectors.woocommerce.connector import OrderPage, PushResult, WooCommerceConnector
 from channelhub.connectors.woocommerce.mapping import (
@@ -41,6 +41,7 @@ __all__ = [
     "WooResponse",
     "WooWebhook",
     "ping_webhook_id",
+    "to_domain_listing",
     "to_domain_order",
     "verify_webhook",
 ]

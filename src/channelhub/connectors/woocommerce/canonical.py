@@ -1,4 +1,4 @@
-"""WooCommerce orders → the canonical `channelhub.domain.Order`.
+"""WooCommerce orders and listings → the canonical `channelhub.domain.Order` / `ChannelListing`.
 
 Status mapping (WooCommerce's order statuses carry both fulfilment and payment state):
 
@@ -20,7 +20,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from channelhub.connectors.woocommerce.mapping import ChannelOrder
+from channelhub import domain
+from channelhub.connectors.woocommerce.mapping import ChannelListing, ChannelOrder
 from channelhub.domain import Money, Order, OrderLine, OrderStatus, Payment, PaymentStatus, Refund, Sku
 
 _ORDER_STATUS = {
@@ -89,4 +90,18 @@ def to_domain_order(order: ChannelOrder, channel: str = "woocommerce") -> Order:
         hold_reason="payment failed" if order.status == "failed" else None,
         payment=_payment(order, updated_at),
         refunds=refunds,
+    )
+
+
+def to_domain_listing(listing: ChannelListing, channel: str = "woocommerce") -> domain.ChannelListing:
+    """How the SKU is listed: WooCommerce ids, whether stock is tracked, whether it sells past zero."""
+    item_ids = [("product_id", str(listing.ref.product_id))]
+    if listing.ref.variation_id:
+        item_ids.append(("variation_id", str(listing.ref.variation_id)))
+    return domain.ChannelListing(
+        channel=channel,
+        sku=Sku(listing.sku),
+        item_ids=tuple(item_ids),
+        tracks_inventory=listing.manage_stock,
+        continue_selling=listing.backorders != "no",
     )

@@ -40,6 +40,7 @@ class ChannelListing:
     regular_price: Decimal | None
     sale_price: Decimal | None
     modified_at: datetime | None
+    backorders: str = "no"  # no | notify | yes: "notify"/"yes" keep selling past zero
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def listing_from_payload(payload: dict[str, Any]) -> ChannelListing:
         regular_price=parse_money(payload.get("regular_price")),
         sale_price=parse_money(payload.get("sale_price")),
         modified_at=parse_gmt(payload.get("date_modified_gmt")),
+        backorders=str(payload.get("backorders") or "no"),
     )
 
 
