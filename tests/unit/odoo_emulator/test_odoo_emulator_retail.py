@@ -283,3 +283,22 @@ def test_move_lines_show_reservations_and_carry_done_quantities(version: str) ->
             "virtual_available": 6,
             "outgoing_qty": 0,
         }
+
+
+def test_changes_to_a_confirmed_order_are_delivered() -> None:
+    db = OdooDatabase("17.0")
+    with db.env() as env:
+        pid = stocked_product(env, "17.0", 20)
+        order, picking = confirmed_order(env, pid, 2)
+        [line] = env["sale.order"].values_of(env, [order], "order_line")[order]
+        env["sale.order.line"].write(env, [line], {"product_uom_qty": 5})
+        env["sale.order"].write(
+            env, [order], {"order_line": [(0, 0, {"product_id": pid, "product_uom_qty": 1})]}
+        )
+        moves = env["stock.move"]
+        demands = sorted(
+            moves.rows[m]["product_uom_qty"] for m in env["stock.picking"].move_ids_of(env, picking)
+        )
+        assert demands == [1, 2, 3]
+        assert env["sale.order"].values_of(env, [order], "picking_ids")[order] == [picking]
+        assert quantities(env, pid)["free_qty"] == 14

@@ -150,13 +150,18 @@ class SaleOrder(BaseModel):
 
     def _create_delivery(self, env: Env, rid: int) -> None:
         """sale_stock: procurement → outgoing picking from the warehouse stock, reserved at once."""
+        lines = model_of(env, SaleOrderLine)
+        self.procure(env, rid, [(lid, lines.rows[lid]["product_uom_qty"]) for lid in self._lines(env, rid)])
+
+    def procure(self, env: Env, rid: int, demands: list[tuple[int, float]]) -> None:
+        """Deliver these (line, quantity) pairs: moves in the order's open delivery, or a new one."""
         order = self.rows[rid]
         lines = model_of(env, SaleOrderLine)
         products = env["product.product"]
         templates = env["product.template"]
         goods = [
-            lid for lid in self._lines(env, rid)
-            if lines.rows[lid].get("product_id")
+            (lid, quantity) for lid, quantity in demands
+            if quantity > 0 and lines.rows[lid].get("product_id")
             and templates.rows[products.rows[lines.rows[lid]["product_id"]]["product_tmpl_id"]].get("type") != "service"
         ]  # fmt: skip
         if not goods:
@@ -167,19 +172,26 @@ class SaleOrder(BaseModel):
         picking_type = env["stock.picking.type"].rows[warehouse["out_type_id"]]
         customers = env.registry.xmlids["stock.stock_location_customers"]
         pickings = model_of(env, StockPicking)
-        picking_id = pickings.create_record(env, {
-            "picking_type_id": picking_type["id"], "location_id": warehouse["lot_stock_id"],
-            "location_dest_id": customers, "partner_id": order.get("partner_shipping_id") or order["partner_id"],
-            "origin": order["name"], "sale_id": rid, "scheduled_date": order.get("commitment_date") or env.now(),
-        })  # fmt: skip
+        open_deliveries = [
+            pid for pid in sorted(pickings.indexes["sale_id"].get(rid, ()))
+            if pickings.rows[pid]["state"] not in ("done", "cancel") and pickings.rows[pid]["picking_type_id"] == picking_type["id"]
+        ]  # fmt: skip
+        if open_deliveries:
+            picking_id = open_deliveries[0]
+        else:
+            picking_id = pickings.create_record(env, {
+                "picking_type_id": picking_type["id"], "location_id": warehouse["lot_stock_id"],
+                "location_dest_id": customers, "partner_id": order.get("partner_shipping_id") or order["partner_id"],
+                "origin": order["name"], "sale_id": rid, "scheduled_date": order.get("commitment_date") or env.now(),
+            })  # fmt: skip
         moves = model_of(env, StockMove)
-        for lid in goods:
+        for lid, quantity in goods:
             line = lines.rows[lid]
             moves.create_record(env, {
-                "name": line.get("name") or "/", "product_id": line["product_id"], "product_uom_qty": line["product_uom_qty"],
+                "name": line.get("name") or "/", "product_id": line["product_id"], "product_uom_qty": quantity,
                 "location_id": warehouse["lot_stock_id"], "location_dest_id": customers, "picking_id": picking_id,
                 "picking_type_id": picking_type["id"], "sale_line_id": lid, "origin": order["name"],
-                "partner_id": order.get("partner_shipping_id") or order["partner_id"],
+                "partner_id": order.get("partner_shipping_id") or order["partner_id"], "state": "confirmed",
             })  # fmt: skip
         pickings.action_confirm(env, [picking_id])
 
@@ -313,6 +325,25 @@ class SaleOrderLine(BaseModel):
                     env, pricelist, product_id, float(vals.get("product_uom_qty") or 1.0), when
                 )
         return vals
+
+    def _after_create(self, env: Env, rid: int) -> None:
+        order = env["sale.order"].rows[self.rows[rid]["order_id"]]
+        if order["state"] == "sale":  # a line added to a confirmed order is delivered too
+            model_of(env, SaleOrder).procure(env, order["id"], [(rid, self.rows[rid]["product_uom_qty"])])
+
+    def _check_write(self, env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+        if "product_uom_qty" in vals:
+            env.cache["ordered_before"] = {rid: self.rows[rid]["product_uom_qty"] for rid in ids}
+
+    def _after_write(self, env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+        before = env.cache.pop("ordered_before", {})
+        orders = model_of(env, SaleOrder)
+        for rid in ids:
+            increase = self.rows[rid]["product_uom_qty"] - before.get(rid, self.rows[rid]["product_uom_qty"])
+            order_id = self.rows[rid]["order_id"]
+            # Odoo procures an increase on a confirmed order; a decrease only warns in the UI
+            if increase > 0 and orders.rows[order_id]["state"] == "sale":
+                orders.procure(env, order_id, [(rid, increase)])
 
     def subtotal(self, rid: int) -> float:
         row = self.rows[rid]
