@@ -151,3 +151,13 @@ async def test_fulfil_cancel_and_refund(
     cancelled = emulator.shop.place_order([(tee, 1)], {}, "processing")
     assert (await connector.cancel(cancelled.id)).status == "cancelled"
     assert tee.stock_quantity == stock - 1  # the cancelled order gave its unit back
+
+
+async def test_relative_stock_changes_keep_a_sale_taken_in_between(
+    emulator: WooCommerceEmulator, connector: WooCommerceConnector
+) -> None:
+    tee = next(p for p in emulator.shop.products.values() if p.type == "simple")
+    tee.stock_quantity, tee.backorders = 10, "no"
+    emulator.shop.place_order([(tee, 3)], {}, "processing")  # the storefront sells 3 meanwhile
+    result = await connector.adjust_stock({tee.sku: 5})  # the ERP received 5 more
+    assert result.applied[tee.sku].quantity == 12 and tee.stock_quantity == 12

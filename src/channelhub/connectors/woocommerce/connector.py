@@ -76,6 +76,13 @@ class WooCommerceConnector:
             {sku: {"manage_stock": True, "stock_quantity": int(q)} for sku, q in quantities.items()}
         )
 
+    async def adjust_stock(self, deltas: Mapping[str, int]) -> PushResult:
+        """Change stock by relative amounts (`inventory_delta`): a sale the shop took while the
+        engine was computing is kept instead of overwritten — the safe write when the engine only
+        knows the difference between what it wants and what it last saw acknowledged."""
+        changes = {sku: {"manage_stock": True, "inventory_delta": int(d)} for sku, d in deltas.items() if d}
+        return await self._push(changes)
+
     async def set_prices(self, prices: Mapping[str, PriceChange]) -> PushResult:
         changes = {
             sku: {

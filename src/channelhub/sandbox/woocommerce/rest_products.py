@@ -86,10 +86,13 @@ def _apply(shop: Shop, product: Product, body: dict[str, Any]) -> None:
     if "attributes" in body and isinstance(body["attributes"], list):
         product.attributes = [a for a in body["attributes"] if isinstance(a, dict)]
     if product.manage_stock:
+        if product.stock_quantity is None:
+            product.stock_quantity = 0
         if "stock_quantity" in body and body["stock_quantity"] is not None:
             product.stock_quantity = to_integer("stock_quantity", body["stock_quantity"])
-        elif product.stock_quantity is None:
-            product.stock_quantity = 0
+        elif "inventory_delta" in body and body["inventory_delta"] is not None:
+            # A relative change on top of the current quantity (concurrent sales are kept).
+            product.stock_quantity += to_integer("inventory_delta", body["inventory_delta"])
     else:
         # Without stock management WooCommerce clears the quantity and backorders.
         product.stock_quantity = None
