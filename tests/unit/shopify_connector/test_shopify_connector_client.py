@@ -248,3 +248,74 @@ async def test_circuit_opens_after_repeated_failures() -> None:
                 await client.execute(PING, operation="ping")
     assert attempts == 3  # the breaker opened after the third failure: no more sends
     assert client.breaker.state.value == "open"
+
+
+async def test_pages_refused_as_too_costly_are_replanned_smaller() -> None:
+    clock = ManualClock()
+    sizes: list[int] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        import json
+
+        body = json.loads(request.content)
+        first = body["variables"]["first"]
+        sizes.append(first)
+        requested = 2 + first * 12  # far more per node than the static estimate says
+        status = {"maximumAvailable": 2000.0, "currentlyAvailable": 2000.0, "restoreRate": 100.0}
+        if requested > 1000:
+            return httpx.Response(
+                200,
+                json={
+                    "errors": [
+                        {"message": "Query cost is too high", "extensions": {"code": "MAX_COST_EXCEEDED"}}
+                    ],
+                    "extensions": {
+                        "cost": {
+                            "requestedQueryCost": requested,
+                            "actualQueryCost": None,
+                            "throttleStatus": status,
+                        }
+                    },
+                },
+            )
+        after = body["variables"]["after"]
+        page = 0 if after is None else int(after)
+        nodes = [{"id": f"n{page * 100 + i}"} for i in range(first if page == 0 else 3)]
+        return httpx.Response(
+            200,
+            json={
+                "data": {
+                    "things": {
+                        "nodes": nodes,
+                        "pageInfo": {"hasNextPage": page == 0, "endCursor": str(page + 1)},
+                    }
+                },
+                "extensions": {
+                    "cost": {
+                        "requestedQueryCost": requested,
+                        "actualQueryCost": requested,
+                        "throttleStatus": status,
+                    }
+                },
+            },
+        )
+
+    document = "query Things($first: Int!, $after: String) { things(first: $first, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } }"
+    client = ShopifyGraphQLClient(
+        ShopifyConfig(shop_url="https://demo.myshopify.com", access_token="t"),
+        clock=clock,
+        transport=httpx.MockTransport(handle),
+    )
+    async with client:
+        pages = [
+            page
+            async for page in client.paginate(
+                document, {}, operation="things", connection=lambda d: d["things"]
+            )
+        ]
+    assert sizes[0] == 250  # the static estimate (2 + 250 × 1) fits, so the first try is a full page
+    # MAX_COST_EXCEEDED taught the real cost of 250 (3002): the estimate is rescaled (81 fits)…
+    assert sizes[1] == 81
+    # …and with two observations the line is exact: 2 + 12 per node, so (1000 − 2) // 12 = 83.
+    assert sizes[2] == 83 and len(sizes) == 3
+    assert [len(p) for p in pages] == [81, 3]
