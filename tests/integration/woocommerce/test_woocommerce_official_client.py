@@ -225,3 +225,16 @@ def test_orders_are_created_through_the_api_and_reduce_stock_when_paid(
     )
     invalid = api.post("orders", {"line_items": [{"product_id": 999999, "quantity": 1}]})
     assert invalid.json()["code"] == "woocommerce_rest_invalid_product_id"
+
+
+def test_options_describes_a_route(http_server: RunningServer) -> None:
+    import httpx
+
+    api = API(url=http_server.url, consumer_key=KEY, consumer_secret=SECRET, version="wc/v3")
+    described = api.options("products/batch")
+    assert described.status_code == 200
+    assert set(described.json()["methods"]) == {"POST", "PUT", "PATCH"}
+    anonymous = httpx.options(f"{http_server.url}/wp-json/wc/v3/orders")
+    assert anonymous.status_code == 200 and anonymous.headers["Allow"] == "GET, POST"
+    bad_key = API(url=http_server.url, consumer_key="ck_nobody", consumer_secret="x", version="wc/v3")
+    assert bad_key.options("products").status_code == 401  # a failed key fails every request

@@ -73,8 +73,26 @@ class Router:
                 return candidate.handlers["GET"], {k: int(v) for k, v in found.groupdict().items()}
         raise no_route()
 
+    def methods_for(self, route: str) -> list[str] | None:
+        """The methods a route answers (for OPTIONS), or None when no route matches."""
+        for candidate in self._routes:
+            if candidate.pattern.fullmatch(route):
+                return sorted(candidate.handlers)
+        return None
+
+
+def options_reply(router: Router, route: str) -> Reply:
+    """`rest_handle_options_request`: the route's methods, no authentication needed."""
+    methods = router.methods_for(route)
+    if methods is None:
+        raise no_route()
+    body = {"namespace": "wc/v3", "methods": methods, "endpoints": [{"methods": methods, "args": {}}]}
+    return Reply(200, body, {"Allow": ", ".join(methods)})
+
 
 def dispatch(router: Router, dispatcher: WebhookDispatcher, call: Call, route: str) -> Reply:
+    if call.method == "OPTIONS":
+        return options_reply(router, route)
     (action, handler), ids = router.match(call.method, route)
     if not call.authenticated:
         raise not_allowed(action)
