@@ -88,15 +88,14 @@ async def test_change_cursor_walks_ties_without_gaps_and_sees_new_writes(odoo: R
         cursor = ChangeCursor()
         seen: list[int] = []
         while True:  # all 60 seeded products share one write_date: only the id breaks the ties
-            batch = await read_changes(
-                client, "product.product", cursor, ["default_code"], limit=7, now=later
-            )
+            batch = await read_changes(client, "product.product", cursor, ["default_code"], limit=7)
             seen.extend(int(row["id"]) for row in batch.records)
             cursor = batch.cursor
             if not batch.has_more:
                 break
         assert len(seen) == len(set(seen)) >= 60
-        assert cursor.id == max(seen)
+        # Exact once the second has settled; (W, 0) while it is recent (it may still change).
+        assert cursor.id in (0, max(seen))
         targets = sorted(seen)[:2]  # lower ids than the cursor, maybe in the very same second
         await client.execute_kw("product.product", "write", [targets, {"standard_price": 3.21}])
         batch = await connector.read_changes("products", cursor)

@@ -63,8 +63,12 @@ def answer(model: str, method: str, args: list[Any], kwargs: dict[str, Any]) -> 
     elif model == "stock.location":
         rows = LOCATIONS
     elif model == "product.product":
-        codes = domain[0][2]
-        rows = [{"id": pid, "default_code": code} for code, pid in PRODUCTS.items() if code in codes]
+        _field, operator, value = domain[0]
+        rows = [
+            {"id": pid, "default_code": code}
+            for code, pid in PRODUCTS.items()
+            if (operator == "in" and code in value) or (operator == "!=" and code != value)
+        ]
     elif model == "stock.quant":
         rows = [q for q in QUANTS if all(_matches(q, term) for term in domain)]
     else:

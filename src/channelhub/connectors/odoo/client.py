@@ -244,15 +244,20 @@ class OdooClient:
         *,
         page_size: int | None = None,
         context: Mapping[str, Any] | None = None,
+        bare_many2one: bool = False,
     ) -> AsyncIterator[list[dict[str, Any]]]:
         """Pages of `search_read` ordered by id, each starting after the last id seen.
 
         Keyset paging (`id > last`) instead of `offset`: Odoo answers each page with an index
         range scan, and records created or deleted meanwhile cannot shift rows between pages.
+        `bare_many2one` reads many2one fields as ids (`load=None`), sparing Odoo the display
+        names of every referenced record.
         """
         size = page_size or self.connection.page_size
         last_id = 0
         kwargs: dict[str, Any] = {"fields": list(fields), "limit": size, "order": "id asc"}
+        if bare_many2one:
+            kwargs["load"] = None
         if context:
             kwargs["context"] = dict(context)
         while True:
@@ -274,9 +279,13 @@ class OdooClient:
         *,
         page_size: int | None = None,
         context: Mapping[str, Any] | None = None,
+        bare_many2one: bool = False,
     ) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        async for page in self.search_read_pages(model, domain, fields, page_size=page_size, context=context):
+        pages = self.search_read_pages(
+            model, domain, fields, page_size=page_size, context=context, bare_many2one=bare_many2one
+        )
+        async for page in pages:
             rows.extend(page)
         return rows
 

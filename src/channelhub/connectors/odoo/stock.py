@@ -83,6 +83,13 @@ class StockReport:
     location_ids: dict[str, int] = field(default_factory=dict)
 
 
+def _record_id(value: Any) -> int:
+    """A many2one read with or without display name (`[7, "WH/Stock"]` or `7`); 0 when empty."""
+    if type(value) is int:
+        return value
+    return many2one_id(value) or 0
+
+
 def warehouse_code(raw: str, warehouse_id: int) -> str:
     """Odoo codes may hold spaces or accents; channelhub codes may not (`WH 2` → `WH-2`)."""
     cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", raw.strip())[:64].strip("-_.")
@@ -149,28 +156,34 @@ class StockReader:
         return locations
 
     async def product_ids_by_sku(self, skus: Sequence[str]) -> dict[str, int]:
-        """Product ids for SKUs (`default_code`), looked up in chunks; archived products too."""
+        """Product ids for SKUs (`default_code`), archived products too: looked up in chunks, or
+        for a large share of the catalog read in full (fewer, cheaper calls) and filtered here."""
+        if len(skus) >= self.scan_threshold:
+            wanted = set(skus)
+            every = await self._product_ids([("default_code", "!=", False)], {"active_test": False})
+            return {code: product_id for code, product_id in every.items() if code in wanted}
 
-        async def lookup(chunk: Sequence[str]) -> list[dict[str, Any]]:
-            return await self.client.search_read_all(
-                "product.product",
-                [("default_code", "in", list(chunk))],
-                ["default_code"],
-                context={"active_test": False},
-            )
+        async def lookup(chunk: Sequence[str]) -> dict[str, int]:
+            return await self._product_ids([("default_code", "in", list(chunk))], {"active_test": False})
 
         found: dict[str, int] = {}
-        for rows in await asyncio.gather(*(lookup(chunk) for chunk in _chunks(list(skus), self.sku_chunk))):
-            for row in rows:
-                code = text(row.get("default_code"))
-                if code is not None:
-                    found.setdefault(code, int(row["id"]))
+        for part in await asyncio.gather(*(lookup(chunk) for chunk in _chunks(list(skus), self.sku_chunk))):
+            for code, product_id in part.items():
+                found.setdefault(code, product_id)
         return found
 
     async def all_product_ids(self) -> dict[str, int]:
-        domain = [("default_code", "!=", False), *self.client.version.storable_product_domain]
+        """Every storable product with a SKU."""
+        return await self._product_ids(
+            [("default_code", "!=", False), *self.client.version.storable_product_domain]
+        )
+
+    async def _product_ids(self, domain: list[Any], context: dict[str, Any] | None = None) -> dict[str, int]:
         found: dict[str, int] = {}
-        async for page in self.client.search_read_pages("product.product", domain, ["default_code"]):
+        pages = self.client.search_read_pages(
+            "product.product", domain, ["default_code"], page_size=self.quant_page, context=context
+        )
+        async for page in pages:
             for row in page:
                 code = text(row.get("default_code"))
                 if code is not None:
@@ -183,7 +196,7 @@ class StockReader:
         if len(product_ids) >= self.scan_threshold:
             wanted = set(product_ids)
             rows = await self.scan_quants(location_ids)
-            return [row for row in rows if many2one_id(row.get("product_id")) in wanted]
+            return [row for row in rows if _record_id(row["product_id"]) in wanted]
         return await self.quants_by_product(product_ids, location_ids)
 
     async def scan_quants(self, location_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -201,7 +214,7 @@ class StockReader:
         async def read_range(start: int, stop: int) -> list[dict[str, Any]]:
             domain = [*base, ("id", ">=", start), ("id", "<", stop)]
             return await self.client.search_read_all(
-                "stock.quant", domain, QUANT_FIELDS, page_size=self.quant_page
+                "stock.quant", domain, QUANT_FIELDS, page_size=self.quant_page, bare_many2one=True
             )
 
         rows: list[dict[str, Any]] = []
@@ -215,7 +228,7 @@ class StockReader:
         async def read_chunk(chunk: Sequence[int]) -> list[dict[str, Any]]:
             domain = [("product_id", "in", list(chunk)), ("location_id", "in", list(location_ids))]
             return await self.client.search_read_all(
-                "stock.quant", domain, QUANT_FIELDS, page_size=self.quant_page
+                "stock.quant", domain, QUANT_FIELDS, page_size=self.quant_page, bare_many2one=True
             )
 
         chunks = _chunks(list(product_ids), self.quant_chunk)
@@ -267,23 +280,28 @@ class StockReader:
             )
             for location in stock_locations
         )
-        # Several quants per SKU and location (lots, packages, owners) add up to one row.
-        totals: dict[tuple[Sku, str], list[int]] = {}
+        # Several quants per SKU and location (lots, packages, owners) add up to one row. This loop
+        # runs once per quant (200,000 for a large catalog): keys are plain ints, lookups local.
+        totals: dict[tuple[int, int], list[int]] = {}
+        setdefault = totals.setdefault
         for row in rows:
-            product_id = many2one_id(row.get("product_id"))
-            location_id = many2one_id(row.get("location_id"))
-            sku = skus_by_product.get(product_id) if product_id is not None else None
-            code = location_code.get(location_id) if location_id is not None else None
-            if sku is None or code is None:
+            key = (_record_id(row["product_id"]), _record_id(row["location_id"]))
+            if key[0] not in skus_by_product or key[1] not in location_code:
                 continue
-            total = totals.setdefault((sku, code), [0, 0])
-            total[0] += whole_down(row.get("quantity"))
-            total[1] += whole_up(row.get("reserved_quantity"))
+            total = setdefault(key, [0, 0])
+            total[0] += whole_down(row["quantity"])
+            total[1] += whole_up(row["reserved_quantity"])
+        ordered = sorted(
+            totals.items(), key=lambda item: (skus_by_product[item[0][0]].value, location_code[item[0][1]])
+        )
         quants = tuple(
-            QuantRow(sku=sku, location=code, quantity=quantity, reserved=max(0, reserved))
-            for (sku, code), (quantity, reserved) in sorted(
-                totals.items(), key=lambda i: (i[0][0].value, i[0][1])
+            QuantRow(
+                sku=skus_by_product[product_id],
+                location=location_code[location_id],
+                quantity=quantity,
+                reserved=max(0, reserved),
             )
+            for (product_id, location_id), (quantity, reserved) in ordered
         )
         return StockReport(
             positions=stock_positions_from_quants(quants, locations),

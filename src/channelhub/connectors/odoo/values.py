@@ -52,14 +52,24 @@ def decimal(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def _quantity(value: Any) -> float:
+    # Odoo rounds quantities to the unit's precision (0.01 or finer); rounding to 6 places removes
+    # binary noise such as 2.9999999999 before whole units are taken.
+    if isinstance(value, float):
+        return value if value.is_integer() else round(value, 6)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return float(decimal(value))
+
+
 def whole_down(value: Any) -> int:
     """A quantity as whole units, rounded down (never promise a fraction we do not have)."""
-    return math.floor(decimal(value))
+    return math.floor(_quantity(value))
 
 
 def whole_up(value: Any) -> int:
     """A quantity as whole units, rounded up (a reservation of 0.5 blocks a whole unit)."""
-    return math.ceil(decimal(value))
+    return math.ceil(_quantity(value))
 
 
 def parse_datetime(value: Any) -> datetime | None:
