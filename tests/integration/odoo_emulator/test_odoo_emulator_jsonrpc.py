@@ -183,6 +183,16 @@ def test_json2_errors(
     assert error["name"] == name
     if key != API_KEY:
         assert error["message"] == "Invalid apikey" and error["arguments"] == ["Invalid apikey", 401]
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_json2_without_authorization_header(odoo19: LiveOdoo) -> None:
+    response = httpx.post(f"{odoo19.url}/json/2/res.partner/search", json={})
+    assert response.status_code == 401
+    assert (
+        response.json()["message"]
+        == "User not authenticated, use an API Key with a Bearer Authorization header."
+    )
 
 
 def test_json2_only_on_19(odoo: LiveOdoo) -> None:

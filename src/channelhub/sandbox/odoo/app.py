@@ -8,6 +8,7 @@ ASGI app and whose ``.database`` / ``.chaos`` / ``.webhooks`` are the programmat
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import xmlrpc.client
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from channelhub.sandbox.odoo.orm import Clock, utc_now
 from channelhub.sandbox.odoo.webhooks import WebhookHub
 
 SESSION_COOKIE = "session_id"
+BEARER = re.compile(r"^bearer\s+(.+)$", re.IGNORECASE)
 
 
 @dataclass
@@ -293,10 +295,12 @@ class OdooEmulator:
         )
 
     async def json2(self, request: Request) -> Response:
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        uid = (
-            self.database.uid_for_api_key(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
-        )
+        # ir.http._auth_method_bearer: "bearer <key>", case-insensitive; no session fallback here
+        match = BEARER.match(request.headers.get("authorization", ""))
+        if match is None:
+            message = "User not authenticated, use an API Key with a Bearer Authorization header."
+            return wire.json2_error(HttpError(401, "werkzeug.exceptions.Unauthorized", message))
+        uid = self.database.uid_for_api_key(match.group(1))
         if uid is None:
             return wire.json2_error(HttpError(401, "werkzeug.exceptions.Unauthorized", "Invalid apikey"))
         body = await request.body()

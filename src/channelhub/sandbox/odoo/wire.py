@@ -146,7 +146,8 @@ def http_error_body(exc: HttpError) -> dict[str, Any]:
 def json2_error(exc: BaseException) -> Response:
     """``Json2Dispatcher.handle_error``: real HTTP status, bare serialized exception as body."""
     if isinstance(exc, HttpError):
-        return json_body(http_error_body(exc), status=exc.status)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return json_body(http_error_body(exc), status=exc.status, headers=headers)
     status = (
         exc.http_status
         if isinstance(exc, OdooException)

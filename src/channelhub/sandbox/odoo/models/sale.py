@@ -431,6 +431,7 @@ class SaleOrderCancel(BaseModel):
     def _define_fields(self) -> dict[str, Field]:
         return {
             "order_id": f.many2one("sale.order", "Sale Order", required=True, ondelete="cascade"),
+            "display_invoice_alert": f.boolean("Invoice Alert", compute="_compute_display_invoice_alert"),
             "subject": f.char("Subject"),
             "body": f.text("Contents"),
         }
@@ -439,6 +440,19 @@ class SaleOrderCancel(BaseModel):
     def action_cancel(self, env: Env, ids: Any) -> bool:
         orders = model_of(env, SaleOrder)
         return orders.cancel_orders(env, [self.rows[w]["order_id"] for w in self.existing(ids)])
+
+    def _compute_display_invoice_alert(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
+        orders = model_of(env, SaleOrder)
+        invoices = env["account.move"].rows
+        return {
+            rid: any(
+                invoices[m]["state"] == "draft"
+                for m in orders._compute_invoices(env, [self.rows[rid]["order_id"]], name)[
+                    self.rows[rid]["order_id"]
+                ]
+            )
+            for rid in ids
+        }
 
     @api_records
     def action_send_mail_and_cancel(self, env: Env, ids: Any) -> bool:
