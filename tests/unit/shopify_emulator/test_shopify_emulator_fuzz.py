@@ -51,7 +51,7 @@ def _check(reply_status: int, body: Any) -> None:
             assert error.get("extensions", {}).get("code") != "INTERNAL_SERVER_ERROR", error
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     query=st.sampled_from(FRAGMENTS),
     variables=st.dictionaries(
@@ -64,14 +64,14 @@ def test_known_documents_with_arbitrary_variables(query: str, variables: dict[st
     _check(reply.status, reply.body)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(body=st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()))
 def test_arbitrary_bodies(body: bytes) -> None:
     reply = EMULATOR.endpoint.handle("2025-10", TOKEN, body, "http://x")
     _check(reply.status, reply.body)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(query=st.text(alphabet="{}()[]:$!@.,\"' abcdefghijklmnopqrstuvwxyz0123456789_\n", max_size=80))
 def test_arbitrary_query_text(query: str) -> None:
     reply = EMULATOR.endpoint.handle("2025-10", TOKEN, json.dumps({"query": query}).encode(), "http://x")
