@@ -180,3 +180,50 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert retry_after_seconds("12", now) == 12.0
     assert retry_after_seconds("Thu, 01 Jan 2026 12:00:30 GMT", now) == 30.0
     assert retry_after_seconds("soon", now) is None and retry_after_seconds(None) is None
+
+
+async def test_a_non_idempotent_post_is_not_retried_after_the_shop_may_have_acted() -> None:
+    seen: list[httpx.Request] = []
+    client = client_with(
+        [wp_error(500, "internal_server_error"), httpx.Response(201, json={"id": 1})],
+        ManualClock(),
+        seen=seen,
+    )
+    with pytest.raises(UnavailableError) as failed:
+        await client.post("orders/5/refunds", {"amount": "1.00"})
+    assert len(seen) == 1 and failed.value.details["ambiguous"] is True and failed.value.transient
+
+
+async def test_a_non_idempotent_post_is_retried_when_it_certainly_was_not_applied() -> None:
+    attempts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(request.url.path)
+        if len(attempts) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        if len(attempts) == 2:
+            return wp_error(429, "rate_limit_exceeded", headers={"Retry-After": "1"})
+        if len(attempts) == 3:
+            return httpx.Response(503, text="<h1>Briefly unavailable</h1>", headers={"Retry-After": "2"})
+        return httpx.Response(201, json={"id": 9})
+
+    client = WooCommerceClient(
+        "http://shop.test",
+        "ck",
+        "cs",
+        transport=httpx.MockTransport(handler),
+        clock=ManualClock(),
+        retry=RetryPolicy(max_attempts=5, rng=random.Random(3)),
+    )
+    assert (await client.post("orders/5/notes", {"note": "x"})).data == {"id": 9} and len(attempts) == 4
+
+
+async def test_an_idempotent_post_is_retried_after_a_server_error() -> None:
+    seen: list[httpx.Request] = []
+    client = client_with(
+        [wp_error(500, "internal_server_error"), httpx.Response(200, json={"update": []})],
+        ManualClock(),
+        seen=seen,
+    )
+    await client.post("products/batch", {"update": []}, idempotent=True)
+    assert len(seen) == 2

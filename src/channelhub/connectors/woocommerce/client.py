@@ -108,8 +108,10 @@ class WooCommerceClient:
     async def get(self, endpoint: str, params: dict[str, Any] | None = None) -> WooResponse:
         return await self.request("GET", endpoint, params=params)
 
-    async def post(self, endpoint: str, body: Any) -> WooResponse:
-        return await self.request("POST", endpoint, body=body)
+    async def post(self, endpoint: str, body: Any, *, idempotent: bool = False) -> WooResponse:
+        """POST; pass `idempotent=True` when sending it twice has the effect of sending it once
+        (e.g. a batch of absolute stock quantities), so ambiguous failures may be retried."""
+        return await self.request("POST", endpoint, body=body, idempotent=idempotent)
 
     async def put(self, endpoint: str, body: Any) -> WooResponse:
         return await self.request("PUT", endpoint, body=body)
@@ -118,9 +120,21 @@ class WooCommerceClient:
         return await self.request("DELETE", endpoint, params=params)
 
     async def request(
-        self, method: str, endpoint: str, *, params: dict[str, Any] | None = None, body: Any = None
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
     ) -> WooResponse:
+        """One call with retries. A call that is not idempotent (POST unless told otherwise) is
+        retried only when the shop certainly did not act on it: a 429, or a connection that was
+        never made. A timeout or 5xx after sending may have been applied; it surfaces at once with
+        `details["ambiguous"] = True` so the caller reads back before deciding."""
         operation = f"{method} {endpoint}"
+        if idempotent is None:
+            idempotent = method != "POST"
 
         def on_retry(attempt: int, error: BaseException, delay: float) -> None:
             self.retries += 1
@@ -129,7 +143,26 @@ class WooCommerceClient:
             async with self.breaker.guard():
                 return await self._send(method, endpoint, params or {}, body, operation)
 
-        return await self.retry.run(attempt, self._clock, on_retry=on_retry)
+        policy = self.retry if idempotent else self._unsent_only
+        try:
+            return await policy.run(attempt, self._clock, on_retry=on_retry)
+        except UnavailableError as error:
+            if not idempotent and error.details.get("sent", True):
+                error.details["ambiguous"] = True
+            raise
+
+    @property
+    def _unsent_only(self) -> RetryPolicy:
+        base = self.retry
+
+        def certainly_not_applied(error: BaseException) -> bool:
+            if isinstance(error, ThrottledError):
+                return True
+            return isinstance(error, UnavailableError) and not error.details.get("sent", True)
+
+        return RetryPolicy(
+            base.max_attempts, base.base_delay, base.max_delay, base.rng, certainly_not_applied
+        )
 
     async def pages(self, endpoint: str, params: dict[str, Any] | None = None) -> AsyncIterator[list[Any]]:
         """Every page of a collection, `per_page=100`, following `X-WP-TotalPages`."""
@@ -157,8 +190,13 @@ class WooCommerceClient:
         try:
             response = await self._http.request(method, url, params=query, content=content, headers=headers)
         except httpx.HTTPError as transport_error:
+            # Connecting failed: the request never reached the shop, so it cannot have been applied.
+            never_sent = isinstance(transport_error, httpx.ConnectError | httpx.ConnectTimeout)
             raise UnavailableError(
-                f"{type(transport_error).__name__}: {transport_error}", system=SYSTEM, operation=operation
+                f"{type(transport_error).__name__}: {transport_error}",
+                system=SYSTEM,
+                operation=operation,
+                details={"sent": not never_sent},
             ) from transport_error
         data = _json_or_none(response)
         if response.status_code >= 300 or (data is None and response.content):

@@ -79,7 +79,11 @@ class WooCommerceConnector:
     async def adjust_stock(self, deltas: Mapping[str, int]) -> PushResult:
         """Change stock by relative amounts (`inventory_delta`): a sale the shop took while the
         engine was computing is kept instead of overwritten — the safe write when the engine only
-        knows the difference between what it wants and what it last saw acknowledged."""
+        knows the difference between what it wants and what it last saw acknowledged.
+
+        A delta is not idempotent: it is retried only when the shop certainly did not apply it
+        (429, connection refused, maintenance page); otherwise the SKUs fail with an error whose
+        `details["ambiguous"]` is True and the caller must read the quantity back first."""
         changes = {sku: {"manage_stock": True, "inventory_delta": int(d)} for sku, d in deltas.items() if d}
         return await self._push(changes)
 
@@ -126,7 +130,10 @@ class WooCommerceConnector:
         async with self._gate:
             try:
                 result.calls += 1
-                response = await self.client.post(endpoint, {"update": [item for _, item in chunk]})
+                idempotent = all("inventory_delta" not in item for _, item in chunk)
+                response = await self.client.post(
+                    endpoint, {"update": [item for _, item in chunk]}, idempotent=idempotent
+                )
             except ValidationFailed as error:
                 smaller = _adopted_limit(error)
                 if smaller is None or smaller >= len(chunk):

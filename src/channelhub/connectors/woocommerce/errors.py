@@ -62,6 +62,8 @@ def error_from_response(status: int, body: Any, retry_after: str | None, operati
             return ValidationFailed(f"{code}: {message}", **common)
         error = UnavailableError(message, **common)
         error.details["retry_after"] = retry_after_seconds(retry_after)
+        # A 503 maintenance page is served before WordPress runs: the request was not applied.
+        error.details["sent"] = not (status == 503 and retry_after is not None and not code)
         return error
     if status in (401, 403):
         return AuthenticationError(f"{code}: {message}", **common)
