@@ -41,6 +41,8 @@ def snapshot_of(channel: str, order: ChannelOrder) -> ChannelOrderSnapshot:
     payment = _PAYMENT.get(order.status)
     if payment is None:
         payment = PaymentState.PAID if order.paid_at is not None else PaymentState.PENDING
+    # A refunded order that never shipped was called off (as `connectors.woocommerce.canonical`).
+    cancelled = order.status == "cancelled" or (order.status == "refunded" and order.completed_at is None)
     return ChannelOrderSnapshot(
         channel=channel,
         channel_order_id=str(order.order_id),
@@ -54,9 +56,9 @@ def snapshot_of(channel: str, order: ChannelOrder) -> ChannelOrderSnapshot:
             for line in order.lines
         ),
         total=order.total,
-        cancelled=order.status == "cancelled",
-        cancel_reason="cancelled in WooCommerce" if order.status == "cancelled" else None,
-        fulfilment_started=order.status == "completed",
+        cancelled=cancelled,
+        cancel_reason=f"{order.status} in WooCommerce" if cancelled else None,
+        fulfilment_started=order.status == "completed" or order.completed_at is not None,
     )
 
 

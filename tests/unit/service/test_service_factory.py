@@ -1,0 +1,59 @@
+"""Gateways and the ATS policy built from the example landscape file."""
+
+from __future__ import annotations
+
+import pytest
+
+from channelhub.config import example_config, parse_config
+from channelhub.service.adapters import OdooErpGateway, ShopifyChannelGateway, WooCommerceChannelGateway
+from channelhub.service.adapters.factory import UnsupportedChannel, channel_gateway, erp_gateway
+from channelhub.service.availability import AvailabilityPolicy
+from channelhub.service.ports import ChannelGateway, ErpGateway
+
+SECRETS = {
+    name: f"{name.lower()}-value-0123456789"
+    for name in (
+        "ODOO_API_KEY",
+        "SHOPIFY_EU_ACCESS_TOKEN",
+        "SHOPIFY_EU_CLIENT_SECRET",
+        "WOO_CONSUMER_KEY",
+        "WOO_CONSUMER_SECRET",
+        "WOO_WEBHOOK_SECRET",
+        "AMAZON_LWA_CLIENT_SECRET",
+        "AMAZON_REFRESH_TOKEN",
+        "POS_BERLIN_TOKEN",
+    )
+}
+
+
+async def test_example_landscape_builds_every_supported_gateway() -> None:
+    landscape = parse_config(example_config(), environ=SECRETS)
+    erp = erp_gateway(landscape, partner_id=7, webhook_secret="odoo-webhook-secret-123")
+    assert isinstance(erp, OdooErpGateway) and isinstance(erp, ErpGateway)
+    assert erp.warehouse_codes["WH"] in {w.code for w in landscape.warehouses}
+    gateways = {}
+    for settings in landscape.channels:
+        if settings.kind in ("amazon", "pos"):
+            with pytest.raises(UnsupportedChannel):
+                channel_gateway(settings)
+            continue
+        gateways[settings.name] = channel_gateway(settings)
+    shop, woo = gateways["shopify-eu"], gateways["woo-b2c"]
+    assert isinstance(shop, ShopifyChannelGateway) and isinstance(woo, WooCommerceChannelGateway)
+    assert all(isinstance(g, ChannelGateway) for g in gateways.values())
+    assert shop.limits.compare_and_set and shop.limits.max_quantities_per_call == 250
+    assert not woo.limits.compare_and_set
+    for gateway in gateways.values():
+        await gateway.aclose()
+    await erp.aclose()
+
+
+def test_policy_from_landscape_keeps_channels_warehouses_and_pack_sizes() -> None:
+    landscape = parse_config(example_config(), environ=SECRETS)
+    policy = AvailabilityPolicy.from_landscape(landscape)
+    assert policy.channels == tuple(c.name for c in landscape.channels)
+    assert {w.code for w in policy.warehouses} == {w.code for w in landscape.warehouses}
+    for rule in landscape.pack_sizes:
+        assert policy.pack_sizes[(rule.channel, rule.sku)] == rule.units
+    main = landscape.warehouses[0]
+    assert set(policy.channels_fed_by(main.code)) == set(main.feeds)
