@@ -267,7 +267,10 @@ async def test_adjust_carries_an_idempotency_key_only_where_required(version: st
     if version == "2026-10":
         assert "@idempotent(key: $idempotencyKey)" in sent["query"]
         assert sent["variables"]["idempotencyKey"] == "key-1"
+        [change] = sent["variables"]["input"]["changes"]
+        assert "changeFromQuantity" in change and change["changeFromQuantity"] is None  # mandatory, null
     else:
+        assert "changeFromQuantity" not in sent["variables"]["input"]["changes"][0]
         assert "@idempotent" not in sent["query"] and "idempotencyKey" not in sent["variables"]
     assert shop.stock["gid://shopify/InventoryItem/0"] == 3
 

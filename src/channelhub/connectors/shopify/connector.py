@@ -110,8 +110,9 @@ class ShopifyConnector:
         unknown = [sku for sku in deltas if index.get(sku) is None]
         if unknown:
             raise ShopifyUserError("adjust_quantities", [UserError(f"unknown SKU(s): {', '.join(unknown)}")])
+        profile = self.client.profile
         changes = [
-            {"delta": delta, "inventoryItemId": ref.inventory_item_id, "locationId": index.location_id}
+            profile.change_entry(ref.inventory_item_id, index.location_id, delta)
             for sku, delta in deltas.items()
             if (ref := index.get(sku)) is not None and delta
         ]

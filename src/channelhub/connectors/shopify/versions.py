@@ -9,6 +9,8 @@ version string. Sources (shopify.dev Admin GraphQL reference):
 - 2026-04 and later (so 2026-10): `changeFromQuantity` must be present on *every* quantity
   (explicit `null` skips the check for that quantity; omitting it is an error); a mismatch is
   `CHANGE_FROM_QUANTITY_STALE`. `compareQuantity`/`ignoreCompareQuantity` are gone.
+- 2026-04 and later: each `InventoryChangeInput` of `inventoryAdjustQuantities` also carries a
+  mandatory `changeFromQuantity` (null: no compare), like the set quantities.
 - 2026-04 and later: `inventoryAdjustQuantities` and `refundCreate` require an idempotency key
   given with the `@idempotent(key:)` directive on the mutation field (Shopify changelog "Making
   idempotency mandatory for inventory adjustments and refund mutations"); 2025-10 has no such
@@ -65,6 +67,19 @@ class VersionProfile:
         if self.has_ignore_compare_flag:
             payload["ignoreCompareQuantity"] = not any(self.compare_field in q for q in quantities)
         return payload
+
+    def change_entry(
+        self, inventory_item_id: str, location_id: str, delta: int, expected_current: int | None = None
+    ) -> dict[str, Any]:
+        """One `InventoryChangeInput` of `inventoryAdjustQuantities`."""
+        entry: dict[str, Any] = {
+            "delta": delta,
+            "inventoryItemId": inventory_item_id,
+            "locationId": location_id,
+        }
+        if not self.has_ignore_compare_flag:
+            entry["changeFromQuantity"] = expected_current  # mandatory from 2026-04; null: no check
+        return entry
 
     def is_stale_quantity(self, code: str | None) -> bool:
         return code in {self.stale_quantity_code, "COMPARE_QUANTITY_STALE", "CHANGE_FROM_QUANTITY_STALE"}
