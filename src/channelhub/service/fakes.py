@@ -228,6 +228,7 @@ class FakeErpGateway(_FailureInjection):
         self.refuse_skus: set[str] = set()
         self.created = 0
         self.product_ids: dict[int, str] = {}
+        self.reserve_on_confirm = True  # False: stock was short, Odoo reserves later (`reserve_now`)
 
     # -- test set-up ---------------------------------------------------------------------------
 
@@ -351,8 +352,15 @@ class FakeErpGateway(_FailureInjection):
             raise ValidationFailed(f"sale order {found.ref.name} is cancelled", system="odoo")
         if not found.ref.confirmed:
             found.ref = replace(found.ref, state="sale")
-            self._reserve(found, +1)
+            if self.reserve_on_confirm:
+                self._reserve(found, +1)
         return found.ref
+
+    def reserve_now(self, client_order_ref: str) -> None:
+        """Odoo reserves a confirmed order's stock later (a receipt arrived)."""
+        found = self.orders[client_order_ref]
+        if found.ref.confirmed and not found.reserved:
+            self._reserve(found, +1)
 
     async def cancel_sale_order(self, ref: ErpOrderRef) -> ErpOrderRef:
         self._call("cancel_sale_order")

@@ -16,6 +16,10 @@ the same order state append one event.
 | `stock.changed.v1`             | `sku:<SKU>`         | `StockChanged.to_dict()` (a warehouse total) |
 | `warehouse.status_changed.v1`  | `warehouse:<code>`  | `WarehouseStatusChanged.to_dict()`       |
 | `availability.recompute.v1`    | `availability:all` or `sku:<SKU>` | `{"skus": [...] or null}`  |
+| `erp.reservations.check.v1`    | `erp:reservations`  | `{"limit": n}` (tier 2, periodic)        |
+
+The inbox processor turns a verified delivery into events with `events_for_delivery` (channels)
+and `erp_notification_event` (Odoo).
 """
 
 from __future__ import annotations
@@ -35,7 +39,14 @@ from channelhub.engine.outbox import append
 from channelhub.service.availability import AvailabilityService
 from channelhub.service.operations import AvailabilityOperations
 from channelhub.service.orders import OrderIngestion, Received
-from channelhub.service.ports import ChannelGateway, ChannelOrderSnapshot, ErpGateway, ErpNotification
+from channelhub.service.ports import (
+    ChannelDelivery,
+    ChannelGateway,
+    ChannelOrderSnapshot,
+    DeliveryKind,
+    ErpGateway,
+    ErpNotification,
+)
 from channelhub.service.state import OperatorStateRepository, WarehouseOverride
 from channelhub.service.stock_capture import StockCapture
 from channelhub.store.repositories import LocationStock, StateRepositories
@@ -48,6 +59,7 @@ STOCK_POLL = "stock.poll.v1"
 STOCK_CHANGED = StockChanged.type
 WAREHOUSE_STATUS = WarehouseStatusChanged.type
 RECOMPUTE = "availability.recompute.v1"
+RESERVATION_CHECK = "erp.reservations.check.v1"
 
 POLL_KEY = "erp:stock-poll"
 
@@ -130,6 +142,26 @@ def recompute_event(skus: Sequence[str] | None, at: datetime) -> NewEvent:
     )
 
 
+def events_for_delivery(delivery: ChannelDelivery) -> list[NewEvent]:
+    """What a verified channel webhook asks of the service: its order snapshot, or nothing
+    (pings; stock levels a channel reports are informational: Odoo owns stock, reconciliation
+    corrects the channel)."""
+    if delivery.kind is DeliveryKind.ORDER and delivery.order is not None:
+        return [order_event(delivery.order)]
+    return []
+
+
+def reservation_check_event(at: datetime, limit: int = 100) -> NewEvent:
+    key = "erp:reservations"
+    return NewEvent(
+        deterministic_event_id(RESERVATION_CHECK, key, at.isoformat()),
+        RESERVATION_CHECK,
+        key,
+        {"limit": limit},
+        tier=Tier.MINUTES,
+    )
+
+
 # --- handlers --------------------------------------------------------------------------------
 
 
@@ -163,6 +195,7 @@ class ServiceHandlers:
         registry.register(STOCK_CHANGED, self.on_stock_changed)
         registry.register(WAREHOUSE_STATUS, self.on_warehouse_status)
         registry.register(RECOMPUTE, self.on_recompute)
+        registry.register(RESERVATION_CHECK, self.on_reservation_check)
 
     def on_channel_order(self, event: LoggedEvent, ctx: HandlerContext) -> None:
         order = ChannelOrderSnapshot.from_payload(event.payload)
@@ -245,6 +278,10 @@ class ServiceHandlers:
         raw = event.payload.get("skus")
         skus = self.availability.all_skus(ctx.connection) if raw is None else [Sku(str(s)) for s in raw]
         self.availability.recompute(ctx.connection, skus, ctx.clock.now())
+
+    async def on_reservation_check(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        limit = int(event.payload.get("limit") or 100)
+        await self.orders.check_reservations(ctx.connection, self.erp, ctx.clock.now(), limit=limit)
 
 
 # --- backfill --------------------------------------------------------------------------------

@@ -210,6 +210,29 @@ class OrderIngestion:
         self._link(connection, order, OrderStatus.CANCELLED, ref, at)
         return SyncResult(Synced.CANCELLED, ref)
 
+    async def check_reservations(
+        self, connection: sa.Connection, erp: ErpGateway, at: datetime, *, limit: int = 100
+    ) -> int:
+        """Hand over soft reservations of confirmed orders whose stock Odoo reserved after the
+        confirmation (it was short then, a receipt came in since). Returns how many orders."""
+        repos = StateRepositories.on(connection)
+        by_order: dict[str, dict[Sku, int]] = {}
+        for reservation in repos.reservations.open_reservations():
+            by_order.setdefault(reservation.order_key, {})[reservation.sku] = reservation.units
+        handed = 0
+        for order_key, units in list(by_order.items())[:limit]:
+            link = repos.orders.get(order_key)
+            if link is None or link.state is not OrderStatus.CONFIRMED:
+                continue
+            ref = await erp.find_sale_order(order_key)
+            if ref is None or not await erp.reservation_seen(ref):
+                continue
+            read = await erp.read_stock([sku.value for sku in units])
+            repos.reservations.release(order_key, at)
+            self.capture.apply(connection, read, at)
+            handed += 1
+        return handed
+
     # -- helpers -------------------------------------------------------------------------------
 
     @staticmethod

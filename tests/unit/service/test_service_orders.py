@@ -212,3 +212,38 @@ async def test_transient_odoo_failure_is_retried_by_the_log(world: World) -> Non
             sa.text("select count(*) from log_event where status != 'done'")
         ).scalar_one()
     assert dead == 0
+
+
+async def test_reservation_made_by_odoo_later_is_handed_over_by_the_periodic_check(world: World) -> None:
+    from channelhub.service.handlers import reservation_check_event
+
+    await stocked(world)
+    world.erp.reserve_on_confirm = False  # short when confirmed: Odoo waits for stock
+    world.emit(order_event(order(world, payment="paid")))
+    await world.settle()
+    assert link_state(world, "web:1001") is OrderStatus.CONFIRMED
+    assert open_soft(world) == {Sku("A"): 3}
+    world.emit(reservation_check_event(world.clock.now()))
+    await world.settle()
+    assert open_soft(world) == {Sku("A"): 3}  # still nothing reserved in Odoo
+    world.erp.reserve_now("web:1001")
+    world.clock.advance(60)
+    world.emit(reservation_check_event(world.clock.now()))
+    await world.settle()
+    assert open_soft(world) == {}
+    assert world.desired("shop", "A") == 12  # the 3 units moved from soft to Odoo-reserved
+
+
+async def test_signed_channel_delivery_becomes_one_order_event(world: World) -> None:
+    import pytest
+
+    from channelhub.connectors.errors import WebhookVerificationError
+    from channelhub.service.handlers import events_for_delivery
+
+    snapshot = order(world)
+    headers, body = world.shop.delivery_for(snapshot, "delivery-1")
+    delivery = world.shop.verify_webhook(headers, body)
+    assert delivery.order == snapshot and delivery.dedupe_key == "shop:delivery-1"
+    assert events_for_delivery(delivery) == [order_event(snapshot)]
+    with pytest.raises(WebhookVerificationError):
+        world.shop.verify_webhook({**headers, "x-fake-signature": "forged"}, body)
