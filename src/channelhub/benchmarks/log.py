@@ -80,6 +80,10 @@ def _events(count: int, keys: int, run: str) -> list[NewEvent]:
     return stream
 
 
+def _slot(key: str) -> int:
+    return int(key.rsplit("-", 1)[1])
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -98,6 +102,7 @@ def run_channelhub(
     append_batch: int = 100,
     progress: Progress | None = None,
     poll_s: float = 0.01,
+    producers: int = 1,
 ) -> dict[str, Any]:
     upgrade_to_head(url, schema)
     engine = create_store_engine(url, schema, pool_size=workers + 2)
@@ -129,13 +134,20 @@ def run_channelhub(
     for thread in threads:
         thread.start()
     _wait_for_balanced_leases(pool)
-    # The producer is another process, as webhook ingress would be: it does not share our GIL.
+    # Producers are other processes, as webhook ingress would be: they do not share our GIL.
+    # Each owns a slice of the keys, so every key has one producer and a defined order.
     context = multiprocessing.get_context("spawn")
     go, started_at = context.Event(), context.Value("d", 0.0)
-    producer = context.Process(
-        target=_produce, args=(url, schema, events, keys, append_batch, go, started_at), daemon=True
-    )
-    producer.start()
+    producer_processes = [
+        context.Process(
+            target=_produce,
+            args=(url, schema, events, keys, append_batch, index, producers, go, started_at),
+            daemon=True,
+        )
+        for index in range(producers)
+    ]
+    for process in producer_processes:
+        process.start()
     go.set()
     last_count, last_change = -1, time.monotonic()
     while not tally.done.wait(0.1):
@@ -144,14 +156,15 @@ def run_channelhub(
             progress(count)
         if count != last_count:
             last_count, last_change = count, time.monotonic()
-        failed = producer.exitcode not in (None, 0)
+        failed = any(process.exitcode not in (None, 0) for process in producer_processes)
         if failed or time.monotonic() - last_change > 60:
             stop.set()
             raise RuntimeError(
                 "the producer process failed" if failed else f"no progress for 60 s at {count} events"
             )
     stop.set()
-    producer.join(30)
+    for process in producer_processes:
+        process.join(30)
     for thread in threads:
         thread.join(30)
     engine.dispose()
@@ -168,18 +181,30 @@ def run_channelhub(
         "workers": workers,
         "batch_size": batch_size,
         "append_batch": append_batch,
+        "producers": producers,
     }
 
 
 def _produce(
-    url: str, schema: str | None, events: int, keys: int, append_batch: int, go: Any, started_at: Any
+    url: str,
+    schema: str | None,
+    events: int,
+    keys: int,
+    append_batch: int,
+    index: int,
+    producers: int,
+    go: Any,
+    started_at: Any,
 ) -> None:
     engine = create_store_engine(url, schema)
-    stream = _events(events, keys, "bench")
+    stream = [event for event in _events(events, keys, "bench") if _slot(event.key) % producers == index]
     with engine.connect():
         pass  # connect before the clock starts
     go.wait()
-    started_at.value = time.time()
+    with started_at.get_lock():
+        now = time.time()
+        if started_at.value == 0.0 or now < started_at.value:
+            started_at.value = now
     for offset in range(0, events, append_batch):
         with engine.begin() as connection:
             append(connection, stream[offset : offset + append_batch])

@@ -94,7 +94,7 @@ def replay(connection: sa.Connection, matching: DeadLetterFilter, clock: Clock =
     sql = sql_for(connection)
     where, params = matching.where(sql)
     statement = sql.render(
-        "UPDATE log_event SET status = 'pending', handled_at = NULL, attempts = 0, available_at = :now, "
+        "UPDATE log_event SET status = 'pending', attempts = 0, available_at = :now, "
         f"dead_reason = NULL, dead_at = NULL, replays = replays + 1 WHERE {where}"
     )
     result = connection.exec_driver_sql(statement, {**params, "now": clock.now().timestamp()})
@@ -109,15 +109,16 @@ def replay_all(connection: sa.Connection, clock: Clock = SYSTEM_CLOCK) -> int:
     return replay(connection, DeadLetterFilter(), clock)
 
 
-def purge_handled(connection: sa.Connection, older_than_s: float, clock: Clock = SYSTEM_CLOCK) -> int:
-    """Delete acknowledged events handled more than `older_than_s` ago; returns how many.
+def purge_event_ids(connection: sa.Connection, older_than_s: float, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Forget ids appended more than `older_than_s` ago; returns how many.
 
-    Dead letters and pending events are never purged. An event id is deduplicated on append only
-    while its row exists, so the retention is also the deduplication window (keep it longer than
-    any producer may re-emit, e.g. the channels' webhook retry horizon of 48 hours).
+    Handled events are deleted when acknowledged; what stays is their id, so a producer that
+    re-emits one (a redelivered webhook) does not run it again. The retention is therefore the
+    deduplication window: keep it longer than any producer may re-emit (e.g. the channels'
+    webhook retry horizon of 48 hours).
     """
     if older_than_s < 0:
         raise ValueError("older_than_s cannot be negative")
     sql = sql_for(connection)
     before = clock.now().timestamp() - older_than_s
-    return max(0, connection.exec_driver_sql(sql["purge_handled"], {"before": before}).rowcount)
+    return max(0, connection.exec_driver_sql(sql["purge_event_ids"], {"before": before}).rowcount)

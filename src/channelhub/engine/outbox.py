@@ -5,8 +5,8 @@
         append(connection, [NewEvent(...), ...])         # and the events it emits
     # both commit together, or neither does
 
-Appending an event whose `event_id` is already in the log (pending, handled or dead) stores
-nothing: producers can re-emit after a crash or a duplicate webhook without double effects.
+Appending an event whose `event_id` was appended before (pending, handled or dead; until
+`purge_event_ids` forgets old ids) stores nothing: producers can re-emit after a crash or a duplicate webhook without double effects.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def append(connection: sa.Connection, events: Sequence[NewEvent], clock: Clock =
         raise EventError("append() must run inside the caller's transaction (use `with engine.begin()`)")
     sql = sql_for(connection)
     now = clock.now().timestamp()
+    events = _first_of_each_id(events)
     payloads = [encode_payload(event) for event in events]
     if sql.postgres:
         result = connection.exec_driver_sql(
@@ -90,8 +91,16 @@ def append(connection: sa.Connection, events: Sequence[NewEvent], clock: Clock =
                 payload,
                 now,
                 now + event.delay_s,
+                event.event_id,
             )
             for event, payload in zip(events, payloads, strict=True)
         ]
         result = connection.exec_driver_sql(sql["append_sqlite"], rows)
+        connection.exec_driver_sql(sql["remember_ids_sqlite"], [(event.event_id, now) for event in events])
     return max(0, result.rowcount)
+
+
+def _first_of_each_id(events: Sequence[NewEvent]) -> Sequence[NewEvent]:
+    seen: set[str] = set()
+    unique = [event for event in events if not (event.event_id in seen or seen.add(event.event_id))]
+    return unique if len(unique) != len(events) else events

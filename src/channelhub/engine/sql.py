@@ -1,8 +1,13 @@
 """Every SQL statement of the event log, in one place, for both backends.
 
 Statements are written once with `:name` placeholders; `LogSql` renders them for the dialect
-(psycopg wants `%(name)s`). Guards use `handled_at IS NULL` (set when an event is done or dead) rather than `status`, so
-the planner picks the primary key for them instead of a partial index it cannot size before
+(psycopg wants `%(name)s`).
+
+Acknowledging an event deletes its row: a delete touches no index, where marking the row done
+would write a new row version and new index entries (PostgreSQL cannot update a column a partial
+index depends on in place). Deduplication of appends lives in `log_event_id`, which keeps every id
+ever appended (until `purge_event_ids`). Guards use `dead_at IS NULL` rather than `status`, so the
+planner picks the primary key for them instead of a partial index it cannot size before
 statistics exist. Lists of ids travel as ONE parameter: a PostgreSQL array
 (`= ANY(:ids)`) or a JSON text that SQLite unpacks with `json_each` — one bind per statement
 instead of hundreds, which keeps the hot path cheap on both backends.
@@ -25,35 +30,42 @@ _READY_ONE_TIER = """SELECT * FROM (
     ORDER BY tier, seq LIMIT :limit{tier}) AS ready{tier}"""
 
 STATEMENTS: dict[str, str] = {
+    # SQLite has one writer at a time: check-then-insert cannot race.
     "append_sqlite": """
         INSERT INTO log_event (event_id, topic, key, tier, partition, payload, status, attempts,
                                created_at, available_at)
-        VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-        ON CONFLICT (event_id) DO NOTHING""",
+        SELECT ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?
+        WHERE NOT EXISTS (SELECT 1 FROM log_event_id WHERE event_id = ?)""",
+    "remember_ids_sqlite": """
+        INSERT INTO log_event_id (event_id, appended_at) VALUES (?, ?) ON CONFLICT (event_id) DO NOTHING""",
+    # Concurrent appends of one id: the second waits on the first's unique entry, then skips it.
     "append_postgresql": """
+        WITH fresh AS (
+            INSERT INTO log_event_id (event_id, appended_at)
+            SELECT i, :now FROM unnest(:ids::text[]) AS f(i)
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING event_id)
         INSERT INTO log_event (event_id, topic, key, tier, partition, payload, status, attempts,
                                created_at, available_at)
         SELECT i, t, k, r, p, d::json, 'pending', 0, :now, :now + w
         FROM unnest(:ids::text[], :topics::text[], :keys::text[], :tiers::int[], :partitions::int[],
                     :payloads::text[], :delays::float8[]) WITH ORDINALITY AS u(i, t, k, r, p, d, w, n)
-        ORDER BY n
-        ON CONFLICT (event_id) DO NOTHING""",
+        WHERE i IN (SELECT event_id FROM fresh)
+        ORDER BY n""",
     "waiting_keys": """
         SELECT DISTINCT tier, key FROM log_event
         WHERE status = 'pending' AND available_at > :now AND {parts}""",
     "ready": "\nUNION ALL\n".join(
         _READY_ONE_TIER.format(cols=_COLUMNS, tier=tier, parts="{parts}") for tier in (1, 2, 3)
     ),
-    "ack": """
-        UPDATE log_event SET status = 'done', attempts = attempts + 1, handled_at = :now
-        WHERE {seqs} AND handled_at IS NULL""",
+    "ack": "DELETE FROM log_event WHERE {seqs} AND dead_at IS NULL",
     "retry_later": """
         UPDATE log_event SET attempts = attempts + 1, available_at = :available_at, last_error = :error
-        WHERE seq = :seq AND handled_at IS NULL""",
+        WHERE seq = :seq AND dead_at IS NULL""",
     "dead_letter": """
         UPDATE log_event SET status = 'dead', attempts = attempts + 1, last_error = :error,
-                             dead_reason = :reason, dead_at = :now, handled_at = :now
-        WHERE seq = :seq AND handled_at IS NULL""",
+                             dead_reason = :reason, dead_at = :now
+        WHERE seq = :seq AND dead_at IS NULL""",
     "claim_partitions": """
         UPDATE log_partition SET owner = :me, lease_until = :until, epoch = epoch + 1
         WHERE partition IN (
@@ -73,7 +85,7 @@ STATEMENTS: dict[str, str] = {
     "live_workers": "SELECT count(*) FROM log_worker WHERE seen_until >= :now",
     "forget_stale_workers": "DELETE FROM log_worker WHERE seen_until < :before",
     "forget_worker": "DELETE FROM log_worker WHERE worker_id = :me",
-    "purge_handled": "DELETE FROM log_event WHERE status = 'done' AND handled_at < :before",
+    "purge_event_ids": "DELETE FROM log_event_id WHERE appended_at < :before",
     "idempotency_claim": """
         INSERT INTO log_idempotency (idempotency_key, event_id, result, recorded_at)
         VALUES (:key, :event_id, :result, :now)

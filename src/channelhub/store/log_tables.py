@@ -4,9 +4,11 @@ Times are unix seconds as floats (`*_at`): the same type and comparison on SQLit
 and cheap to compare in the hot claim path.
 
 `log_event` is the outbox and the log at once: producers insert rows in their own transaction,
-workers flip `status` from `pending` to `done` (or `dead`) in the transaction that applies the
-handler's effects. A `dead` row *is* the dead letter (reason, attempts, last error), so replay is an
-update of one row and never copies payloads around.
+workers delete a row (acknowledge) in the transaction that applies the handler's effects, so the
+table holds only work not yet done. A failing event's row is updated (attempts, next try); a
+`dead` row *is* the dead letter (reason, attempts, last error), so replay is an update of one row.
+`log_event_id` remembers every appended id, which makes appends idempotent even after the event
+was handled and deleted.
 """
 
 from __future__ import annotations
@@ -25,23 +27,22 @@ log_event = sa.Table(
     "log_event",
     metadata,
     sa.Column("seq", _SEQ_TYPE, primary_key=True, autoincrement=True, comment="append order"),
-    sa.Column("event_id", sa.String(255), nullable=False, unique=True, comment="deterministic id"),
+    sa.Column("event_id", sa.String(255), nullable=False, comment="deterministic id"),
     sa.Column("topic", sa.String(200), nullable=False),
     sa.Column("key", sa.String(255), nullable=False, comment="ordering key (SKU, order, ...)"),
     sa.Column("tier", sa.SmallInteger, nullable=False, comment="1 seconds, 2 minutes, 3 batch"),
     sa.Column("partition", sa.SmallInteger, nullable=False, comment="stable hash of key"),
     sa.Column("payload", sa.JSON, nullable=False),
-    sa.Column("status", sa.String(10), nullable=False, comment="pending | done | dead"),
+    sa.Column("status", sa.String(10), nullable=False, comment="pending | dead (done rows are deleted)"),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("available_at", sa.Float, nullable=False, comment="not handled before this time"),
-    sa.Column("handled_at", sa.Float, nullable=True, comment="set when done or dead; NULL while pending"),
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("dead_reason", sa.Text, nullable=True),
     sa.Column("dead_at", sa.Float, nullable=True),
     sa.Column("replays", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("tier IN (1, 2, 3)", name="tier"),
-    sa.CheckConstraint("status IN ('pending', 'done', 'dead')", name="status"),
+    sa.CheckConstraint("status IN ('pending', 'dead')", name="status"),
 )
 sa.Index(
     "ix_log_event_ready",
@@ -58,10 +59,16 @@ sa.Index(
 )
 sa.Index(
     "ix_log_event_dead",
-    log_event.c.topic,
-    log_event.c.key,
+    log_event.c.event_id,
     postgresql_where=log_event.c.status == "dead",
     sqlite_where=log_event.c.status == "dead",
+)
+
+log_event_id = sa.Table(
+    "log_event_id",
+    metadata,
+    sa.Column("event_id", sa.String(255), primary_key=True),
+    sa.Column("appended_at", sa.Float, nullable=False),
 )
 
 log_partition = sa.Table(

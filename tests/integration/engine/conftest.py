@@ -28,10 +28,14 @@ class LogDatabase:
             rows = connection.exec_driver_sql("SELECT event_id, key, n, worker FROM test_effect ORDER BY id")
             return [tuple(row) for row in rows]  # type: ignore[misc]
 
-    def statuses(self) -> dict[str, tuple[str, int]]:
+    def statuses(self) -> dict[str, tuple[str, int | None]]:
+        """Every appended event: (pending|dead, attempts), or ("done", None) once acknowledged."""
         with self.engine.connect() as connection:
             rows = connection.exec_driver_sql("SELECT event_id, status, attempts FROM log_event")
-            return {row[0]: (row[1], row[2]) for row in rows}
+            found: dict[str, tuple[str, int | None]] = {row[0]: (row[1], row[2]) for row in rows}
+            for (event_id,) in connection.exec_driver_sql("SELECT event_id FROM log_event_id"):
+                found.setdefault(event_id, ("done", None))
+            return found
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -6,7 +6,14 @@ import pytest
 
 from channelhub.clock import ManualClock
 from channelhub.connectors.errors import PermanentError
-from channelhub.engine.dead_letters import DeadLetterFilter, list_dead_letters, replay, replay_all, replay_one
+from channelhub.engine.dead_letters import (
+    DeadLetterFilter,
+    list_dead_letters,
+    purge_event_ids,
+    replay,
+    replay_all,
+    replay_one,
+)
 from channelhub.engine.events import LoggedEvent, NewEvent, Tier
 from channelhub.engine.handlers import HandlerContext, HandlerRegistry
 from channelhub.engine.worker import Worker
@@ -66,7 +73,7 @@ async def test_replay_one_by_filter_and_all(log_db: LogDatabase) -> None:
         clock=clock,
     )
     assert await fixed.run_until_idle() == 4
-    assert set(log_db.statuses().values()) == {("done", 1)}
+    assert set(log_db.statuses().values()) == {("done", None)}
     fixed.close()
 
 
@@ -147,3 +154,21 @@ def test_crash_verdict_detects_lost_duplicated_and_reordered_effects(tmp_sqlite_
     verdict = verify_effects(engine, events=4)
     engine.dispose()
     assert (verdict["lost"], verdict["duplicated"], verdict["order_violations"]) == (1, 1, 2)
+
+
+async def test_appends_stay_deduplicated_after_handling_until_the_ids_are_purged(log_db: LogDatabase) -> None:
+    clock = ManualClock()
+    twice = [
+        NewEvent("refund-1", "refund.v1", "SO-1", {"n": 0}),
+        NewEvent("refund-1", "refund.v1", "SO-1", {"n": 0}),
+    ]
+    assert add(log_db, twice, clock) == 1, "a duplicate inside one append is stored once"
+    worker = Worker(log_db.engine, HandlerRegistry([("refund.v1", record_effect())]), clock=clock)
+    assert await worker.run_until_idle() == 1
+    assert add(log_db, twice[:1], clock) == 0, "a handled event appended again is not handled again"
+    assert await worker.run_until_idle() == 0
+    clock.advance(3600)
+    with log_db.engine.begin() as connection:
+        assert purge_event_ids(connection, older_than_s=1800, clock=clock) == 1
+    assert add(log_db, twice[:1], clock) == 1, "past the retention window the id is new again"
+    worker.close()

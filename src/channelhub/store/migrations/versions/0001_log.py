@@ -1,4 +1,5 @@
-"""The durable event log: events (outbox + dead letters), partition leases, workers, idempotency.
+"""The durable event log: events (outbox + dead letters), appended ids, partition leases, workers,
+idempotency ledger.
 
 Revision ID: 0001_log
 Revises:
@@ -35,14 +36,12 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("available_at", sa.Float, nullable=False),
-        sa.Column("handled_at", sa.Float, nullable=True),
         sa.Column("last_error", sa.Text, nullable=True),
         sa.Column("dead_reason", sa.Text, nullable=True),
         sa.Column("dead_at", sa.Float, nullable=True),
         sa.Column("replays", sa.Integer, nullable=False, server_default="0"),
         sa.CheckConstraint("tier IN (1, 2, 3)", name="ck_log_event_tier"),
-        sa.CheckConstraint("status IN ('pending', 'done', 'dead')", name="ck_log_event_status"),
-        sa.UniqueConstraint("event_id", name="uq_log_event_event_id"),
+        sa.CheckConstraint("status IN ('pending', 'dead')", name="ck_log_event_status"),
     )
     op.create_index(
         "ix_log_event_ready", "log_event", ["tier", "seq"], postgresql_where=_PENDING, sqlite_where=_PENDING
@@ -55,7 +54,12 @@ def upgrade() -> None:
         sqlite_where=_PENDING,
     )
     op.create_index(
-        "ix_log_event_dead", "log_event", ["topic", "key"], postgresql_where=_DEAD, sqlite_where=_DEAD
+        "ix_log_event_dead", "log_event", ["event_id"], postgresql_where=_DEAD, sqlite_where=_DEAD
+    )
+    op.create_table(
+        "log_event_id",
+        sa.Column("event_id", sa.String(255), primary_key=True),
+        sa.Column("appended_at", sa.Float, nullable=False),
     )
     partitions = op.create_table(
         "log_partition",
@@ -84,6 +88,7 @@ def downgrade() -> None:
     op.drop_table("log_idempotency")
     op.drop_table("log_worker")
     op.drop_table("log_partition")
+    op.drop_table("log_event_id")
     op.drop_index("ix_log_event_dead", table_name="log_event")
     op.drop_index("ix_log_event_waiting", table_name="log_event")
     op.drop_index("ix_log_event_ready", table_name="log_event")
