@@ -32,7 +32,18 @@ async def test_every_protocol_connects_detects_version_and_refuses_bad_secrets(o
             assert count == 60
             with pytest.raises(OdooError) as caught:
                 await client.execute_kw("no.such.model", "search", [[]])
-            assert not caught.value.transient
+            assert not caught.value.transient and client.stats.retries == 0
+            if protocol == "jsonrpc":  # 200 up to 18.0, 0 from 19.0
+                assert caught.value.code == client.version.jsonrpc_error_code
+            with pytest.raises(OdooError) as missing_name:
+                await client.execute_kw("sale.order", "create", [{"client_order_ref": "no partner"}])
+            assert not missing_name.value.transient and missing_name.value.model == "sale.order"
+            with pytest.raises(OdooError) as bad_domain:
+                await client.execute_kw("res.partner", "search", [[("name", "no-such-op", 1)]])
+            assert not bad_domain.value.transient
+        if protocol != "json2":  # the API key works wherever the password does
+            async with OdooClient(odoo.connection(protocol, secret=odoo.api_key)) as client:
+                assert client.uid > 0
         client = OdooClient(odoo.connection(protocol, secret="wrong"))
         with pytest.raises(OdooAccessDenied):
             await client.connect()
