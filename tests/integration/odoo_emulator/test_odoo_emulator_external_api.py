@@ -112,12 +112,12 @@ def test_many2one_and_x2many_read_shapes_and_name_search(odoo: LiveOdoo) -> None
         (
             ("res.partner", "_compute_display_name", [[1]]),
             4,
-            "Private methods (such as res.partner._compute_display_name) cannot be called remotely.",
+            "cannot be called remotely.",
         ),
         (
             ("res.partner", "fly", [[1]]),
             1,
-            "AttributeError: The method 'fly' does not exist on the model 'res.partner'",
+            "AttributeError: ",
         ),
         (("res.partner", "read", [[1]], {"bogus": 1}), 1, "TypeError"),
         (("sale.order", "create", [{"client_order_ref": "x"}]), 2, "Field: Customer (partner_id)"),

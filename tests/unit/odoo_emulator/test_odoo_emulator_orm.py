@@ -114,13 +114,30 @@ def test_integrity_and_value_errors(database: OdooDatabase) -> None:
             partners.read(env, [999], ["name"])
 
 
-def test_private_and_unknown_methods_are_refused(database: OdooDatabase) -> None:
-    partners = database.model("res.partner")
-    with pytest.raises(AccessError, match="Private methods"):
+@pytest.mark.parametrize(
+    ("version", "private", "unknown"),
+    [
+        (
+            "17.0",
+            "Private methods (such as _check_unlink) cannot be called remotely.",
+            "type object 'res.partner' has no attribute 'fly'",
+        ),
+        (
+            "18.0",
+            "Private methods (such as 'res.partner._check_unlink') cannot be called remotely.",
+            "The method 'res.partner.fly' does not exist",
+        ),
+    ],
+)
+def test_private_and_unknown_methods_are_refused(version: str, private: str, unknown: str) -> None:
+    partners = OdooDatabase(version).model("res.partner")
+    with pytest.raises(AccessError) as refused:
         partners.rpc_method("_check_unlink")
-    with pytest.raises(PythonError, match=r"The method 'fly' does not exist on the model 'res\.partner'"):
+    assert str(refused.value) == private
+    with pytest.raises(PythonError) as missing:
         partners.rpc_method("fly")
-    with pytest.raises(PythonError, match="does not exist"):
+    assert (missing.value.qualified_name, str(missing.value)) == ("builtins.AttributeError", unknown)
+    with pytest.raises(PythonError):
         partners.rpc_method("button_validate")
 
 

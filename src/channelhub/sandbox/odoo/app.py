@@ -7,6 +7,7 @@ ASGI app and whose ``.database`` / ``.chaos`` / ``.webhooks`` are the programmat
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import secrets
@@ -325,7 +326,7 @@ class OdooEmulator:
                 HttpError(404, "werkzeug.exceptions.NotFound", f"the model {model_name!r} does not exist")
             )
         try:
-            kind, _ = model.rpc_method(method)
+            kind, function = model.rpc_method(method)
         except (AccessError, PythonError) as exc:
             return wire.json2_error(HttpError(404, "werkzeug.exceptions.NotFound", str(exc)))
         ids = payload.pop("ids", None) or []
@@ -337,8 +338,15 @@ class OdooEmulator:
                     f"cannot call {model_name}.{method} with ids",
                 )
             )
+        args = [ids] if kind == "records" else []
+        try:  # like the controller: only a signature mismatch is the caller's fault (422)
+            arguments = {k: v for k, v in payload.items() if k != "context"}
+            inspect.signature(function).bind(None, *args, **arguments)
+        except TypeError as exc:
+            return wire.json2_error(
+                HttpError(422, "werkzeug.exceptions.UnprocessableEntity", str(exc.args[0]))
+            )
         try:
-            args = [ids] if kind == "records" else []
             result = await self._object_call(
                 model_name,
                 method,
@@ -349,10 +357,6 @@ class OdooEmulator:
             )
         except LostResponse:
             return LostResponse.response()
-        except PythonError as exc:
-            if exc.python_class == "TypeError":
-                return wire.json2_error(HttpError(422, "werkzeug.exceptions.UnprocessableEntity", str(exc)))
-            return wire.json2_error(exc)
         except Exception as exc:
             return wire.json2_error(exc)
         return wire.json_body(result)

@@ -13,7 +13,14 @@ from typing import Any, TypeVar
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo import writes
 from channelhub.sandbox.odoo.domain import search_ids
-from channelhub.sandbox.odoo.errors import MissingError, UserError, ValidationError, value_error
+from channelhub.sandbox.odoo.errors import (
+    AccessError,
+    MissingError,
+    PythonError,
+    UserError,
+    ValidationError,
+    value_error,
+)
 from channelhub.sandbox.odoo.fields import X2MANY, Field
 from channelhub.sandbox.odoo.orm import ChangeEvent, Env, RecordIds, Registry
 from channelhub.sandbox.odoo.versions import OdooVersion
@@ -437,16 +444,20 @@ class BaseModel:
         return None
 
     def rpc_method(self, name: str) -> tuple[str, Callable[..., Any]]:
-        """Find a remotely callable method, refusing private and unknown ones like Odoo."""
-        if name.startswith("_"):
-            from channelhub.sandbox.odoo.errors import AccessError
+        """Find a remotely callable method, refusing private and unknown ones like Odoo.
 
-            raise AccessError(f"Private methods (such as {self._name}.{name}) cannot be called remotely.")
+        Up to 17.0 ``check_method_name`` + ``getattr(type(model), name)`` decide; from 18.0
+        ``get_public_method`` does, with model-qualified messages.
+        """
+        qualified = self.version.major >= 18
+        if name.startswith("_"):
+            shown = f"'{self._name}.{name}'" if qualified else name
+            raise AccessError(f"Private methods (such as {shown}) cannot be called remotely.")
         fn = getattr(self, name, None)
         kind = getattr(fn, "_rpc", None)
         condition = getattr(fn, "_available", None)
         if fn is None or kind is None or (condition is not None and not condition(self.version)):
-            raise_missing_method(self._name, name)
+            raise_missing_method(self, name)
         return kind, fn  # type: ignore[return-value]
 
 
@@ -461,10 +472,10 @@ def model_of(env: Env, cls: type[ModelT]) -> ModelT:
     return model
 
 
-def raise_missing_method(model: str, method: str) -> None:
-    from channelhub.sandbox.odoo.errors import PythonError
-
-    raise PythonError("AttributeError", f"The method '{method}' does not exist on the model '{model}'")
+def raise_missing_method(model: BaseModel, method: str) -> None:
+    if model.version.major >= 18:
+        raise PythonError("AttributeError", f"The method '{model._name}.{method}' does not exist")
+    raise PythonError("AttributeError", f"type object '{model._name}' has no attribute '{method}'")
 
 
 def normalize_ids(ids: Any) -> list[int]:
