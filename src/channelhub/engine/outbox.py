@@ -101,6 +101,11 @@ def append(connection: sa.Connection, events: Sequence[NewEvent], clock: Clock =
 
 
 def _first_of_each_id(events: Sequence[NewEvent]) -> Sequence[NewEvent]:
+    """The first occurrence of each id, in the order given."""
     seen: set[str] = set()
-    unique = [event for event in events if not (event.event_id in seen or seen.add(event.event_id))]
-    return unique if len(unique) != len(events) else events
+    unique: list[NewEvent] = []
+    for event in events:
+        if event.event_id not in seen:
+            seen.add(event.event_id)
+            unique.append(event)
+    return unique

@@ -129,8 +129,8 @@ def test_registry_refuses_a_second_handler_and_names_missing_topics() -> None:
 
 def test_sql_is_rendered_per_dialect() -> None:
     postgres, sqlite = LogSql("postgresql"), LogSql("sqlite")
-    assert "%(now)s" in postgres["ack"] and "ANY(%(seqs)s)" in postgres["ack"]
-    assert ":now" in sqlite["ack"] and "json_each(:seqs)" in sqlite["ack"]
+    assert "ANY(%(seqs)s)" in postgres["ack"] and "%(available_at)s" in postgres["retry_later"]
+    assert "json_each(:seqs)" in sqlite["ack"] and ":now" in sqlite["dead_letter"]
     assert "SKIP LOCKED" in postgres["claim_partitions"] and "SKIP LOCKED" not in sqlite["claim_partitions"]
     assert sqlite.ids([3, 1]) == "[3, 1]" and postgres.ids([3, 1]) == [3, 1]
     with pytest.raises(ValueError):

@@ -1,0 +1,459 @@
+"""The publisher: brings every channel's available quantities to the desired values.
+
+Level-triggered (DESIGN principle 2): the store keeps, per channel and SKU, the *desired*
+quantity and the last *acknowledged* one; the publisher reads the listings where they differ and
+sends the difference. Nothing is queued per change, so a burst of 100 changes on one SKU is one
+update (only the latest desired value exists), and a crash loses nothing (the rows stay dirty).
+
+One pass over a channel (`publish_once`):
+
+1. read the dirty listings (`ListingRepository.dirty`, up to `scan_limit`);
+2. order them by risk (`publish_plan`: near zero or dropping first, then fast sellers, then the
+   rest) and leave out the ones that are backing off, parked or held (`publish_state`);
+3. batch them up to the gateway's `max_quantities_per_call` and send up to `max_in_flight`
+   batches concurrently; each update carries compare-and-set `expected_previous` = the
+   acknowledged quantity, so a storefront sale in between is a CONFLICT, not an overwrite;
+4. record the outcomes in one transaction: APPLIED → acknowledged (timestamped by the injected
+   clock, so propagation latency is `acknowledged_at - desired_at`); CONFLICT → the channel's
+   real value becomes the acknowledged one, the row stays dirty and the next pass re-plans from
+   the truth; FAILED → `last_error` is recorded and the SKU backs off (transient) or is parked
+   (permanent) without holding back any other SKU; a failed call backs the whole channel off.
+
+`run(stop)` runs one asyncio task per channel, independent of the durable-log worker, so tier-1
+publishing is never starved by tier 2/3 work. A task sleeps until `wake()` (the app calls it
+after each commit of the worker: `Worker(on_committed=publisher.on_committed)`), waits a short
+coalescing window so a burst becomes one pass, and also sweeps every `sweep_interval_s` and when
+a backoff expires. `snapshot()` gives metrics-friendly counters per channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from channelhub.clock import SYSTEM_CLOCK, Clock
+from channelhub.connectors.errors import ConnectorError, ThrottledError
+from channelhub.domain import Sku
+from channelhub.engine.publish_plan import PlannedUpdate, RiskRules, SalesVelocity, batches, plan_updates
+from channelhub.engine.publish_state import ChannelMemory
+from channelhub.resilience import RetryPolicy
+from channelhub.service.ports import ChannelGateway, PublishResult, PublishStatus, QuantityUpdate
+from channelhub.store.repositories import ListingState, StateRepositories
+
+log = logging.getLogger(__name__)
+
+CALL_ERRORS: tuple[type[BaseException], ...] = (ConnectorError, TimeoutError, ConnectionError)
+"""Errors of a whole `set_available`/`read_available` call: the channel backs off and retries."""
+
+_MAX_ERROR_TEXT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherSettings:
+    coalescing_window_s: float = 0.03
+    sweep_interval_s: float = 2.0
+    scan_limit: int = 5000
+    max_batches_per_pass: int | None = None  # None: the channel's max_in_flight
+    conflict_grace_s: float = 5.0
+    permanent_retry_s: float = 600.0
+    retry_base_delay_s: float = 0.5
+    retry_max_delay_s: float = 30.0
+    risk: RiskRules = field(default_factory=RiskRules)
+    seed: int | None = None  # jitter of the backoff delays (reproducible runs)
+
+    def __post_init__(self) -> None:
+        if self.scan_limit < 1:
+            raise ValueError("scan_limit must be at least 1")
+        if self.max_batches_per_pass is not None and self.max_batches_per_pass < 1:
+            raise ValueError("max_batches_per_pass must be at least 1")
+        for name in ("coalescing_window_s", "sweep_interval_s", "conflict_grace_s", "permanent_retry_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class PublishPass:
+    """What one pass over one channel did."""
+
+    channel: str
+    dirty: int = 0  # dirty listings read
+    sent: int = 0
+    applied: int = 0
+    conflicts: int = 0
+    failed: int = 0
+    held: int = 0  # dirty but not due yet (backing off, parked, conflict grace)
+    calls: int = 0
+    more: bool = False  # sendable work is left: run another pass at once
+    next_due: float | None = None  # monotonic time at which held work becomes due
+
+
+@dataclass
+class _Outcome:
+    acknowledged: list[tuple[str, Sku, int]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    applied: int = 0
+    conflicts: int = 0
+    failed: int = 0
+
+
+class Publisher:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        gateways: Iterable[ChannelGateway],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        settings: PublisherSettings | None = None,
+    ) -> None:
+        self._engine = engine
+        self._clock = clock
+        self.settings = settings or PublisherSettings()
+        self._gateways = {gateway.name: gateway for gateway in gateways}
+        self._retry = RetryPolicy(
+            max_attempts=1_000_000,  # level-triggered: the listing stays dirty, we never give up
+            base_delay=self.settings.retry_base_delay_s,
+            max_delay=self.settings.retry_max_delay_s,
+            rng=random.Random(self.settings.seed),
+        )
+        self._memory = {
+            name: ChannelMemory(SalesVelocity(self.settings.risk.velocity_half_life_s))
+            for name in self._gateways
+        }
+        self._locks = {name: asyncio.Lock() for name in self._gateways}
+        self._wake = {name: asyncio.Event() for name in self._gateways}
+        self._idle = {name: asyncio.Event() for name in self._gateways}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(self._gateways)
+
+    def gateway(self, channel: str) -> ChannelGateway:
+        try:
+            return self._gateways[channel]
+        except KeyError:
+            known = ", ".join(sorted(self._gateways)) or "none"
+            raise KeyError(f"no gateway for channel {channel!r} (known: {known})") from None
+
+    # -- waking --------------------------------------------------------------------------------
+
+    def wake(self, channel: str | None = None) -> None:
+        """Desired values changed (on `channel`, or anywhere when None): publish soon.
+
+        Safe to call from any thread; cheap enough to call after every commit."""
+        if channel is not None:
+            self.gateway(channel)  # an unknown channel is a wiring mistake: say so
+        if self._loop is not None and threading.get_ident() != self._loop_thread:
+            self._loop.call_soon_threadsafe(self._set_wake, channel)
+        else:
+            self._set_wake(channel)
+
+    def on_committed(self, events: Sequence[Any], at: float) -> None:
+        """A `Worker(on_committed=...)` hook: handlers may have changed desired values."""
+        if events:
+            self.wake()
+
+    def _set_wake(self, channel: str | None) -> None:
+        for name in (channel,) if channel is not None else self._gateways:
+            self._idle[name].clear()
+            self._wake[name].set()
+
+    async def wait_idle(self, channel: str, timeout_s: float) -> bool:
+        """Wait until the running publisher has nothing sendable on `channel` (lower tiers call
+        this to yield the channel's rate limit to tier 1); False when `timeout_s` passed first."""
+        self.gateway(channel)
+        try:
+            await asyncio.wait_for(self._idle[channel].wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    async def publish_once(self, channel: str) -> PublishPass:
+        """One pass over `channel`: send the riskiest due updates, at most one round of batches."""
+        gateway = self.gateway(channel)
+        async with self._locks[channel]:
+            memory = self._memory[channel]
+            memory.counters.passes += 1
+            now = self._clock.monotonic()
+            backing_off = memory.channel_held_until(now)
+            if backing_off is not None:
+                return PublishPass(channel, next_due=backing_off)
+
+            states = self._read_dirty(channel)
+            velocities = {
+                state.sku.value: memory.velocity.observe(
+                    state.sku.value, state.desired_quantity, state.acknowledged_quantity, now
+                )
+                for state in states
+                if state.desired_quantity is not None and state.quantity_differs
+            }
+            sendable: list[PlannedUpdate] = []
+            next_due: float | None = None
+            for update in plan_updates(states, velocities, self.settings.risk):
+                until = memory.held_until(update, now)
+                if until is None:
+                    sendable.append(update)
+                else:
+                    next_due = until if next_due is None else min(next_due, until)
+            held = len(velocities) - len(sendable)
+            memory.counters.held_back += held
+
+            limits = gateway.limits
+            groups = batches(sendable, max(1, limits.max_quantities_per_call))
+            max_batches = self.settings.max_batches_per_pass or max(1, limits.max_in_flight)
+            this_pass = groups[:max_batches]
+            outcome = await self._send(gateway, memory, this_pass)
+            self._record(channel, outcome)
+            more = (
+                len(groups) > max_batches
+                or (len(states) >= self.settings.scan_limit and bool(this_pass))
+                or outcome.conflicts > 0  # re-plan from the channel's real value at once
+            )
+            return PublishPass(
+                channel,
+                dirty=len(states),
+                sent=sum(len(group) for group in this_pass),
+                applied=outcome.applied,
+                conflicts=outcome.conflicts,
+                failed=outcome.failed,
+                held=held,
+                calls=len(this_pass),
+                more=more and memory.channel_held_until(self._clock.monotonic()) is None,
+                next_due=next_due if memory.channel_backoff is None else memory.channel_backoff.until,
+            )
+
+    async def publish_until_clean(self, channel: str, max_passes: int = 1000) -> PublishPass:
+        """Passes over `channel` until nothing is sendable now; the totals of all passes."""
+        total = PublishPass(channel)
+        for _ in range(max_passes):
+            one = await self.publish_once(channel)
+            total = PublishPass(
+                channel,
+                dirty=max(total.dirty, one.dirty),
+                sent=total.sent + one.sent,
+                applied=total.applied + one.applied,
+                conflicts=total.conflicts + one.conflicts,
+                failed=total.failed + one.failed,
+                held=one.held,
+                calls=total.calls + one.calls,
+                more=one.more,
+                next_due=one.next_due,
+            )
+            if not one.more:
+                break
+        return total
+
+    def _read_dirty(self, channel: str) -> list[ListingState]:
+        with self._engine.connect() as connection:
+            return StateRepositories.on(connection).listings.dirty(channel, self.settings.scan_limit)
+
+    async def _send(
+        self, gateway: ChannelGateway, memory: ChannelMemory, groups: list[list[PlannedUpdate]]
+    ) -> _Outcome:
+        in_flight = asyncio.Semaphore(max(1, gateway.limits.max_in_flight))
+
+        async def send(group: list[PlannedUpdate]) -> list[PublishResult] | BaseException:
+            async with in_flight:
+                try:
+                    return await gateway.set_available(
+                        [QuantityUpdate(u.sku, u.quantity, u.expected_previous) for u in group]
+                    )
+                except CALL_ERRORS as error:
+                    return error
+
+        answers = await asyncio.gather(*(send(group) for group in groups))
+        outcome = _Outcome()
+        unresolved: list[PlannedUpdate] = []
+        now = self._clock.monotonic()
+        wall = self._clock.now()
+        counters = memory.counters
+        for group, answer in zip(groups, answers, strict=True):
+            counters.calls += 1
+            counters.updates_sent += len(group)
+            if isinstance(answer, BaseException):
+                self._call_failed(gateway.name, memory, answer, now)
+                outcome.errors.extend((u.sku, f"publish call failed: {answer}") for u in group)
+                outcome.failed += len(group)
+                continue
+            memory.call_succeeded()
+            results = {result.sku: result for result in answer}
+            for update in group:
+                result = results.get(update.sku)
+                if result is None:
+                    result = PublishResult(
+                        update.sku,
+                        PublishStatus.FAILED,
+                        error="the channel returned no result",
+                        transient=True,
+                    )
+                if result.status is PublishStatus.CONFLICT and result.channel_quantity is None:
+                    unresolved.append(update)
+                else:
+                    self._apply(gateway.name, memory, update, result, outcome, now, wall)
+        if unresolved:
+            await self._resolve_conflicts(gateway, memory, unresolved, outcome, now, wall)
+        if outcome.applied:
+            counters.last_publish_at = wall
+        return outcome
+
+    def _apply(
+        self,
+        channel: str,
+        memory: ChannelMemory,
+        update: PlannedUpdate,
+        result: PublishResult,
+        outcome: _Outcome,
+        now: float,
+        wall: datetime,
+    ) -> None:
+        counters = memory.counters
+        sku = Sku(update.sku)
+        if result.status is PublishStatus.APPLIED:
+            shown = update.quantity if result.channel_quantity is None else result.channel_quantity
+            outcome.acknowledged.append((channel, sku, shown))
+            outcome.applied += 1
+            counters.applied += 1
+            latency = None if update.desired_at is None else (wall - update.desired_at).total_seconds()
+            memory.applied(update.sku, now, latency)
+        elif result.status is PublishStatus.CONFLICT and result.channel_quantity is not None:
+            # The channel's real value becomes the acknowledged one: the row stays dirty (unless
+            # it already shows the desired value) and the next pass sends the desired value with
+            # this one as the compare-and-set guard.
+            outcome.acknowledged.append((channel, sku, result.channel_quantity))
+            outcome.conflicts += 1
+            counters.conflicts += 1
+            memory.conflicted(
+                update.sku,
+                update.expected_previous,
+                result.channel_quantity,
+                now,
+                self.settings.conflict_grace_s,
+            )
+        elif result.status is PublishStatus.FAILED and result.transient:
+            outcome.errors.append((update.sku, f"transient: {result.error or 'failed'}"))
+            outcome.failed += 1
+            counters.transient_failures += 1
+            memory.failed_transiently(update.sku, now, self._retry.delay)
+        else:
+            unknown = result.status is PublishStatus.UNKNOWN_SKU
+            reason = "not listed on the channel" if unknown else "refused"
+            outcome.errors.append((update.sku, f"{reason}: {result.error or result.status.value}"))
+            outcome.failed += 1
+            if unknown:
+                counters.unknown_skus += 1
+            else:
+                counters.permanent_failures += 1
+            memory.failed_permanently(update.sku, update.quantity, now, self.settings.permanent_retry_s)
+
+    async def _resolve_conflicts(
+        self,
+        gateway: ChannelGateway,
+        memory: ChannelMemory,
+        updates: list[PlannedUpdate],
+        outcome: _Outcome,
+        now: float,
+        wall: datetime,
+    ) -> None:
+        """Conflicts whose answer did not carry the channel's value: read it back."""
+        try:
+            found = await gateway.read_available([u.sku for u in updates])
+        except CALL_ERRORS as error:
+            self._call_failed(gateway.name, memory, error, now)
+            outcome.errors.extend((u.sku, f"conflict read-back failed: {error}") for u in updates)
+            outcome.failed += len(updates)
+            return
+        for update in updates:
+            value = found.get(update.sku)
+            if value is None:
+                result = PublishResult(update.sku, PublishStatus.UNKNOWN_SKU, error="absent on read-back")
+            else:
+                result = PublishResult(update.sku, PublishStatus.CONFLICT, channel_quantity=value)
+            self._apply(gateway.name, memory, update, result, outcome, now, wall)
+
+    def _call_failed(self, channel: str, memory: ChannelMemory, error: BaseException, now: float) -> None:
+        attempts = memory.call_attempts()
+        if getattr(error, "transient", isinstance(error, TimeoutError | ConnectionError)):
+            delay = self._retry.delay(attempts)
+            if isinstance(error, ThrottledError) and error.retry_after:
+                delay = max(delay, float(error.retry_after))
+        else:  # bad credentials and the like: retrying soon cannot help, but keep trying
+            delay = self.settings.retry_max_delay_s
+        memory.call_failed(now, delay)
+        memory.counters.call_failures += 1
+        memory.counters.last_error = str(error)[:_MAX_ERROR_TEXT]
+        log.warning("publishing to %s failed (%s); retrying in %.2f s", channel, error, delay)
+
+    def _record(self, channel: str, outcome: _Outcome) -> None:
+        if not outcome.acknowledged and not outcome.errors:
+            return
+        with self._engine.begin() as connection:
+            listings = StateRepositories.on(connection).listings
+            listings.acknowledge_quantities(outcome.acknowledged, self._clock.now())
+            for sku, error in outcome.errors:
+                listings.record_error(channel, Sku(sku), error[:_MAX_ERROR_TEXT])
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish every channel until `stop` is set (one task per channel)."""
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for channel in self._gateways:
+                    tasks.create_task(self._run_channel(channel, stop), name=f"publisher:{channel}")
+        finally:
+            self._loop = None
+            self._loop_thread = None
+
+    async def _run_channel(self, channel: str, stop: asyncio.Event) -> None:
+        settings = self.settings
+        while not stop.is_set():
+            self._wake[channel].clear()
+            try:
+                result = await self.publish_once(channel)
+            except sa.exc.OperationalError as error:  # the store is busy or briefly unreachable
+                log.warning("publisher for %s could not use the store: %s", channel, error)
+                result = PublishPass(channel, next_due=self._clock.monotonic() + settings.retry_base_delay_s)
+            if result.more:
+                await asyncio.sleep(0)  # let the rest of the loop breathe between rounds
+                continue
+            self._idle[channel].set()  # nothing sendable is left until woken or due
+            timeout = settings.sweep_interval_s
+            if result.next_due is not None:
+                timeout = min(timeout, max(0.0, result.next_due - self._clock.monotonic()))
+            if await self._sleep_or_wake(channel, stop, timeout) and settings.coalescing_window_s > 0:
+                await self._clock.sleep(settings.coalescing_window_s)  # let the burst finish
+
+    async def _sleep_or_wake(self, channel: str, stop: asyncio.Event, timeout_s: float) -> bool:
+        """Sleep up to `timeout_s`; True when woken by `wake()`."""
+        waiters = [
+            asyncio.ensure_future(self._wake[channel].wait()),
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self._clock.sleep(timeout_s)),
+        ]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        return self._wake[channel].is_set() and not stop.is_set()
+
+    # -- reporting -----------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Counters per channel: calls, updates, conflicts, failures, last publish time,
+        propagation latency percentiles of recent acknowledgements, backoff state."""
+        now = self._clock.monotonic()
+        return {channel: memory.snapshot(now) for channel, memory in self._memory.items()}
