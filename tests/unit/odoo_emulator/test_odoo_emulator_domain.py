@@ -167,3 +167,14 @@ def test_wrong_value_type_is_a_database_error(env: Env) -> None:
     with pytest.raises(DatabaseError, match='invalid input syntax for type integer: "abc"') as caught:
         env["res.partner"].search(env, [("customer_rank", "=", "abc")])
     assert caught.value.qualified_name == "psycopg2.errors.InvalidTextRepresentation"
+
+
+def test_datetime_comparisons_cast_dates_to_midnight(env: Env) -> None:
+    partners = env["res.partner"]
+    [pid] = partners.create(env, {"name": "Timed"})
+    partners.update(env, pid, {"write_date": "2026-11-23 10:00:00"})
+    matching = lambda domain: pid in partners.search(env, domain)  # noqa: E731
+    assert matching([("write_date", ">", "2026-11-23")])
+    assert not matching([("write_date", "=", "2026-11-23")])
+    assert matching([("write_date", ">=", "2026-11-23 10:00")])
+    assert not matching([("write_date", ">", "2026-11-23 10:00:00")])

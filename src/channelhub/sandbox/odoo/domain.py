@@ -350,7 +350,9 @@ def _typed(field_type: str, value: Any) -> Any:
             raise DatabaseError(
                 "InvalidDatetimeFormat", f'invalid input syntax for type timestamp: "{value}"'
             )
-        return value
+        if field_type == "date":
+            return value[:10]  # PostgreSQL casts to date: the time part is dropped
+        return (value + " 00:00:00")[:19] if len(value) == 10 else (value + ":00")[:19]
     if field_type in ("char", "text", "html", "selection"):
         return value if isinstance(value, str) else str(value)
     return value
@@ -395,8 +397,6 @@ def _positive_matcher(field_type: str, operator: str, value: Any) -> Callable[[A
         if typed is False:
             return lambda v: False
         compare = COMPARATORS[operator]
-        if field_type in ("date", "datetime"):
-            return lambda v: v not in empty and compare(str(v)[: len(typed)], typed)
         return lambda v: v is not None and v is not False and compare(v, typed)
     if operator in ("like", "ilike"):
         if value in (False, None, ""):
