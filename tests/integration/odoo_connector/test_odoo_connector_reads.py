@@ -120,6 +120,8 @@ async def test_change_cursor_walks_ties_without_gaps_and_sees_new_writes(odoo: R
         assert final.records == () and final.cursor == settled.cursor
         quants = await connector.read_changes("quants", ChangeCursor(), limit=50)
         assert len(quants.records) == 50 and quants.has_more
+        items = await connector.read_changes("pricelist_items", ChangeCursor(), limit=10)
+        assert len(items.records) == 10 and {"fixed_price", "date_start"} <= set(items.records[0])
 
 
 async def test_pricelist_fixed_prices_respect_windows_and_match_odoo_order_prices(odoo: RunningOdoo) -> None:

@@ -13,7 +13,8 @@ to retry and to repeat.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -78,12 +79,29 @@ class SaleOrderState:
     created: bool = False  # True only for the call that created it
 
 
-_locks: dict[str, asyncio.Lock] = {}
+class _KeyLocks:
+    """One in-flight create per key inside this process (the look-up/create pair is not atomic).
+    Locks live only while someone holds or awaits them, so keys do not accumulate."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
-def _lock_for(key: str) -> asyncio.Lock:
-    # One in-flight create per key inside this process (the look-up/create pair is not atomic).
-    return _locks.setdefault(key, asyncio.Lock())
+_creating = _KeyLocks()
 
 
 def _state_of(row: dict[str, Any], client: OdooClient, created: bool = False) -> SaleOrderState:
@@ -159,7 +177,7 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
     """The order for `request.client_order_ref`, created if (and only if) Odoo does not have it."""
     if not request.client_order_ref.strip():
         raise OdooValidationError("client_order_ref (the idempotency key) is required", model="sale.order")
-    async with _lock_for(request.client_order_ref):
+    async with _creating.hold(request.client_order_ref):
         values = await _order_values(client, request)
         policy = client.resilience.retry
         attempt = 0
