@@ -377,6 +377,10 @@ class FakeErpGateway(_FailureInjection):
         self._call("reservation_seen")
         return self._order(ref).reserved
 
+    async def reserved_orders(self, client_order_refs: Sequence[str]) -> set[str]:
+        self._call("reserved_orders")
+        return {ref for ref in client_order_refs if (found := self.orders.get(ref)) and found.reserved}
+
     async def aclose(self) -> None:
         self.calls.append("aclose")
 

@@ -151,7 +151,7 @@ def events_for_delivery(delivery: ChannelDelivery) -> list[NewEvent]:
     return []
 
 
-def reservation_check_event(at: datetime, limit: int = 100) -> NewEvent:
+def reservation_check_event(at: datetime, limit: int = 500) -> NewEvent:
     key = "erp:reservations"
     return NewEvent(
         deterministic_event_id(RESERVATION_CHECK, key, at.isoformat()),
@@ -176,15 +176,14 @@ class ServiceHandlers:
     operations: AvailabilityOperations
 
     @classmethod
-    def build(cls, availability: AvailabilityService, erp: ErpGateway) -> ServiceHandlers:
+    def build(
+        cls, availability: AvailabilityService, erp: ErpGateway, *, hand_over_inline: bool = True
+    ) -> ServiceHandlers:
+        """`hand_over_inline`: see `OrderIngestion` (False for throughput; then schedule
+        `reservation_check_event` every few seconds)."""
         capture = StockCapture(availability)
-        return cls(
-            availability,
-            erp,
-            capture,
-            OrderIngestion(availability, capture),
-            AvailabilityOperations(availability),
-        )
+        orders = OrderIngestion(availability, capture, hand_over_inline=hand_over_inline)
+        return cls(availability, erp, capture, orders, AvailabilityOperations(availability))
 
     def register(self, registry: HandlerRegistry) -> None:
         registry.register(CHANNEL_ORDER, self.on_channel_order)
@@ -280,7 +279,7 @@ class ServiceHandlers:
         self.availability.recompute(ctx.connection, skus, ctx.clock.now())
 
     async def on_reservation_check(self, event: LoggedEvent, ctx: HandlerContext) -> None:
-        limit = int(event.payload.get("limit") or 100)
+        limit = int(event.payload.get("limit") or 500)
         await self.orders.check_reservations(ctx.connection, self.erp, ctx.clock.now(), limit=limit)
 
 

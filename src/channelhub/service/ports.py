@@ -393,4 +393,9 @@ class ErpGateway(Protocol):
         from then on its quants show the reservation and the soft reservation must go."""
         ...
 
+    async def reserved_orders(self, client_order_refs: Sequence[str]) -> set[str]:
+        """Which of these orders Odoo holds stock for (`reservation_seen` for many, in a couple
+        of calls: the periodic hand-over check)."""
+        ...
+
     async def aclose(self) -> None: ...

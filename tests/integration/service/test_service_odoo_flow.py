@@ -105,6 +105,7 @@ async def test_channel_order_becomes_one_confirmed_odoo_order(hub: Hub) -> None:
     assert link is not None and link.odoo_order_id == orders[0]["id"]
     assert reserved >= 2
     assert hub.desired("shop", sku) == before - 2
+    assert await hub.erp.reserved_orders(["web:5001", "web:never-placed"]) == {"web:5001"}
 
     refused = order_snapshot("web", "5002", {"NO-SUCH-SKU": 1}, at=now)
     hub.emit(order_event(refused))

@@ -10,15 +10,13 @@ import sqlalchemy as sa
 from channelhub.connectors.errors import UnavailableError
 from channelhub.domain import ExceptionAction, OrderStatus, Sku
 from channelhub.service.fakes import order_snapshot
-from channelhub.service.handlers import backfill_orders, order_event, retry_event
+from channelhub.service.handlers import backfill_orders, order_event, retry_event, stock_refresh_events
 from channelhub.service.orders import ERP_REJECTED, MAPPING_GAP
 from channelhub.service.ports import ChannelOrderSnapshot
 from tests.unit.service.conftest import World
 
 
 async def stocked(world: World) -> None:
-    from channelhub.service.handlers import stock_refresh_events
-
     world.erp.put_stock("A", "wh1", on_hand=10)
     world.erp.put_stock("A", "wh2", on_hand=6)
     world.erp.put_stock("B", "wh1", on_hand=4)
@@ -247,3 +245,25 @@ async def test_signed_channel_delivery_becomes_one_order_event(world: World) -> 
     assert events_for_delivery(delivery) == [order_event(snapshot)]
     with pytest.raises(WebhookVerificationError):
         world.shop.verify_webhook({**headers, "x-fake-signature": "forged"}, body)
+
+
+async def test_deferred_hand_over_releases_many_orders_in_one_check(world: World) -> None:
+    from channelhub.service.handlers import ServiceHandlers, reservation_check_event
+
+    await stocked(world)
+    deferred = ServiceHandlers.build(world.handlers.availability, world.erp, hand_over_inline=False)
+    world.handlers.orders = deferred.orders  # the registered handlers use this use case from now on
+    world.emit(order_event(order(world, "1", payment="paid")), order_event(order(world, "2", lines={"B": 1})))
+    await world.settle()
+    assert {"reservation_seen", "read_stock"} & set(world.erp.calls[-4:]) == set()
+    assert open_soft(world) == {Sku("A"): 3, Sku("B"): 1}
+    assert world.desired("shop", "A") == 12
+    world.emit(*stock_refresh_events(["A"], "odoo-notified"))  # Odoo's reservation shows in its quants
+    await world.settle()
+    assert world.desired("shop", "A") == 9  # understated meanwhile: soft and Odoo-reserved both count
+    calls_before = len(world.erp.calls)
+    world.emit(reservation_check_event(world.clock.now()))
+    await world.settle()
+    assert world.erp.calls[calls_before:] == ["reserved_orders", "read_stock"]
+    assert open_soft(world) == {}
+    assert world.desired("shop", "A") == 12

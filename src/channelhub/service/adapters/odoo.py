@@ -195,5 +195,26 @@ class OdooErpGateway:
         pickings = await self.connector.order_pickings(ref.id)
         return any(str(p.get("state")) in RESERVED_PICKING_STATES for p in pickings)
 
+    async def reserved_orders(self, client_order_refs: Sequence[str]) -> set[str]:
+        if not client_order_refs:
+            return set()
+        client = self.connector.client
+        orders: list[dict[str, Any]] = await client.execute_kw(
+            "sale.order",
+            "search_read",
+            [[("client_order_ref", "in", list(client_order_refs)), ("state", "in", ["sale", "done"])]],
+            {"fields": ["client_order_ref", "picking_ids"]},
+        )
+        picking_ids = sorted({int(pid) for order in orders for pid in order.get("picking_ids") or ()})
+        if not picking_ids:
+            return set()
+        pickings = await client.execute_kw("stock.picking", "read", [picking_ids, ["state"]])
+        reserved = {int(p["id"]) for p in pickings if str(p.get("state")) in RESERVED_PICKING_STATES}
+        return {
+            str(order["client_order_ref"])
+            for order in orders
+            if any(int(pid) in reserved for pid in order.get("picking_ids") or ())
+        }
+
     async def aclose(self) -> None:
         await self.connector.aclose()
