@@ -46,6 +46,7 @@ class Receiver:
     failures_left: int = 0
     always_fail: bool = False
     delay_s: float = 0.0
+    gate: threading.Event | None = None  # when set, every answer waits for the test to open it
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def app(self) -> Starlette:
@@ -57,6 +58,8 @@ class Receiver:
                 self.failures_left = max(0, self.failures_left - 1)
             if self.delay_s:
                 await asyncio.sleep(self.delay_s)
+            if self.gate is not None:
+                await asyncio.to_thread(self.gate.wait, 10)
             return Response(status_code=500 if failing else 200)
 
         return Starlette(routes=[Route("/hooks", hook, methods=["POST"])])
@@ -279,3 +282,31 @@ def test_inventory_and_price_changes_fire_webhooks(receiver: tuple[Receiver, Run
     product = next(r.json for r in target.received if r.headers["x-shopify-topic"] == "products/update")
     changed = next(v for v in product["variants"] if v["id"] == variant.id)
     assert (changed["price"], changed["sku"]) == ("12.50", "SKU-00004")
+
+
+def test_a_stuck_endpoint_does_not_hold_up_others(receiver: tuple[Receiver, RunningServer]) -> None:
+    fast, fast_server = receiver
+    gate = threading.Event()
+    stuck = Receiver(gate=gate)
+    with serve_in_thread(stuck.app()) as stuck_server:
+        emulator = _emulator(
+            f"{fast_server.url}/hooks",
+            webhooks=[
+                ConfiguredWebhook("orders/create", f"{stuck_server.url}/hooks"),
+                ConfiguredWebhook("orders/create", f"{fast_server.url}/hooks"),
+            ],
+        )
+        with serve_in_thread(emulator.app) as server:
+            try:
+                for n in range(1, 4):
+                    _sell(server, f"SKU-0000{n}")
+                for _ in range(100):
+                    if len(fast.received) == 3:
+                        break
+                    threading.Event().wait(0.05)
+                assert len(fast.received) == 3
+                assert 1 <= len(stuck.received) <= 3  # those deliveries are still waiting for an answer
+            finally:
+                gate.set()
+            assert emulator.webhooks.wait_idle(10)
+    assert len({r.headers["x-shopify-webhook-id"] for r in stuck.received}) == 3

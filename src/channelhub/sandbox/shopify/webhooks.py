@@ -24,8 +24,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -87,11 +88,13 @@ class WebhookSender:
         time_scale: float = 1.0,
         connect_timeout_s: float = 1.0,
         response_timeout_s: float = 5.0,
+        parallel_deliveries: int = 8,
     ) -> None:
         self.state = state
         self.api_secret = api_secret
         self.chaos = chaos
         self.time_scale = time_scale
+        self.parallel_deliveries = max(1, parallel_deliveries)
         self._timeout = httpx.Timeout(response_timeout_s, connect=connect_timeout_s)
         self._queue: list[_Scheduled] = []
         self._sequence = itertools.count()
@@ -140,7 +143,8 @@ class WebhookSender:
         if not subscriptions:
             return
         event_id = str(uuid.uuid4())
-        triggered_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        moment = self.state.now().astimezone(UTC)
+        triggered_at = moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
         settings = self.chaos.settings
         now = time.monotonic()
         for subscription in subscriptions:
@@ -176,24 +180,36 @@ class WebhookSender:
 
     # -- the sending thread --------------------------------------------------------------------
     def _run(self) -> None:
-        with httpx.Client(timeout=self._timeout) as client:
+        # Shopify sends in parallel: one slow or dead endpoint must not hold up the others.
+        limits = httpx.Limits(max_connections=self.parallel_deliveries)
+        with (
+            httpx.Client(timeout=self._timeout, limits=limits) as client,
+            ThreadPoolExecutor(self.parallel_deliveries, thread_name_prefix="shopify-webhook") as pool,
+        ):
             while True:
                 with self._wake:
-                    while not self._stopping and (not self._queue or self._queue[0].due > time.monotonic()):
+                    while not self._stopping and (
+                        not self._queue
+                        or self._queue[0].due > time.monotonic()
+                        or self._in_flight >= self.parallel_deliveries
+                    ):
                         wait = self._queue[0].due - time.monotonic() if self._queue else None
-                        self._wake.wait(wait)
+                        self._wake.wait(wait if self._in_flight < self.parallel_deliveries else 0.05)
                     if self._stopping:
                         return
                     delivery = heapq.heappop(self._queue).delivery
                     self._in_flight += 1
-                try:
-                    self._attempt(client, delivery)
-                except Exception:  # the sender thread must survive any receiver behaviour
-                    log.exception("webhook attempt failed unexpectedly")
-                finally:
-                    with self._wake:
-                        self._in_flight -= 1
-                        self._wake.notify_all()
+                pool.submit(self._attempt_guarded, client, delivery)
+
+    def _attempt_guarded(self, client: httpx.Client, delivery: Delivery) -> None:
+        try:
+            self._attempt(client, delivery)
+        except Exception:  # a delivery worker must survive any receiver behaviour
+            log.exception("webhook attempt failed unexpectedly")
+        finally:
+            with self._wake:
+                self._in_flight -= 1
+                self._wake.notify_all()
 
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
         if delivery.skip_once:
