@@ -255,6 +255,11 @@ def test_bulk_operation_full_read(official_graphql: Execute, emulator: ShopifyEm
     current = official_graphql("{ currentBulkOperation { id status objectCount rootObjectCount url } }")
     operation = current["data"]["currentBulkOperation"]
     assert operation["id"] == started["bulkOperation"]["id"] and operation["status"] == "COMPLETED"
+    polled = official_graphql(
+        "query($id: ID!) { node(id: $id) { ... on BulkOperation { id status url } } }",
+        {"id": operation["id"]},
+    )["data"]["node"]
+    assert polled == {"id": operation["id"], "status": "COMPLETED", "url": operation["url"]}
     lines = [json.loads(line) for line in httpx.get(operation["url"]).text.splitlines()]
     variants = [line for line in lines if "__parentId" not in line]
     levels = [line for line in lines if "__parentId" in line]
