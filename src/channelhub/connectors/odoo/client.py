@@ -205,19 +205,6 @@ class OdooClient:
         proving Odoo did not apply it; ambiguous failures are raised for the caller to reconcile."""
         return await self.execute_kw(model, method, args, kwargs, idempotent=False)
 
-    async def call_once(
-        self, model: str, method: str, args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None
-    ) -> Any:
-        """One attempt, still through the breaker and the concurrency limit (for callers that
-        reconcile between attempts themselves)."""
-        conn = self.connection
-        uid = self.uid
-
-        async def attempt() -> Any:
-            return await self.rpc.execute_kw(conn.db, uid, conn.secret, model, method, args, kwargs or {})
-
-        return await self._guarded(attempt)
-
     async def _guarded(self, operation: Any) -> Any:
         self.stats.attempts += 1
         async with self.resilience.breaker.guard(), self.resilience.limiter.slot():

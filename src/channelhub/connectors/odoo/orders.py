@@ -13,9 +13,9 @@ to retry and to repeat.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -178,7 +178,7 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
     if not request.client_order_ref.strip():
         raise OdooValidationError("client_order_ref (the idempotency key) is required", model="sale.order")
     async with _creating.hold(request.client_order_ref):
-        values = await _order_values(client, request)
+        values: dict[str, Any] | None = None
         policy = client.resilience.retry
         attempt = 0
         while True:
@@ -186,6 +186,7 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
             existing = await find_sale_order(client, request.client_order_ref)  # retried reads
             if existing is not None:
                 return existing
+            values = values or await _order_values(client, request)
             try:
                 order_id = await client.act("sale.order", "create", [values])
             except Exception as error:
@@ -196,10 +197,15 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
                 await client.clock.sleep(decision.delay_s)
                 continue
             state = await read_sale_order(client, int(order_id))
-            return SaleOrderState(**{**state.__dict__, "created": True})
+            return replace(state, created=True)
 
 
-async def _until(client: OdooClient, order_id: int, done: Any, act: Any) -> SaleOrderState:
+async def _until(
+    client: OdooClient,
+    order_id: int,
+    done: Callable[[SaleOrderState], bool],
+    act: Callable[[SaleOrderState], Awaitable[None]],
+) -> SaleOrderState:
     """Read state; if not `done`, `act` once; on transient failure re-read before acting again."""
     policy = client.resilience.retry
     attempt = 0
