@@ -41,10 +41,10 @@ def test_search_count_read_fields_get_search_read(odoo: LiveOdoo) -> None:
     assert odoo.call("res.partner", "search_count", [[["is_company", "=", True]]]) == len(companies)
     [record] = odoo.call("res.partner", "read", [companies[:1]])
     assert record["id"] == companies[0] and "name" in record and "create_date" in record
-    rows = odoo.call(
-        "res.partner", "read", [companies[:2]], {"fields": ["name", "country_code", "parent_id"]}
-    )
-    assert [set(r) for r in rows] == [{"id", "name", "country_code", "parent_id"}] * 2
+    rows = odoo.call("res.partner", "read", [companies[:2]], {"fields": ["name", "country_id", "comment"]})
+    assert [set(r) for r in rows] == [{"id", "name", "country_id", "comment"}] * 2
+    assert all(isinstance(r["country_id"][0], int) and isinstance(r["country_id"][1], str) for r in rows)
+    assert all(r["comment"] is False for r in rows)
     described = odoo.call("res.partner", "fields_get", [], {"attributes": ["string", "help", "type"]})
     assert described["name"] == {"string": "Name", "type": "char"}
     assert described["parent_id"]["type"] == "many2one"
@@ -52,9 +52,9 @@ def test_search_count_read_fields_get_search_read(odoo: LiveOdoo) -> None:
         "res.partner",
         "search_read",
         [[["is_company", "=", True]]],
-        {"fields": ["name", "country_code", "email"], "limit": 5},
+        {"fields": ["name", "country_id", "comment"], "limit": 5},
     )
-    assert len(found) == min(5, len(companies)) and set(found[0]) == {"id", "name", "country_code", "email"}
+    assert len(found) == min(5, len(companies)) and set(found[0]) == {"id", "name", "country_id", "comment"}
 
 
 def test_create_write_unlink(odoo: LiveOdoo) -> None:

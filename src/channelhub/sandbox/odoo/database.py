@@ -30,6 +30,7 @@ from channelhub.sandbox.odoo.versions import OdooVersion
 
 MODEL_CLASSES: tuple[type[BaseModel], ...] = (
     base.ResCurrency,
+    base.ResCountry,
     base.ResPartner,
     base.ResCompany,
     base.ResUsers,
@@ -65,6 +66,13 @@ MODEL_CLASSES: tuple[type[BaseModel], ...] = (
     account.AccountMoveReversal,
     account.SaleAdvancePaymentInv,
 )
+
+
+COUNTRIES = (
+    ("BE", "Belgium", 32), ("CA", "Canada", 1), ("DE", "Germany", 49), ("ES", "Spain", 34), ("FR", "France", 33),
+    ("GB", "United Kingdom", 44), ("IT", "Italy", 39), ("JP", "Japan", 81), ("NL", "Netherlands", 31),
+    ("PT", "Portugal", 351), ("US", "United States", 1),
+)  # fmt: skip
 
 
 class OdooDatabase:
@@ -134,11 +142,14 @@ class OdooDatabase:
             model_rows.create_record(
                 env, {"name": model._description, "model": name, "transient": model._transient}
             )
+        for code, name, phone in COUNTRIES:
+            models["res.country"].create_record(env, {"code": code, "name": name, "phone_code": phone})
         usd = models["res.currency"].create_record(env, {"name": "USD", "symbol": "$", "position": "before"})
         models["res.currency"].create_record(env, {"name": "EUR", "symbol": "€", "position": "after"})
         partners = models["res.partner"]
         company_partner = partners.create_record(
-            env, {"name": "YourCompany", "is_company": True, "email": "info@yourcompany.com"}
+            env,
+            {"name": "YourCompany", "is_company": True, "email": "info@yourcompany.com", "country_id": 11},
         )
         partners.create_record(env, {"name": "OdooBot", "active": False})
         admin_partner = partners.create_record(

@@ -41,7 +41,16 @@ NOUNS = (
 )
 SIZES = ("S", "M", "L", "XL")
 COLORS = ("Black", "White", "Red", "Blue", "Green")
-CITIES = ("Brussels", "Lyon", "Berlin", "Austin", "Toronto", "Lisbon", "Osaka", "Denver")
+CITIES = (
+    ("Brussels", "BE"),
+    ("Lyon", "FR"),
+    ("Berlin", "DE"),
+    ("Austin", "US"),
+    ("Toronto", "CA"),
+    ("Lisbon", "PT"),
+    ("Osaka", "JP"),
+    ("Denver", "US"),
+)
 EXTRA_WAREHOUSES = (("East Hub", "EAST"), ("West Hub", "WEST"))
 
 
@@ -70,6 +79,7 @@ def seed_catalog(database: OdooDatabase, *, seed: int, skus: int) -> dict[str, i
     models = database.registry.models
     version = database.version
     with database.env() as env:
+        countries = {row["code"]: rid for rid, row in models["res.country"].rows.items()}
         locations = _warehouses(database, env)
         categories = [
             models["product.category"].create_record(env, {"name": name, "parent_id": 2})
@@ -79,8 +89,9 @@ def seed_catalog(database: OdooDatabase, *, seed: int, skus: int) -> dict[str, i
         color_attr = models["product.attribute"].create_record(env, {"name": "Color"})
         partners = _bulk(models["res.partner"], env, [
             {"name": f"Customer {i:05d}", "complete_name": f"Customer {i:05d}", "customer_rank": 1, "is_company": i % 4 == 0,
-             "email": f"customer{i:05d}@example.com", "city": rng.choice(CITIES), "ref": f"C{i:05d}"}
+             "email": f"customer{i:05d}@example.com", "city": city, "country_id": countries[country], "ref": f"C{i:05d}"}
             for i in range(1, max(20, skus // 100) + 1)
+            for city, country in (rng.choice(CITIES),)
         ])  # fmt: skip
         storable = (
             {"type": "consu", "is_storable": True}

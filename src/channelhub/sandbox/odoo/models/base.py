@@ -35,6 +35,19 @@ class ResCurrency(BaseModel):
         }
 
 
+class ResCountry(BaseModel):
+    _name = "res.country"
+    _description = "Country"
+    _order = "name"
+
+    def _define_fields(self) -> dict[str, Field]:
+        return {
+            "name": f.char("Country Name", required=True),
+            "code": f.char("Country Code", index=True),
+            "phone_code": f.integer("Country Calling Code"),
+        }
+
+
 class ResCompany(BaseModel):
     _name = "res.company"
     _description = "Companies"
@@ -68,7 +81,9 @@ class ResPartner(BaseModel):
             "street": f.char("Street"),
             "city": f.char("City"),
             "zip": f.char("Zip"),
-            "country_code": f.char("Country Code"),
+            "country_id": f.many2one("res.country", "Country", ondelete="restrict"),
+            "country_code": f.char("Country Code", related="country_id.code"),
+            "comment": f.Field("html", "Notes"),
             "company_id": f.many2one("res.company", "Company"),
             "customer_rank": f.integer("Customer Rank", default=0),
             "supplier_rank": f.integer("Supplier Rank", default=0),
