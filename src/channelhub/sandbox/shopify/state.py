@@ -305,8 +305,7 @@ class WebhookSubscription:
     updated_at: datetime
     include_fields: list[str] = field(default_factory=list)
     fmt: str = "JSON"
-    from_config: bool = False
-    consecutive_failures: int = 0
+    from_config: bool = False  # declared in configuration: never deleted after failed deliveries
 
 
 @dataclass

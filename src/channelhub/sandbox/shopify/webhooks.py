@@ -164,7 +164,8 @@ class WebhookSender:
             if settings.webhook_reorder_window_s > 0:
                 delay += self.chaos.uniform(settings.webhook_reorder_window_s)
             self._schedule(delivery, now + delay)
-            self.state.stats.webhooks_sent += 1
+            with self.state.lock:
+                self.state.stats.webhooks_sent += 1
             if self.chaos.chance(settings.webhook_duplicate_rate):
                 twin = dataclasses.replace(delivery, skip_once=False)
                 self._schedule(twin, now + delay + self.chaos.uniform(0.05))
@@ -260,22 +261,22 @@ class WebhookSender:
                 error,
             )
         )
-        subscription = self.state.webhook_subscriptions.get(delivery.subscription_id)
-        if status is not None and 200 <= status < 300:
-            self.state.stats.webhooks_delivered += 1
-            if subscription is not None:
-                subscription.consecutive_failures = 0
-            return
-        self.state.stats.webhooks_failed_attempts += 1
-        self._retry_or_abandon(delivery)
+        delivered = status is not None and 200 <= status < 300
+        with self.state.lock:  # several delivery workers count at once
+            if delivered:
+                self.state.stats.webhooks_delivered += 1
+            else:
+                self.state.stats.webhooks_failed_attempts += 1
+        if not delivered:
+            self._retry_or_abandon(delivery)
 
     def _retry_or_abandon(self, delivery: Delivery) -> None:
         if delivery.attempt >= MAX_RETRIES:
-            self.state.stats.webhooks_abandoned += 1
-            subscription = self.state.webhook_subscriptions.get(delivery.subscription_id)
-            if subscription is not None and not subscription.from_config:
-                with self.state.lock:
-                    self.state.webhook_subscriptions.pop(subscription.id, None)
+            with self.state.lock:
+                self.state.stats.webhooks_abandoned += 1
+                subscription = self.state.webhook_subscriptions.get(delivery.subscription_id)
+                if subscription is not None and not subscription.from_config:
+                    del self.state.webhook_subscriptions[subscription.id]
             return
         delay = RETRY_DELAYS_S[delivery.attempt] * self.time_scale
         delivery.attempt += 1
