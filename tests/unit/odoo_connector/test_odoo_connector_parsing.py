@@ -9,8 +9,10 @@ from decimal import Decimal
 
 import pytest
 
+from channelhub.clock import ManualClock
 from channelhub.connectors.errors import ValidationFailed, WebhookVerificationError
-from channelhub.connectors.odoo.changes import ChangeCursor
+from channelhub.connectors.odoo.changes import ChangeCursor, read_changes
+from channelhub.connectors.odoo.client import OdooClient, OdooConnection
 from channelhub.connectors.odoo.errors import (
     OdooAccessError,
     OdooBusy,
@@ -28,6 +30,8 @@ from channelhub.connectors.odoo.values import decimal, many2one_id, parse_dateti
 from channelhub.connectors.odoo.webhooks import OdooWebhookReceiver
 from channelhub.domain import Money, Sku
 from channelhub.resilience import CircuitOpenError
+
+from .odoo_wire_fake import FakeOdoo
 
 
 def test_traceback_faults_name_the_exception() -> None:
@@ -161,3 +165,23 @@ def test_price_precedence_follows_odoo_rule_order() -> None:
     assert prices.price_for(Sku("A-1"), 10, at) == Money.of("9.00", "EUR")  # higher min qty first
     assert prices.price_for(Sku("A-1"), 1, datetime(2026, 7, 2, tzinfo=UTC)) == Money.of("5.00", "EUR")
     assert prices.price_for(Sku("B-2"), 1, at) is None
+
+
+async def test_change_cursor_settles_only_after_its_second_is_old_enough() -> None:
+    rows = [{"id": 4, "write_date": "2026-01-01 10:00:00"}, {"id": 9, "write_date": "2026-01-01 10:00:05"}]
+    fake = FakeOdoo(answer=lambda model, method, args, kwargs: rows[: kwargs["limit"]])
+    async with OdooClient(
+        OdooConnection("http://odoo.test", "retail", "admin", "pw"),
+        transport=fake.transport(),
+        clock=ManualClock(),
+    ) as client:
+        recent = datetime(2026, 1, 1, 10, 0, 6, tzinfo=UTC)
+        settled = datetime(2026, 1, 1, 10, 0, 30, tzinfo=UTC)
+        batch = await read_changes(client, "product.product", ChangeCursor(), ["name"], now=recent)
+        assert batch.cursor == ChangeCursor("2026-01-01 10:00:05", 0) and not batch.has_more
+        batch = await read_changes(client, "product.product", ChangeCursor(), ["name"], now=settled)
+        assert batch.cursor == ChangeCursor("2026-01-01 10:00:05", 9)
+        paged = await read_changes(client, "product.product", ChangeCursor(), ["name"], limit=1, now=recent)
+        assert paged.has_more and paged.cursor == ChangeCursor("2026-01-01 10:00:00", 4)  # exact while paging
+    sent = fake.calls[0]
+    assert sent.kwargs["order"] == "write_date asc, id asc" and "write_date" in sent.kwargs["fields"]
