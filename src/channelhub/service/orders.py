@@ -113,8 +113,10 @@ class OrderIngestion:
         units, _ = usable_skus(order)
         if cancels:
             repos.reservations.release(order.order_key, at)
-        elif link is None or link.state is not OrderStatus.CANCELLED:
-            # Same (order, SKU) again is ignored by the repository: at-least-once is safe.
+        elif link is None or link.state in (OrderStatus.PLACED, OrderStatus.ON_HOLD):
+            # Only while Odoo does not hold the stock itself (once confirmed, its reservation
+            # does). The same (order, SKU) again is ignored by the repository: at-least-once
+            # delivery never reserves twice.
             repos.reservations.reserve(
                 [SoftReservation(order.order_key, order.channel, sku, n) for sku, n in units.items()], at
             )

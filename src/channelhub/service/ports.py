@@ -149,6 +149,13 @@ class ChannelOrderSnapshot:
     cancel_reason: str | None = None
     fulfilment_started: bool = False
 
+    def __post_init__(self) -> None:
+        for name in ("placed_at", "updated_at"):
+            if getattr(self, name).tzinfo is None:
+                raise ValueError(f"order {self.channel_order_id}: {name} must be timezone-aware")
+        if not self.channel or not self.channel_order_id:
+            raise ValueError("an order snapshot needs its channel and the channel's order id")
+
     @property
     def order_key(self) -> str:
         """`<channel>:<channel order id>`: the order's identity and the ERP idempotency key."""

@@ -267,3 +267,27 @@ async def test_deferred_hand_over_releases_many_orders_in_one_check(world: World
     assert world.erp.calls[calls_before:] == ["reserved_orders", "read_stock"]
     assert open_soft(world) == {}
     assert world.desired("shop", "A") == 12
+
+
+async def test_a_late_update_of_a_confirmed_order_reserves_nothing_again(world: World) -> None:
+    await stocked(world)
+    world.emit(order_event(order(world, payment="paid")))
+    await world.settle()
+    with world.engine.begin() as connection:  # released rows are purged after a while
+        world.repos(connection).reservations.purge_released(world.clock.now() + timedelta(days=1))
+    shipped = order(world, after_s=3600, payment="paid", fulfilment_started=True)
+    with world.engine.begin() as connection:
+        world.handlers.orders.receive(connection, shipped, world.clock.now())
+    assert open_soft(world) == {} and world.desired("shop", "A") == 12
+    world.emit(order_event(shipped))
+    await world.settle()
+    assert open_soft(world) == {} and world.erp.created == 1
+
+
+def test_snapshots_refuse_naive_times() -> None:
+    from datetime import datetime
+
+    import pytest
+
+    with pytest.raises(ValueError, match="timezone-aware"):
+        order_snapshot("web", "1", {"A": 1}, at=datetime(2026, 1, 1))
