@@ -103,3 +103,19 @@ def test_connection_without_first_or_last_is_refused(gql: Gql) -> None:
 def test_page_size_from_variables_counts(gql: Gql) -> None:
     _, body = gql("query($n: Int!) { inventoryItems(first: $n) { nodes { id } } }", {"n": 40})
     assert cost(body)["requestedQueryCost"] == 42
+
+
+def test_nodes_by_ids_cost_per_id_and_plain_lists_like_one_object(
+    gql: Gql, emulator: ShopifyEmulator
+) -> None:
+    ids = [f"gid://shopify/InventoryItem/{i}" for i in list(emulator.shop.inventory_items)[:3]]
+    location = f"gid://shopify/Location/{emulator.shop.primary_location.id}"
+    query = (
+        "query($ids: [ID!]!, $loc: ID!) { nodes(ids: $ids) { ... on InventoryItem { id "
+        'inventoryLevel(locationId: $loc) { quantities(names: ["available", "on_hand", "committed"]) '
+        "{ name quantity } } } } }"
+    )
+    _, body = gql(query, {"ids": ids, "loc": location})
+    assert len(body["data"]["nodes"]) == 3
+    # Each id: the node (1) + its inventory level (1) + the quantities list (1).
+    assert cost(body)["requestedQueryCost"] == cost(body)["actualQueryCost"] == 3 * 3

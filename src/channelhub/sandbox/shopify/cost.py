@@ -186,11 +186,15 @@ class _CostWalker:
             return self._connection_cost(returns, node, value, data is not None, here)
         inner = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
         if isinstance(inner, GraphQLList):
-            if name == "nodes" and data is None:
+            # `nodes(ids:)` is sized by its ids; other plain lists cost like one object.
+            if name == "nodes":
+                if isinstance(value, list):
+                    return sum(1 + self.selection_cost(returns, node.selection_set, v, here) for v in value)
                 count = self._list_arg_len(node, "ids")
                 return count * (1 + self.selection_cost(returns, node.selection_set, None, here))
             if isinstance(value, list):
-                return sum(1 + self.selection_cost(returns, node.selection_set, v, here) for v in value)
+                costs = [self.selection_cost(returns, node.selection_set, v, here) for v in value]
+                return 1 + max(costs, default=0)
             return 1 + self.selection_cost(returns, node.selection_set, None, here)
         if isinstance(returns, GraphQLUnionType | GraphQLInterfaceType | GraphQLObjectType):
             if data is not None and value is None:
