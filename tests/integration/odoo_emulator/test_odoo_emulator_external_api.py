@@ -177,3 +177,26 @@ def test_unknown_database_and_bad_authenticate_arguments(odoo: LiveOdoo) -> None
     with pytest.raises(xmlrpc.client.Fault) as caught:
         odoo.common.authenticate(odoo.db, "admin", "admin", [])
     assert "'list' object is not a mapping" in caught.value.faultString
+
+
+def test_inspection_and_introspection_custom_model(odoo: LiveOdoo) -> None:
+    odoo.call("ir.model", "create", [{"name": "Custom Model", "model": "x_custom_model", "state": "manual"}])
+    described = odoo.call("x_custom_model", "fields_get", [], {"attributes": ["string", "help", "type"]})
+    assert {"id", "display_name", "create_date", "write_date"} <= set(described)
+    model_id = odoo.call(
+        "ir.model", "create", [{"name": "Custom Model", "model": "x_custom", "state": "manual"}]
+    )
+    odoo.call(
+        "ir.model.fields",
+        "create",
+        [{"model_id": model_id, "name": "x_name", "ttype": "char", "state": "manual", "required": True}],
+    )
+    record_id = odoo.call("x_custom", "create", [{"x_name": "test record"}])
+    [record] = odoo.call("x_custom", "read", [[record_id]])
+    assert record["x_name"] == "test record" and record["display_name"] == "test record"
+    with pytest.raises(xmlrpc.client.Fault) as caught:
+        odoo.call("x_custom", "create", [{}])
+    assert caught.value.faultCode == 2 and "Field: x_name (x_name)" in caught.value.faultString
+    with pytest.raises(xmlrpc.client.Fault) as caught:
+        odoo.call("ir.model", "create", [{"name": "Bad", "model": "custom", "state": "manual"}])
+    assert caught.value.faultString == "The model name must start with 'x_'."

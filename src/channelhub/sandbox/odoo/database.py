@@ -16,6 +16,7 @@ from channelhub.sandbox.odoo.model import BaseModel
 from channelhub.sandbox.odoo.models import (
     account,
     base,
+    custom,
     move_lines,
     picking,
     pricelist,
@@ -36,7 +37,8 @@ MODEL_CLASSES: tuple[type[BaseModel], ...] = (
     base.ResUsers,
     base.UomCategory,
     base.UomUom,
-    base.IrModel,
+    custom.IrModel,
+    custom.IrModelFields,
     base.IrModelData,
     product.ProductCategory,
     product.ProductAttribute,
@@ -140,7 +142,8 @@ class OdooDatabase:
         for name, model in models.items():
             model_rows = models["ir.model"]
             model_rows.create_record(
-                env, {"name": model._description, "model": name, "transient": model._transient}
+                env,
+                {"name": model._description, "model": name, "transient": model._transient, "state": "base"},
             )
         for code, name, phone in COUNTRIES:
             models["res.country"].create_record(env, {"code": code, "name": name, "phone_code": phone})

@@ -186,21 +186,6 @@ class UomUom(BaseModel):
         }
 
 
-class IrModel(BaseModel):
-    """The model catalogue: odoorpc checks ``ir.model`` before it builds a model proxy."""
-
-    _name = "ir.model"
-    _description = "Models"
-    _order = "model"
-
-    def _define_fields(self) -> dict[str, Field]:
-        return {
-            "name": f.char("Model Description", required=True),
-            "model": f.char("Model", required=True, index=True),
-            "transient": f.boolean("Transient Model"),
-        }
-
-
 class IrModelData(BaseModel):
     """External identifiers (``module.name``): ``odoorpc``'s ``env.ref`` resolves them here."""
 
