@@ -167,3 +167,16 @@ def test_emulate_shopify_command_serves_with_given_credentials() -> None:
         output, _ = process.communicate(timeout=10)
     assert "shpat_cli" in output and "shpss_cli" in output
     assert "2025-10, 2026-10" in output
+
+
+def test_shopper_burst_is_seeded_and_counted(server: RunningServer, emulator: ShopifyEmulator) -> None:
+    burst = httpx.post(f"{server.url}/_sandbox/shoppers", json={"orders": 40, "seed": 2, "max_quantity": 4})
+    assert burst.status_code == 200
+    outcome = burst.json()
+    stats = httpx.get(f"{server.url}/_sandbox/stats").json()
+    assert (stats["orders"], stats["refused_orders"]) == (outcome["placed"], outcome["refused"])
+    assert outcome["placed"] + outcome["refused"] == 40
+    assert httpx.post(f"{server.url}/_sandbox/shoppers", json={"orders": 0}).status_code == 422
+    assert (
+        httpx.post(f"{server.url}/_sandbox/shoppers", json={"orders": 1, "skus": ["NOPE"]}).status_code == 422
+    )

@@ -11,12 +11,15 @@
 - `GET|POST /_sandbox/chaos` reads or partially updates the chaos knobs.
 - `GET|POST /_sandbox/webhooks` lists delivery attempts, or adds a configured subscription.
 - `GET /_sandbox/bulk/<id>.jsonl` serves a bulk operation's result file.
+- `POST /_sandbox/shoppers` runs a seeded burst of random checkouts: `{"orders": 500, "seed": 7,
+  "skus": [...], "max_quantity": 3}` -> `{"placed": n, "refused": m}` (a flash sale in one call).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import random
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -26,6 +29,7 @@ from starlette.routing import Route
 from channelhub.sandbox.shopify import operations, payloads
 from channelhub.sandbox.shopify.chaos import ChaosValueError
 from channelhub.sandbox.shopify.relay import parse_gid
+from channelhub.sandbox.shopify.shoppers import place_random_orders
 from channelhub.sandbox.shopify.state import Address, Variant
 
 if TYPE_CHECKING:
@@ -172,6 +176,26 @@ def routes(emulator: ShopifyEmulator) -> list[Route]:
             return PlainTextResponse("Not Found", status_code=404)
         return Response(operation.result_jsonl, media_type="application/jsonl")
 
+    async def shoppers(request: Request) -> Response:
+        body = await _json_body(request)
+        if body is None:
+            return _bad("a JSON object is required", 400)
+        count, skus, seed = body.get("orders"), body.get("skus"), body.get("seed", emulator.settings.seed)
+        max_quantity = body.get("max_quantity", 3)
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 < count <= 100_000:
+            return _bad("orders must be an integer between 1 and 100000")
+        if skus is not None and not (isinstance(skus, list) and all(isinstance(s, str) for s in skus)):
+            return _bad("skus must be a list of strings")
+        if not isinstance(seed, int) or not isinstance(max_quantity, int) or max_quantity < 1:
+            return _bad("seed and max_quantity must be integers (max_quantity at least 1)")
+        try:
+            outcome = place_random_orders(
+                shop, count, random.Random(seed), skus=skus, max_quantity=max_quantity
+            )
+        except ValueError as exc:
+            return _bad(str(exc))
+        return JSONResponse({"placed": outcome.placed, "refused": outcome.refused})
+
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True, "shop": shop.shop.domain})
 
@@ -183,6 +207,7 @@ def routes(emulator: ShopifyEmulator) -> list[Route]:
         Route("/_sandbox/chaos", chaos, methods=["GET", "POST"]),
         Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),
         Route("/_sandbox/bulk/{operation_id:int}.jsonl", bulk_file, methods=["GET"]),
+        Route("/_sandbox/shoppers", shoppers, methods=["POST"]),
         Route("/_sandbox/health", health, methods=["GET"]),
     ]
 
