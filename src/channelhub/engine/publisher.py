@@ -130,6 +130,8 @@ class Publisher:
         self._locks = {name: asyncio.Lock() for name in self._gateways}
         self._wake = {name: asyncio.Event() for name in self._gateways}
         self._idle = {name: asyncio.Event() for name in self._gateways}
+        for idle in self._idle.values():
+            idle.set()  # nothing is known to be waiting until the first wake-up
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
 

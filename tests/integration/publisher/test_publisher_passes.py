@@ -1,0 +1,269 @@
+"""The publisher over a real SQLite store and the in-memory channel: coalescing, batching, risk
+order, compare-and-set conflicts, failures, acknowledgements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from channelhub.clock import ManualClock
+from channelhub.connectors.errors import AuthenticationError, UnavailableError
+from channelhub.service.fakes import FakeChannelGateway
+from channelhub.service.ports import PublishResult, QuantityUpdate
+
+from .conftest import Listings, make_publisher
+
+
+class BatchRecordingGateway(FakeChannelGateway):
+    """The fake channel, remembering the SKUs of every call."""
+
+    def __init__(self, name: str, **options: object) -> None:
+        super().__init__(name, **options)  # type: ignore[arg-type]
+        self.batches: list[list[str]] = []
+
+    async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
+        self.batches.append([update.sku for update in updates])
+        return await super().set_available(updates)
+
+
+async def test_a_burst_of_100_changes_on_one_sku_is_one_update_of_the_latest_value(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    shop.stock_listing("HOT-1", 150)
+    listings.acknowledge({"HOT-1": 150})
+    first_change = clock.now()
+    for remaining in range(149, 49, -1):  # 100 sales, one desired change each
+        listings.desire({"HOT-1": remaining})
+        clock.advance(0.01)
+    publisher = make_publisher(store, clock, shop)
+
+    result = await publisher.publish_once("shop")
+
+    assert (result.sent, result.applied, result.calls) == (1, 1, 1)
+    assert shop.published == [QuantityUpdate("HOT-1", 50, expected_previous=150)]
+    state = listings.state("HOT-1")
+    assert (state.desired_quantity, state.acknowledged_quantity, state.dirty) == (50, 50, False)
+    assert state.desired_at == first_change and state.acknowledged_at == clock.now()
+    assert (state.acknowledged_at - state.desired_at) == timedelta(seconds=1.0)
+    assert publisher.snapshot()["shop"]["propagation_p50_ms"] == 1000.0
+    assert (await publisher.publish_once("shop")).sent == 0  # nothing left: no call at all
+    assert shop.calls.count("set_available") == 1
+
+
+async def test_batches_respect_the_channel_limit_and_passes_are_bounded(
+    store: sa.Engine, clock: ManualClock, listings: Listings
+) -> None:
+    shop = BatchRecordingGateway("shop", max_quantities_per_call=50)
+    skus = [f"SKU-{n:03d}" for n in range(120)]
+    for sku in skus:
+        shop.stock_listing(sku, 0)
+    listings.desire({sku: 10 for sku in skus})
+    publisher = make_publisher(store, clock, shop, max_batches_per_pass=2)
+
+    first = await publisher.publish_once("shop")
+    assert (first.calls, first.sent, first.more) == (2, 100, True)
+    rest = await publisher.publish_until_clean("shop")
+
+    assert [len(batch) for batch in shop.batches] == [50, 50, 20]
+    assert sorted(sku for batch in shop.batches for sku in batch) == skus
+    assert rest.sent == 20 and not rest.more
+    assert listings.dirty_count() == 0 and all(shop.quantities[sku] == 10 for sku in skus)
+
+
+async def test_riskiest_updates_go_first(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    before = {"RESTOCK": 5, "SOLD-OUT": 8, "DROPPING": 40, "LOW": 2, "FIRST": 0}
+    for sku, quantity in before.items():
+        shop.stock_listing(sku, quantity)
+    listings.acknowledge({sku: q for sku, q in before.items() if sku != "FIRST"})
+    listings.desire({"RESTOCK": 30})
+    clock.advance(1)
+    listings.desire({"FIRST": 25})
+    clock.advance(1)
+    listings.desire({"DROPPING": 20, "SOLD-OUT": 0, "LOW": 3})
+    publisher = make_publisher(store, clock, shop)
+
+    await publisher.publish_once("shop")
+
+    # At risk (near zero or dropping), smallest first; then the rest, longest waiting first.
+    assert [u.sku for u in shop.published] == ["SOLD-OUT", "LOW", "DROPPING", "RESTOCK", "FIRST"]
+
+
+async def test_a_fast_seller_goes_before_routine_updates(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    for sku in ("FAST", "SLOW"):
+        shop.stock_listing(sku, 100)
+    listings.acknowledge({"FAST": 100, "SLOW": 100})
+    publisher = make_publisher(store, clock, shop)
+    listings.desire({"FAST": 80})  # 20 units sold: publisher sees the drop
+    await publisher.publish_once("shop")
+    clock.advance(5)
+    listings.desire({"SLOW": 120})
+    clock.advance(1)
+    listings.desire({"FAST": 90})  # a receipt: not at risk, but it sold 20 units a moment ago
+
+    await publisher.publish_once("shop")
+
+    assert [u.sku for u in shop.published] == ["FAST", "FAST", "SLOW"]
+
+
+async def test_a_storefront_sale_makes_a_conflict_and_the_next_pass_sends_from_the_truth(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    shop.stock_listing("TEE", 10)
+    listings.acknowledge({"TEE": 10})
+    listings.desire({"TEE": 8})  # an Odoo adjustment
+    shop.storefront_sale("TEE", 1)  # meanwhile a shopper buys one on the channel
+    publisher = make_publisher(store, clock, shop)
+
+    first = await publisher.publish_once("shop")
+
+    assert (first.conflicts, first.applied, first.more) == (1, 0, True)
+    state = listings.state("TEE")
+    assert (state.acknowledged_quantity, state.dirty) == (9, True)  # the channel's real value
+    second = await publisher.publish_once("shop")
+    assert second.applied == 1
+    assert shop.published[-1] == QuantityUpdate("TEE", 8, expected_previous=9)
+    assert shop.quantities["TEE"] == 8 and not listings.state("TEE").dirty
+    assert publisher.snapshot()["shop"]["conflicts"] == 1
+
+
+async def test_after_a_conflict_a_raise_waits_for_the_sale_to_be_ingested(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    shop.stock_listing("TEE", 10)
+    listings.acknowledge({"TEE": 10})
+    listings.desire({"TEE": 20})  # a receipt
+    shop.storefront_sale("TEE", 1)
+    publisher = make_publisher(store, clock, shop, conflict_grace_s=5.0)
+
+    assert (await publisher.publish_once("shop")).conflicts == 1
+    held = await publisher.publish_once("shop")
+    assert (held.sent, held.held) == (0, 1) and held.next_due is not None
+    assert shop.quantities["TEE"] == 9  # the sold unit is not put back on sale
+
+    listings.desire({"TEE": 19})  # the storefront order arrived: desired now counts it
+    clock.advance(5)
+    await publisher.publish_until_clean("shop")
+    assert shop.quantities["TEE"] == 19 and not listings.state("TEE").dirty
+
+
+async def test_a_lowering_after_a_conflict_is_not_held_back(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    shop.stock_listing("TEE", 10)
+    listings.acknowledge({"TEE": 10})
+    listings.desire({"TEE": 12})
+    shop.storefront_sale("TEE", 3)
+    publisher = make_publisher(store, clock, shop, conflict_grace_s=60.0)
+    await publisher.publish_once("shop")
+
+    listings.desire({"TEE": 4})  # Odoo stock dropped below what the channel shows
+    result = await publisher.publish_once("shop")
+
+    assert result.applied == 1 and shop.quantities["TEE"] == 4
+
+
+async def test_a_transient_failure_backs_the_sku_off_and_is_retried(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    for sku in ("FLAKY", "FINE"):
+        shop.stock_listing(sku, 1)
+    listings.desire({"FLAKY": 5, "FINE": 6})
+    shop.fail_sku("FLAKY", "503 from the shop", transient=True)
+    publisher = make_publisher(store, clock, shop, retry_base_delay_s=1.0, retry_max_delay_s=1.0)
+
+    first = await publisher.publish_once("shop")
+    assert (first.applied, first.failed) == (1, 1) and shop.quantities["FINE"] == 6
+    flaky = listings.state("FLAKY")
+    assert flaky.dirty and flaky.last_error is not None and "503" in flaky.last_error
+
+    del shop.failing_skus["FLAKY"]
+    assert (await publisher.publish_once("shop")).held == 1  # still backing off: no call
+    clock.advance(1.0)
+    retried = await publisher.publish_once("shop")
+    assert retried.applied == 1 and shop.quantities["FLAKY"] == 5
+    flaky = listings.state("FLAKY")
+    assert not flaky.dirty and flaky.last_error is None
+
+
+async def test_a_failed_call_backs_the_channel_off_and_loses_nothing(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    shop.stock_listing("SKU-1", 0)
+    listings.desire({"SKU-1": 3})
+    shop.fail_next(UnavailableError("connection refused", system="shopify"))
+    publisher = make_publisher(store, clock, shop, retry_base_delay_s=2.0, retry_max_delay_s=2.0)
+
+    failed = await publisher.publish_once("shop")
+    assert (failed.failed, failed.more) == (1, False) and failed.next_due is not None
+    assert listings.state("SKU-1").dirty
+    waiting = await publisher.publish_once("shop")
+    assert waiting.calls == 0 and shop.calls.count("set_available") == 1
+
+    clock.advance(2.0)
+    assert (await publisher.publish_once("shop")).applied == 1
+    snapshot = publisher.snapshot()["shop"]
+    assert snapshot["call_failures"] == 1 and "connection refused" in snapshot["last_error"]
+
+
+async def test_bad_credentials_back_off_for_the_longest_delay(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    shop.stock_listing("SKU-1", 0)
+    listings.desire({"SKU-1": 3})
+    shop.fail_next(AuthenticationError("401", system="shopify"))
+    publisher = make_publisher(store, clock, shop, retry_base_delay_s=0.1, retry_max_delay_s=30.0)
+
+    failed = await publisher.publish_once("shop")
+
+    assert failed.next_due == clock.monotonic() + 30.0
+
+
+async def test_a_permanent_failure_is_recorded_without_blocking_others(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    for sku in ("BROKEN", "OK-1", "OK-2"):
+        shop.stock_listing(sku, 0)
+    listings.desire({"BROKEN": 0, "OK-1": 4, "OK-2": 5, "NOT-LISTED": 2})
+    shop.fail_sku("BROKEN", "inventory not tracked")
+    publisher = make_publisher(store, clock, shop, permanent_retry_s=600.0)
+
+    result = await publisher.publish_once("shop")
+
+    assert (result.applied, result.failed) == (2, 2)
+    assert shop.quantities["OK-1"] == 4 and shop.quantities["OK-2"] == 5
+    broken, unlisted = listings.state("BROKEN"), listings.state("NOT-LISTED")
+    assert broken.dirty and "inventory not tracked" in (broken.last_error or "")
+    assert unlisted.dirty and "not listed" in (unlisted.last_error or "")
+    parked = await publisher.publish_once("shop")
+    assert (parked.sent, parked.held) == (0, 2)  # not hammered
+
+    listings.desire({"BROKEN": 1})  # a new desired value is worth another try
+    del shop.failing_skus["BROKEN"]
+    assert (await publisher.publish_once("shop")).applied == 1
+    snapshot = publisher.snapshot()["shop"]
+    assert (snapshot["permanent_failures"], snapshot["unknown_skus"], snapshot["applied"]) == (1, 1, 3)
+
+
+async def test_a_value_changed_during_the_call_stays_dirty(
+    store: sa.Engine, clock: ManualClock, listings: Listings
+) -> None:
+    class SlowShop(FakeChannelGateway):
+        async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
+            listings.desire({"SKU-1": 2})  # a sale is ingested while the call is in flight
+            return await super().set_available(updates)
+
+    shop = SlowShop("shop")
+    shop.stock_listing("SKU-1", 9)
+    listings.acknowledge({"SKU-1": 9})
+    listings.desire({"SKU-1": 3})
+    publisher = make_publisher(store, clock, shop)
+
+    await publisher.publish_once("shop")
+    state = listings.state("SKU-1")
+    assert (state.acknowledged_quantity, state.desired_quantity, state.dirty) == (3, 2, True)
