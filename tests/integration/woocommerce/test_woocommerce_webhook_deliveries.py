@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from channelhub.connectors.errors import WebhookVerificationError
-from channelhub.connectors.woocommerce import ResourceVersions, ping_webhook_id, verify_webhook
+from channelhub.connectors.woocommerce import (
+    ResourceVersions,
+    WebhookSubscription,
+    WooCommerceClient,
+    WooCommerceConnector,
+    ping_webhook_id,
+    verify_webhook,
+)
 from channelhub.sandbox.server import RunningServer, serve_in_thread
 from channelhub.sandbox.woocommerce.app import WooCommerceEmulator, WooCommerceSettings, create_app
 
@@ -244,3 +252,14 @@ def test_a_webhook_is_disabled_after_more_than_five_consecutive_failures(shop: S
     assert len(deliveries) == 8  # no retries, and nothing after it was disabled
     time.sleep(0.2)
     assert len(hooks.at("broken")) == 8
+
+    async def revive() -> list[WebhookSubscription]:
+        async with WooCommerceClient(server.url, KEY, SECRET) as client:
+            connector = WooCommerceConnector(client)
+            return [
+                await connector.ensure_webhook("order.created", f"{target.url}/hook/broken", "x")
+                for _ in range(2)
+            ]
+
+    first, second = asyncio.run(revive())
+    assert first.webhook_id == second.webhook_id == webhook["id"] and second.status == "active"

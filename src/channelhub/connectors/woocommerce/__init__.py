@@ -7,7 +7,12 @@ async with WooCommerceClient(url, key, secret) as client:
 
 from channelhub.connectors.woocommerce.canonical import to_domain_listing, to_domain_order
 from channelhub.connectors.woocommerce.client import API_VERSION, WooCommerceClient, WooResponse
-from channelhub.connectors.woocommerce.connector import OrderPage, PushResult, WooCommerceConnector
+from channelhub.connectors.woocommerce.connector import (
+    OrderPage,
+    PushResult,
+    WebhookSubscription,
+    WooCommerceConnector,
+)
 from channelhub.connectors.woocommerce.mapping import (
     ChannelListing,
     ChannelOrder,
@@ -36,6 +41,7 @@ __all__ = [
     "ResourceVersions",
     "SkuRef",
     "Tracking",
+    "WebhookSubscription",
     "WooCommerceClient",
     "WooCommerceConnector",
     "WooResponse",

@@ -231,6 +231,35 @@ class WooCommerceConnector:
     async def _set_status(self, order_id: int, status: str) -> ChannelOrder:
         return order_from_payload((await self.client.put(f"orders/{order_id}", {"status": status})).data)
 
+    # -- webhooks ------------------------------------------------------------------------------
+
+    async def ensure_webhook(self, topic: str, delivery_url: str, secret: str) -> WebhookSubscription:
+        """Subscribe once, and bring a subscription back to life: WooCommerce silently disables a
+        webhook after more than five failed deliveries and never retries, so the engine calls this
+        periodically (and backfills with `orders_since` for the gap)."""
+        async for page in self.client.pages("webhooks"):
+            for hook in page:
+                if hook.get("topic") == topic and hook.get("delivery_url") == delivery_url:
+                    if hook.get("status") != "active":
+                        hook = (
+                            await self.client.put(
+                                f"webhooks/{hook['id']}", {"status": "active", "secret": secret}
+                            )
+                        ).data
+                    return WebhookSubscription(int(hook["id"]), topic, delivery_url, str(hook["status"]))
+        created = (
+            await self.client.post(
+                "webhooks",
+                {
+                    "name": f"channelhub {topic}",
+                    "topic": topic,
+                    "delivery_url": delivery_url,
+                    "secret": secret,
+                },
+            )
+        ).data
+        return WebhookSubscription(int(created["id"]), topic, delivery_url, str(created["status"]))
+
     async def refund(
         self, order_id: int, amount: Decimal, reason: str, idempotency_key: str
     ) -> ChannelRefund:
@@ -243,6 +272,14 @@ class WooCommerceConnector:
         body = {"amount": money_string(amount), "reason": f"{reason} {marker}".strip(), "api_refund": False}
         created = (await self.client.post(f"orders/{order_id}/refunds", body)).data
         return ChannelRefund(int(created["id"]), Decimal(str(created["amount"])), str(created["reason"]))
+
+
+@dataclass(frozen=True)
+class WebhookSubscription:
+    webhook_id: int
+    topic: str
+    delivery_url: str
+    status: str
 
 
 def _adopted_limit(error: ValidationFailed) -> int | None:

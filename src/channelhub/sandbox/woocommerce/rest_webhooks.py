@@ -14,6 +14,23 @@ from channelhub.sandbox.woocommerce.shop import Shop
 from channelhub.sandbox.woocommerce.webhooks import EVENTS, RESOURCES, Webhook, WebhookDispatcher
 
 WEBHOOK_STATUSES = ("active", "paused", "disabled")
+# WC_Webhook::get_default_topic_hooks(), abridged to the actions this emulator fires.
+TOPIC_HOOKS = {
+    "order.created": ["woocommerce_new_order"],
+    "order.updated": ["woocommerce_update_order", "woocommerce_order_refunded"],
+    "order.deleted": ["wp_trash_post", "woocommerce_trash_order"],
+    "product.created": [
+        "woocommerce_process_product_meta",
+        "woocommerce_new_product",
+        "woocommerce_new_product_variation",
+    ],
+    "product.updated": [
+        "woocommerce_process_product_meta",
+        "woocommerce_update_product",
+        "woocommerce_update_product_variation",
+    ],
+    "product.deleted": ["wp_trash_post"],
+}
 
 
 def webhook_payload(webhook: Webhook, home: str, context: str = "view") -> dict[str, Any]:
@@ -24,7 +41,7 @@ def webhook_payload(webhook: Webhook, home: str, context: str = "view") -> dict[
         "topic": webhook.topic,
         "resource": webhook.resource,
         "event": webhook.event,
-        "hooks": [],
+        "hooks": TOPIC_HOOKS.get(webhook.topic, []),
         "delivery_url": webhook.delivery_url,
         "date_created": wc_date(webhook.date_created),
         "date_created_gmt": wc_date(webhook.date_created),
