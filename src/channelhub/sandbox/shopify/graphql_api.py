@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from graphql import (
     DocumentNode,
     GraphQLError,
+    GraphQLSchema,
     ListValueNode,
     OperationDefinitionNode,
+    OperationType,
     Visitor,
     execute,
     parse,
@@ -30,7 +32,7 @@ from graphql import (
 from graphql.error import GraphQLSyntaxError
 from graphql.execution.values import get_variable_values
 
-from channelhub.sandbox.shopify.cost import actual_cost, find_operation, requested_cost
+from channelhub.sandbox.shopify.cost import CostProblem, actual_cost, find_operation, requested_cost
 from channelhub.sandbox.shopify.resolvers import RequestContext, default_resolver
 from channelhub.sandbox.shopify.schema import SUPPORTED_VERSIONS, schema_for
 
@@ -134,6 +136,77 @@ def _literal_list_sizes(document: DocumentNode) -> int:
     return longest
 
 
+THROTTLED_ERROR: dict[str, Any] = {
+    "message": "Throttled",
+    "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+}
+
+
+def _read_request(raw_body: bytes) -> tuple[str, dict[str, Any], str | None] | dict[str, Any]:
+    """(query, variables, operation name) from the JSON body, or the 400 body Shopify sends."""
+    try:
+        payload = json.loads(raw_body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        payload = None
+    if not isinstance(payload, dict):
+        return {"errors": {"query": "Required parameter missing or invalid"}}
+    query = payload.get("query")
+    if not isinstance(query, str) or not query.strip():
+        return {"errors": {"query": "Required parameter missing or invalid"}}
+    variables = payload.get("variables") or {}
+    if not isinstance(variables, dict):
+        return {"errors": {"variables": "Invalid variables: must be a JSON object"}}
+    operation_name = payload.get("operationName")
+    return query, variables, operation_name if isinstance(operation_name, str) else None
+
+
+def _prepare(
+    schema: GraphQLSchema, query: str, variables: dict[str, Any], operation_name: str | None
+) -> tuple[DocumentNode, OperationDefinitionNode] | list[dict[str, Any]]:
+    """The parsed document and chosen operation, or the errors (syntax, validation, variables)."""
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError as exc:
+        return [_format_error(exc)]
+    problems = validate(schema, document)
+    if problems:
+        return [_format_error(e) for e in problems]
+    operation = find_operation(document, operation_name)
+    if operation is None:
+        if operation_name:
+            return [{"message": f"No operation named '{operation_name}'"}]
+        return [{"message": "An operation name is required when sending multiple operations."}]
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
+    if isinstance(coerced, list):  # wrong variable types are refused before anything is charged
+        return [_format_error(e) for e in coerced]
+    return document, operation
+
+
+def _cost_problem(problem: CostProblem) -> dict[str, Any]:
+    return {
+        "message": problem.message,
+        "locations": [{"line": problem.line, "column": problem.column}],
+        "path": problem.path,
+        "extensions": {"code": problem.code},
+    }
+
+
+def _oversized_input_error(variables: dict[str, Any], document: DocumentNode) -> dict[str, Any] | None:
+    """Shopify's limit of 250 items per input array, in variables or written inline."""
+    found = _oversized_inputs(variables, [])
+    if found is None:
+        longest = _literal_list_sizes(document)
+        found = (longest, []) if longest > MAX_INPUT_ARRAY else None
+    if found is None:
+        return None
+    size, path = found
+    return {
+        "message": f"The input array size of {size} is greater than the maximum allowed of {MAX_INPUT_ARRAY}.",
+        "path": path,
+        "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"},
+    }
+
+
 class GraphQLEndpoint:
     def __init__(self, emulator: ShopifyEmulator) -> None:
         self.emulator = emulator
@@ -150,108 +223,68 @@ class GraphQLEndpoint:
     def _handle(
         self, version: str, token: str | None, raw_body: bytes, base_url: str, headers: dict[str, str]
     ) -> Reply:
-        emulator = self.emulator
         served = resolve_version(version)
         if served is None:
             return Reply(404, {"errors": "Not Found"}, headers)
         headers["X-Shopify-API-Version"] = served
-        if token != emulator.settings.access_token:
+        if token != self.emulator.settings.access_token:
             return Reply(401, {"errors": INVALID_TOKEN}, headers)
-        emulator.shop.stats.graphql_requests += 1
-        try:
-            payload = json.loads(raw_body or b"null")
-        except (ValueError, UnicodeDecodeError):
-            payload = None
-        if (
-            not isinstance(payload, dict)
-            or not isinstance(payload.get("query"), str)
-            or not payload["query"].strip()
-        ):
-            return Reply(400, {"errors": {"query": "Required parameter missing or invalid"}}, headers)
-        variables = payload.get("variables") or {}
-        if not isinstance(variables, dict):
-            return Reply(400, {"errors": {"variables": "Invalid variables: must be a JSON object"}}, headers)
-        operation_name = payload.get("operationName")
+        self.emulator.shop.stats.graphql_requests += 1
+        request = _read_request(raw_body)
+        if isinstance(request, dict):
+            return Reply(400, request, headers)
+        query, variables, operation_name = request
         schema = schema_for(served)
-        try:
-            document = parse(payload["query"])
-        except GraphQLSyntaxError as exc:
-            return Reply(200, {"errors": [_format_error(exc)]}, headers)
-        problems = validate(schema, document)
-        if problems:
-            return Reply(200, {"errors": [_format_error(e) for e in problems]}, headers)
-        operation = find_operation(document, operation_name if isinstance(operation_name, str) else None)
-        if operation is None:
-            message = (
-                f"No operation named '{operation_name}'"
-                if operation_name
-                else "An operation name is required when sending multiple operations."
-            )
-            return Reply(200, {"errors": [{"message": message}]}, headers)
-        coerced = get_variable_values(schema, operation.variable_definitions or (), variables)
-        if isinstance(coerced, list):  # wrong variable types are refused before anything is charged
-            return Reply(200, {"errors": [_format_error(e) for e in coerced]}, headers)
+        prepared = _prepare(schema, query, variables, operation_name)
+        if isinstance(prepared, list):
+            return Reply(200, {"errors": prepared}, headers)
+        document, operation = prepared
+        return Reply(
+            200, self._charge_and_run(schema, document, operation, variables, served, base_url), headers
+        )
+
+    def _charge_and_run(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: dict[str, Any],
+        version: str,
+        base_url: str,
+    ) -> dict[str, Any]:
+        """Refuse what Shopify refuses before charging, then charge the bucket, run, refund."""
         report = requested_cost(schema, document, operation, variables)
-        bucket = emulator.bucket
-        cost: dict[str, Any] = {"requestedQueryCost": report.requested, "actualQueryCost": None}
         if report.problems:
-            errors = [
-                {
-                    "message": p.message,
-                    "locations": [{"line": p.line, "column": p.column}],
-                    "path": p.path,
-                    "extensions": {"code": p.code},
-                }
-                for p in report.problems
-            ]
-            return Reply(200, {"errors": errors}, headers)
-        limit = emulator.settings.max_query_cost
+            return {"errors": [_cost_problem(p) for p in report.problems]}
+        bucket = self.emulator.bucket
+        cost: dict[str, Any] = {"requestedQueryCost": report.requested, "actualQueryCost": None}
+        limit = self.emulator.settings.max_query_cost
         if report.requested > limit:
             cost["throttleStatus"] = bucket.status().as_json()
-            return Reply(
-                200,
-                {"errors": [_max_cost_error(report.requested, limit)], "extensions": {"cost": cost}},
-                headers,
-            )
-        oversized = _oversized_inputs(variables, []) or (
-            (n, []) if (n := _literal_list_sizes(document)) > MAX_INPUT_ARRAY else None
-        )
+            return {"errors": [_max_cost_error(report.requested, limit)], "extensions": {"cost": cost}}
+        oversized = _oversized_input_error(variables, document)
         if oversized:
-            size, path = oversized
-            error = {
-                "message": f"The input array size of {size} is greater than the maximum allowed of {MAX_INPUT_ARRAY}.",
-                "path": path,
-                "extensions": {"code": "MAX_INPUT_SIZE_EXCEEDED"},
-            }
-            return Reply(200, {"errors": [error]}, headers)
-        forced = emulator.chaos.chance(emulator.chaos.settings.throttle_rate)
-        if forced or not bucket.try_take(report.requested):
-            emulator.shop.stats.throttled_requests += 1
+            return {"errors": [oversized]}
+        chaos = self.emulator.chaos
+        if chaos.chance(chaos.settings.throttle_rate) or not bucket.try_take(report.requested):
+            self.emulator.shop.stats.throttled_requests += 1
             cost["throttleStatus"] = bucket.status().as_json()
-            throttled = {
-                "message": "Throttled",
-                "extensions": {
-                    "code": "THROTTLED",
-                    "documentation": "https://shopify.dev/api/usage/rate-limits",
-                },
-            }
-            return Reply(200, {"errors": [throttled], "extensions": {"cost": cost}}, headers)
-        body = self._execute(schema, document, operation, variables, served, base_url)
+            return {"errors": [THROTTLED_ERROR], "extensions": {"cost": cost}}
+        body = self._execute(schema, document, operation, variables, version, base_url)
         spent = report.requested
-        if operation.operation.value == "query":
-            spent = min(
-                report.requested, actual_cost(schema, document, operation, variables, body.get("data"))
-            )
+        if operation.operation == OperationType.QUERY:
+            returned = actual_cost(schema, document, operation, variables, body.get("data"))
+            spent = min(report.requested, returned)
             bucket.give_back(report.requested - spent)
-        emulator.shop.stats.points_spent += spent
+        self.emulator.shop.stats.points_spent += spent
         cost["actualQueryCost"] = spent
         cost["throttleStatus"] = bucket.status().as_json()
         body["extensions"] = {"cost": cost}
-        return Reply(200, body, headers)
+        return body
 
     def _execute(
         self,
-        schema: Any,
+        schema: GraphQLSchema,
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: dict[str, Any],
