@@ -23,6 +23,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from channelhub.sandbox.odoo import admin, wire
+from channelhub.sandbox.odoo.api import model_of
 from channelhub.sandbox.odoo.chaos import HTTP_ERROR_PAGES, Chaos, ChaosSettings
 from channelhub.sandbox.odoo.database import OdooDatabase
 from channelhub.sandbox.odoo.dispatch import RpcServices, call_kw, is_write_method
@@ -34,7 +35,6 @@ from channelhub.sandbox.odoo.errors import (
     SessionExpiredException,
     UserError,
 )
-from channelhub.sandbox.odoo.model import model_of
 from channelhub.sandbox.odoo.models.base import ResUsers
 from channelhub.sandbox.odoo.orm import Clock, utc_now
 from channelhub.sandbox.odoo.webhooks import WebhookHub

@@ -8,12 +8,10 @@ Computed fields are evaluated in one batch over the candidates, as Odoo's ``_sea
 from __future__ import annotations
 
 import heapq
-import operator as operator_module
-import re
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from channelhub.sandbox.odoo.errors import DatabaseError, value_error
+from channelhub.sandbox.odoo.errors import value_error
+from channelhub.sandbox.odoo.matching import COMPARATORS, NEGATIVE, as_list, normalize_key, value_matcher
 
 if TYPE_CHECKING:
     from channelhub.sandbox.odoo.model import BaseModel
@@ -24,17 +22,10 @@ BASE_OPERATORS = (
     "ilike", "not ilike", "in", "not in", "child_of", "parent_of",
 )  # fmt: skip
 ANY_OPERATORS = ("any", "not any")
-NEGATIVE = {"!=": "=", "not like": "like", "not ilike": "ilike", "not in": "in", "not any": "any"}
 TRUE_LEAF = (1, "=", 1)
 FALSE_LEAF = (0, "=", 1)
 
 Node = tuple[str, Any]
-COMPARATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator_module.lt,
-    "<=": operator_module.le,
-    ">": operator_module.gt,
-    ">=": operator_module.ge,
-}
 
 
 def search_ids(
@@ -178,23 +169,23 @@ def _evaluate_leaf(model: BaseModel, env: Env, leaf: tuple[Any, str, Any], unive
             return universe
         operator = "="
     if name == "id" and operator in ("=", "in"):
-        wanted = _as_list(value) if operator == "in" else [value]
+        wanted = as_list(value) if operator == "in" else [value]
         return universe & {v for v in wanted if isinstance(v, int)}
     if name == "id" and operator in COMPARATORS and isinstance(value, int) and not isinstance(value, bool):
         compare = COMPARATORS[operator]
         return {rid for rid in universe if compare(rid, value)}  # paging by id: no row lookups
     index = model.indexes.get(name)
     if index is not None and operator in ("=", "in") and value is not False:
-        wanted = _as_list(value) if operator == "in" else [value]
+        wanted = as_list(value) if operator == "in" else [value]
         found: set[int] = set()
         for candidate in wanted:
-            bucket = index.get(_normalize(fld.type, candidate))
+            bucket = index.get(normalize_key(fld.type, candidate))
             if bucket:
                 found |= bucket
         if operator == "in" and False in wanted:
             found |= index.get(False, set())
         return universe & found if len(found) < len(universe) else {i for i in found if i in universe}
-    matcher = _matcher(fld.type, operator, value)
+    matcher = value_matcher(fld.type, operator, value)
     if fld.store:
         rows = model.rows
         return {rid for rid in universe if matcher(rows[rid].get(name, False))}
@@ -220,10 +211,10 @@ def _is_name_value(value: Any) -> bool:
 
 def _name_ids(comodel: BaseModel, env: Env, operator: str, value: Any) -> set[int]:
     if operator in ("in", "not in"):
-        names = {v for v in _as_list(value)}
+        names = {v for v in as_list(value)}
         return {rid for rid, label in comodel.display_names(env, comodel.rows).items() if label in names}
     text_operator = {"=": "=", "!=": "=", "not like": "like", "not ilike": "ilike"}.get(operator, operator)
-    matcher = _matcher("char", text_operator, value)
+    matcher = value_matcher("char", text_operator, value)
     return {rid for rid, label in comodel.display_names(env, comodel.rows).items() if matcher(label)}
 
 
@@ -262,7 +253,7 @@ def _match_x2many_ids(
 ) -> set[int]:
     if operator not in ("=", "in"):
         raise value_error(f"Invalid leaf {(name, operator, value)!r}")
-    wanted = _as_list(value) if operator == "in" else [value]
+    wanted = as_list(value) if operator == "in" else [value]
     ids = {v for v in wanted if isinstance(v, int) and not isinstance(v, bool)}
     having = _match_related_ids(model, env, name, ids, universe) if ids else set()
     if False in wanted or value is False:
@@ -279,7 +270,7 @@ def _match_hierarchy(
     if _is_name_value(value):
         start = _name_ids(target, env, "ilike" if isinstance(value, str) else "in", value)
     else:
-        start = {v for v in _as_list(value) if isinstance(v, int) and not isinstance(v, bool)}
+        start = {v for v in as_list(value) if isinstance(v, int) and not isinstance(v, bool)}
     related = descendants(target, start) if operator == "child_of" else ancestors(target, start)
     if target is model and fld.type not in ("many2one", "one2many", "many2many"):
         return universe & related
@@ -310,106 +301,6 @@ def ancestors(model: BaseModel, leaves: set[int]) -> set[int]:
             found.add(rid)
             rid = model.rows[rid].get(parent) or 0 if parent in model.fields else 0
     return found
-
-
-# -- scalar matching -----------------------------------------------------------------------------
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, (list, tuple, set)):
-        return list(value)
-    return [value]
-
-
-def _normalize(field_type: str, value: Any) -> Any:
-    if field_type in ("integer", "many2one") and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _typed(field_type: str, value: Any) -> Any:
-    """Check a comparison value the way PostgreSQL would parse it for the column type."""
-    if value is False or value is None:
-        return False
-    if field_type in ("integer", "many2one", "float", "monetary"):
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, (int, float)):
-            return value
-        sql_type = "integer" if field_type in ("integer", "many2one") else "double precision"
-        if isinstance(value, str):
-            try:
-                return int(value) if sql_type == "integer" else float(value)
-            except ValueError:
-                pass
-        raise DatabaseError(
-            "InvalidTextRepresentation", f'invalid input syntax for type {sql_type}: "{value}"'
-        )
-    if field_type in ("date", "datetime"):
-        if not isinstance(value, str) or not re.fullmatch(
-            r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?", value
-        ):
-            raise DatabaseError(
-                "InvalidDatetimeFormat", f'invalid input syntax for type timestamp: "{value}"'
-            )
-        if field_type == "date":
-            return value[:10]  # PostgreSQL casts to date: the time part is dropped
-        return (value + " 00:00:00")[:19] if len(value) == 10 else (value + ":00")[:19]
-    if field_type in ("char", "text", "html", "selection"):
-        return value if isinstance(value, str) else str(value)
-    return value
-
-
-def _sql_like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    parts = []
-    for ch in pattern:
-        parts.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
-    return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
-def _matcher(field_type: str, operator: str, value: Any) -> Callable[[Any], bool]:
-    negate = operator in ("!=", "not like", "not ilike", "not in")
-    base = NEGATIVE.get(operator, operator)
-    positive = _positive_matcher(field_type, base, value)
-    if negate:
-        return lambda v: not positive(v)
-    return positive
-
-
-def _positive_matcher(field_type: str, operator: str, value: Any) -> Callable[[Any], bool]:
-    empty = (False, None, "")
-    if operator == "=":
-        if value is False or value is None:
-            if field_type == "boolean":
-                return lambda v: not v
-            return lambda v: v in empty or v == []
-        typed = _typed(field_type, value)
-        if field_type == "boolean":
-            return lambda v: bool(v) == bool(typed)
-        return lambda v: v not in empty and v == typed
-    if operator == "in":
-        values = _as_list(value)
-        wanted = {_typed(field_type, v) for v in values if v is not False and v is not None}
-        with_empty = any(v is False or v is None for v in values)
-        if field_type == "boolean":
-            return lambda v: bool(v) in wanted or (with_empty and not v)
-        return lambda v: (v not in empty and v in wanted) or (with_empty and v in empty)
-    if operator in ("<", "<=", ">", ">="):
-        typed = _typed(field_type, value)
-        if typed is False:
-            return lambda v: False
-        compare = COMPARATORS[operator]
-        return lambda v: v is not None and v is not False and compare(v, typed)
-    if operator in ("like", "ilike"):
-        if value in (False, None, ""):
-            return lambda v: True
-        needle = str(value)
-        if operator == "ilike":
-            folded = needle.casefold()
-            return lambda v: v not in empty and folded in str(v).casefold()
-        return lambda v: v not in empty and needle in str(v)
-    if operator in ("=like", "=ilike"):
-        regex = _sql_like_regex(str(value), operator == "=ilike")
-        return lambda v: v not in empty and regex.fullmatch(str(v)) is not None
-    raise value_error(f"Invalid operator {operator!r}")
 
 
 # -- ordering ------------------------------------------------------------------------------------

@@ -8,45 +8,26 @@ in particular ``_``-prefixed helpers, is refused the way Odoo refuses private me
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from channelhub.sandbox.odoo import fields as f
 from channelhub.sandbox.odoo import writes
+from channelhub.sandbox.odoo.api import (
+    api_model,
+    api_records,
+    available,
+    normalize_ids,
+    raise_missing_method,
+)
 from channelhub.sandbox.odoo.domain import search_ids
 from channelhub.sandbox.odoo.errors import (
     AccessError,
     MissingError,
-    PythonError,
-    UserError,
-    ValidationError,
     value_error,
 )
 from channelhub.sandbox.odoo.fields import X2MANY, Field
 from channelhub.sandbox.odoo.orm import ChangeEvent, Env, RecordIds, Registry
 from channelhub.sandbox.odoo.versions import OdooVersion
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def api_model(fn: F) -> F:
-    fn._rpc = "model"  # type: ignore[attr-defined]
-    return fn
-
-
-def api_records(fn: F) -> F:
-    fn._rpc = "records"  # type: ignore[attr-defined]
-    return fn
-
-
-def available(condition: Callable[[OdooVersion], bool]) -> Callable[[F], F]:
-    """Mark a remote method as existing only in some versions (others answer "does not exist")."""
-
-    def mark(fn: F) -> F:
-        fn._available = condition  # type: ignore[attr-defined]
-        return fn
-
-    return mark
-
 
 MAGIC_FIELDS = ("id", "display_name", "create_date", "create_uid", "write_date", "write_uid")
 
@@ -461,43 +442,4 @@ class BaseModel:
         return kind, fn  # type: ignore[return-value]
 
 
-ModelT = TypeVar("ModelT", bound="BaseModel")
-
-
-def model_of(env: Env, cls: type[ModelT]) -> ModelT:
-    """``env[cls._name]`` typed as its class, for business code calling model-specific helpers."""
-    model = env[cls._name]
-    if not isinstance(model, cls):
-        raise TypeError(f"{cls._name} is a {type(model).__name__}, not a {cls.__name__}")
-    return model
-
-
-def raise_missing_method(model: BaseModel, method: str) -> None:
-    if model.version.major >= 18:
-        raise PythonError("AttributeError", f"The method '{model._name}.{method}' does not exist")
-    raise PythonError("AttributeError", f"type object '{model._name}' has no attribute '{method}'")
-
-
-def normalize_ids(ids: Any) -> list[int]:
-    if ids is None or ids is False:
-        return []
-    if isinstance(ids, bool):
-        raise value_error(f"Invalid ids {ids!r}")
-    if isinstance(ids, int):
-        return [ids]
-    if isinstance(ids, (list, tuple)) and all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        return list(ids)
-    raise value_error(f"Invalid ids {ids!r}: expected a list of integers")
-
-
-__all__ = [
-    "MAGIC_FIELDS",
-    "BaseModel",
-    "Env",
-    "RecordIds",
-    "UserError",
-    "ValidationError",
-    "api_model",
-    "api_records",
-    "normalize_ids",
-]
+__all__ = ["MAGIC_FIELDS", "BaseModel", "Env", "RecordIds"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from channelhub.sandbox.odoo import fields as f
+from channelhub.sandbox.odoo.api import api_model
 from channelhub.sandbox.odoo.errors import value_error
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_model
+from channelhub.sandbox.odoo.model import BaseModel
 from channelhub.sandbox.odoo.orm import Env
 
 ADMIN_UID = 2

@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from channelhub.sandbox.odoo import fields as f
+from channelhub.sandbox.odoo.api import api_records, model_of
 from channelhub.sandbox.odoo.domain import descendants
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records, model_of
+from channelhub.sandbox.odoo.model import BaseModel
 from channelhub.sandbox.odoo.models.move_lines import StockMoveLine
 from channelhub.sandbox.odoo.models.stock import StockQuant
 from channelhub.sandbox.odoo.orm import Env

@@ -11,10 +11,11 @@ import math
 from typing import Any
 
 from channelhub.sandbox.odoo import fields as f
+from channelhub.sandbox.odoo.api import model_of
 from channelhub.sandbox.odoo.domain import ancestors
 from channelhub.sandbox.odoo.errors import ValidationError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, model_of
+from channelhub.sandbox.odoo.model import BaseModel
 from channelhub.sandbox.odoo.models.product import ProductProduct
 from channelhub.sandbox.odoo.orm import Env
 

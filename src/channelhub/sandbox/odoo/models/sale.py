@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from channelhub.sandbox.odoo import fields as f
+from channelhub.sandbox.odoo.api import api_records, available, model_of
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
-from channelhub.sandbox.odoo.model import BaseModel, api_records, available, model_of
+from channelhub.sandbox.odoo.model import BaseModel
 from channelhub.sandbox.odoo.models.picking import StockMove, StockPicking, wizard_action
 from channelhub.sandbox.odoo.models.pricelist import pricelist_price
 from channelhub.sandbox.odoo.orm import Env
