@@ -11,6 +11,7 @@ import asyncio
 import random
 from typing import Any
 
+import pytest
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -138,3 +139,29 @@ async def test_every_operation_succeeds_once_under_thirty_percent_failures(odoo:
             "account.move", "search_count", [[("reversed_entry_id", "=", invoice)]]
         )
         assert refunds == 1 and day["credit_note"].move_id
+
+
+async def test_a_saturated_odoo_is_not_flooded(odoo: RunningOdoo) -> None:
+    """Odoo with 2 free workers answers 503 above that: the adaptive limit backs off (AIMD on
+    errors) instead of hammering it, and every read still completes."""
+    if odoo.version != "18.0":
+        pytest.skip("protocol-independent; one version is enough")
+    async with odoo.connector() as calm:
+        skus = [item.sku.value for item in (await calm.read_catalog()).items]
+    odoo.emulator.chaos.apply(ChaosSettings.from_mapping({"max_concurrency": 2, "latency_ms": 30, "seed": 3}))
+    try:
+        resilience = OdooResilience.default(
+            rng=random.Random(4), base_delay=0.01, max_delay=0.1, max_attempts=20, reset_timeout=0.2,
+            max_concurrency=8, initial_concurrency=8, latency_target_s=1.0,
+        )  # fmt: skip
+        async with OdooConnector(odoo.connection(), resilience=resilience) as connector:
+            connector.stock.sku_chunk = 5  # 12 concurrent look-ups, then 12 concurrent quant reads
+            connector.stock.quant_chunk = 5
+            report = await connector.read_stock_positions(skus)
+            limiter = connector.client.resilience.limiter
+            busy_answers = connector.client.stats.retries
+    finally:
+        odoo.emulator.chaos.apply(ChaosSettings())
+    assert not report.unknown_skus and {p.sku.value for p in report.positions} <= set(skus)
+    assert busy_answers > 0, "the emulator must have answered 503 (workers busy)"
+    assert limiter.decreases > 0 and limiter.limit < 8

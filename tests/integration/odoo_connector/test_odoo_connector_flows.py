@@ -168,3 +168,15 @@ async def test_webhook_notifications_are_verified_and_parsed(odoo: RunningOdoo) 
     assert (note.model, note.record_id) == ("product.product", product)
     assert note.values["list_price"] == 42.5 and "default_code" in note.values
     assert note.action_id is not None and note.action_name
+
+
+async def test_batched_creates(odoo: RunningOdoo) -> None:
+    async with odoo.connector(odoo.default_protocol()) as connector:
+        client = connector.client
+        calls_before = client.stats.calls
+        vals = [{"name": f"Batch partner {odoo.version} {n}"} for n in range(25)]
+        ids = await client.create_many("res.partner", vals, batch_size=10)
+        assert client.stats.calls - calls_before == 3
+        assert len(set(ids)) == 25
+        names = await client.search_read_all("res.partner", [("id", "in", ids)], ["name"], page_size=7)
+        assert sorted(row["name"] for row in names) == sorted(v["name"] for v in vals)
