@@ -142,6 +142,44 @@ def _change(
     }
 
 
+def _range_error(value: int, path: list[str | int]) -> dict[str, Any] | None:
+    if value > QUANTITY_LIMIT:
+        return _error(path, "The quantity can't be higher than 1,000,000,000.", "INVALID_QUANTITY_TOO_HIGH")
+    if value < -QUANTITY_LIMIT:
+        return _error(path, "The quantity can't be lower than -1,000,000,000.", "INVALID_QUANTITY_TOO_LOW")
+    return None
+
+
+def _compare_error(
+    state: ShopState,
+    version: str,
+    level: InventoryLevel,
+    name: str,
+    quantity: dict[str, Any],
+    ignore_compare: bool,
+    path: list[str | int],
+) -> dict[str, Any] | None:
+    """The compare-and-set check of one quantity, as the requested API version words it."""
+    if uses_change_from_quantity(version):
+        if "changeFromQuantity" not in quantity:
+            message = (
+                "The changeFromQuantity argument must be given to each quantity; pass null to skip the check."
+            )
+            return _error([*path, "changeFromQuantity"], message, "COMPARE_QUANTITY_REQUIRED")
+        return _stale_change_from(state, level, name, quantity, [*path, "changeFromQuantity"])
+    if ignore_compare:
+        return None
+    expected = quantity.get("compareQuantity")
+    if expected is None:
+        message = "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity."
+        return _error([*path, "compareQuantity"], message, "COMPARE_QUANTITY_REQUIRED")
+    if expected != level.quantity(name):
+        state.stats.stale_compare_rejections += 1
+        message = "The compareQuantity argument no longer matches the persisted quantity."
+        return _error([*path, "compareQuantity"], message, "COMPARE_QUANTITY_STALE")
+    return None
+
+
 def _stale_change_from(
     state: ShopState, level: InventoryLevel, name: str, change: dict[str, Any], path: list[str | int]
 ) -> dict[str, Any] | None:
@@ -187,89 +225,23 @@ def _set_quantities(state: ShopState, version: str, input: dict[str, Any]) -> di
         errors = _check_common(name, SETTABLE_NAMES, reason, uri, "INVALID_NAME")
         plan: list[tuple[InventoryLevel, int]] = []
         seen: set[tuple[int, int]] = set()
-        cas_by_quantity = uses_change_from_quantity(version)
-        ignore_compare = bool(input.get("ignoreCompareQuantity"))
         for index, quantity in enumerate(input["quantities"]):
             path: list[str | int] = ["input", "quantities", index]
             level, problem = _find_level(state, quantity["inventoryItemId"], quantity["locationId"], path)
-            if problem:
+            if level is not None and (level.item_id, level.location_id) in seen:
+                message = "The combination of inventoryItemId and locationId must be unique."
+                problem = _error(path, message, "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR")
+            if problem is None:
+                assert level is not None
+                seen.add((level.item_id, level.location_id))
+                problem = _range_error(quantity["quantity"], [*path, "quantity"]) or _compare_error(
+                    state, version, level, name, quantity, bool(input.get("ignoreCompareQuantity")), path
+                )
+            if problem is not None:
                 errors.append(problem)
                 continue
             assert level is not None
-            if (level.item_id, level.location_id) in seen:
-                errors.append(
-                    _error(
-                        path,
-                        "The combination of inventoryItemId and locationId must be unique.",
-                        "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
-                    )
-                )
-                continue
-            seen.add((level.item_id, level.location_id))
-            wanted = quantity["quantity"]
-            if wanted > QUANTITY_LIMIT:
-                errors.append(
-                    _error(
-                        [*path, "quantity"],
-                        "The quantity can't be higher than 1,000,000,000.",
-                        "INVALID_QUANTITY_TOO_HIGH",
-                    )
-                )
-                continue
-            if wanted < -QUANTITY_LIMIT:
-                errors.append(
-                    _error(
-                        [*path, "quantity"],
-                        "The quantity can't be lower than -1,000,000,000.",
-                        "INVALID_QUANTITY_TOO_LOW",
-                    )
-                )
-                continue
-            current = level.quantity(name)
-            if cas_by_quantity:
-                if "changeFromQuantity" not in quantity:
-                    errors.append(
-                        _error(
-                            [*path, "changeFromQuantity"],
-                            "The changeFromQuantity argument must be given to each quantity; pass null to skip the check.",
-                            "COMPARE_QUANTITY_REQUIRED",
-                        )
-                    )
-                    continue
-                expected = quantity["changeFromQuantity"]
-                if expected is not None and expected != current:
-                    state.stats.stale_compare_rejections += 1
-                    errors.append(
-                        _error(
-                            [*path, "changeFromQuantity"],
-                            "The specified changeFromQuantity does not match the persisted value.",
-                            "CHANGE_FROM_QUANTITY_STALE",
-                        )
-                    )
-                    continue
-            elif not ignore_compare:
-                expected = quantity.get("compareQuantity")
-                if expected is None:
-                    errors.append(
-                        _error(
-                            [*path, "compareQuantity"],
-                            "The compareQuantity argument must be given to each quantity or ignored using "
-                            "ignoreCompareQuantity.",
-                            "COMPARE_QUANTITY_REQUIRED",
-                        )
-                    )
-                    continue
-                if expected != current:
-                    state.stats.stale_compare_rejections += 1
-                    errors.append(
-                        _error(
-                            [*path, "compareQuantity"],
-                            "The compareQuantity argument no longer matches the persisted quantity.",
-                            "COMPARE_QUANTITY_STALE",
-                        )
-                    )
-                    continue
-            plan.append((level, wanted - current))
+            plan.append((level, quantity["quantity"] - level.quantity(name)))
         if errors:
             return {"inventoryAdjustmentGroup": None, "userErrors": errors}
         changes: list[dict[str, Any]] = []
@@ -331,24 +303,9 @@ def _adjust_quantities(state: ShopState, version: str, input: dict[str, Any]) ->
                 if problem:
                     errors.append(problem)
                     continue
-            after = level.quantity(name) + change["delta"]
-            if after > QUANTITY_LIMIT:
-                errors.append(
-                    _error(
-                        [*path, "delta"],
-                        "The quantity can't be higher than 1,000,000,000.",
-                        "INVALID_QUANTITY_TOO_HIGH",
-                    )
-                )
-                continue
-            if after < -QUANTITY_LIMIT:
-                errors.append(
-                    _error(
-                        [*path, "delta"],
-                        "The quantity can't be lower than -1,000,000,000.",
-                        "INVALID_QUANTITY_TOO_LOW",
-                    )
-                )
+            out_of_range = _range_error(level.quantity(name) + change["delta"], [*path, "delta"])
+            if out_of_range:
+                errors.append(out_of_range)
                 continue
             plan.append((level, change["delta"], ledger))
         if errors:
