@@ -232,46 +232,64 @@ def bench_log(
     batch_size: int = 500,
     append_batch: int = 100,
     with_peer: bool = True,
+    repeat: int = 1,
     progress: Progress | None = None,
     peer_progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Run the benchmark; returns the result document (see the module docstring)."""
-    if events < 1 or keys < 1:
-        raise ValueError("events and keys must be at least 1")
-    result: dict[str, Any] = {"backend": backend, "events": events, "keys": keys}
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="channelhub-bench-") as directory:
-            sqlite_url = url or f"sqlite:///{Path(directory) / 'log.db'}"
-            # One writer at a time is SQLite's nature: a second worker only adds lock waits.
-            result |= run_channelhub(
-                sqlite_url, None, events, keys, workers or 1, batch_size, append_batch, progress
-            )
-        return result
-    if backend != "postgres":
+    """Run the benchmark `repeat` times (ours, then the peer, alternating); the document reports
+    the median run of each (every run is listed under `runs`) — this box is shared, so one run can
+    land on a busy moment."""
+    if events < 1 or keys < 1 or repeat < 1:
+        raise ValueError("events, keys and repeat must be at least 1")
+    if backend not in ("sqlite", "postgres"):
         raise ValueError(f"backend must be sqlite or postgres, not {backend!r}")
-    from channelhub.store.db import postgres_url_from_env
+    ours: list[dict[str, Any]] = []
+    peers: list[dict[str, Any]] = []
+    for _ in range(repeat):
+        if backend == "sqlite":
+            # One writer at a time is SQLite's nature: a second worker only adds lock waits.
+            with tempfile.TemporaryDirectory(prefix="channelhub-bench-") as directory:
+                sqlite_url = f"sqlite:///{Path(directory) / 'log.db'}"
+                ours.append(
+                    run_channelhub(
+                        sqlite_url, None, events, keys, workers or 1, batch_size, append_batch, progress
+                    )
+                )
+            continue
+        from channelhub.store.db import postgres_url_from_env
 
-    postgres_url = url or postgres_url_from_env()
-    with isolated_schema(postgres_url, prefix="bench") as schema:
-        result |= run_channelhub(
-            postgres_url, schema, events, keys, workers or 2, batch_size, append_batch, progress
-        )
-    if with_peer:
-        with isolated_schema(postgres_url, prefix="pgq") as schema:
-            assert schema is not None
-            peer = asyncio.run(run_pgqueuer(postgres_url, schema, events, append_batch, peer_progress))
-        result["peer"] = peer
-        result["vs_peer"] = round(result["events_per_s"] / peer["events_per_s"], 2)
+        postgres_url = url or postgres_url_from_env()
+        with isolated_schema(postgres_url, prefix="bench") as schema:
+            ours.append(
+                run_channelhub(
+                    postgres_url, schema, events, keys, workers or 2, batch_size, append_batch, progress
+                )
+            )
+        if with_peer:
+            with isolated_schema(postgres_url, prefix="pgq") as schema:
+                assert schema is not None
+                peers.append(
+                    asyncio.run(
+                        run_pgqueuer(postgres_url, schema, events, append_batch, batch_size, peer_progress)
+                    )
+                )
+    result: dict[str, Any] = {"backend": backend, "events": events, "keys": keys, **_median(ours)}
+    if peers:
+        result["peer"] = _median(peers)
+        result["vs_peer"] = round(result["events_per_s"] / result["peer"]["events_per_s"], 2)
+    if repeat > 1:
+        result["runs"] = [{"events_per_s": run["events_per_s"], "p99_ms": run["p99_ms"]} for run in ours]
+        if peers:
+            result["peer_runs"] = [run["events_per_s"] for run in peers]
     return result
 
 
-async def run_pgqueuer(
-    url: str, schema: str, events: int, enqueue_batch: int, progress: Progress | None = None
-) -> dict[str, Any]:
-    """pgqueuer doing the same work: enqueue `events` jobs in batches while one QueueManager
-    (batch size 100, its recommended shape for throughput) consumes them; installed in `schema`."""
-    import asyncpg
-    from pgqueuer import QueueManager
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return sorted(runs, key=lambda run: run["events_per_s"])[len(runs) // 2]
+
+
+def _pgqueuer_queries(connection: Any, schema: str) -> Any:
+    """pgqueuer's query layer on `connection`, with every object in `schema` (ours, dropped after)."""
     from pgqueuer.adapters.drivers.asyncpg import AsyncpgDriver
     from pgqueuer.adapters.persistence.qb import (
         QueryBuilderEnvironment,
@@ -283,54 +301,92 @@ async def run_pgqueuer(
     from pgqueuer.domain.types import Channel
 
     settings = DBSettings(db_schema=schema, channel=Channel(f"ch_{schema}"))
+    return Queries(
+        AsyncpgDriver(connection),
+        qbe=QueryBuilderEnvironment(settings),
+        qbq=QueryQueueBuilder(settings),
+        qbs=QuerySchedulerBuilder(settings),
+    )
+
+
+def _pgqueuer_produce(
+    dsn: str, schema: str, events: int, enqueue_batch: int, go: Any, started_at: Any
+) -> None:
+    """The peer's producer process (as ours): enqueue `events` jobs in batches."""
+    import asyncpg
+
+    async def produce() -> None:
+        connection = await asyncpg.connect(dsn)
+        queries = _pgqueuer_queries(connection, schema)
+        payloads: list[bytes | None] = [str(index).encode() for index in range(events)]
+        go.wait()
+        started_at.value = time.time()
+        for offset in range(0, events, enqueue_batch):
+            chunk = payloads[offset : offset + enqueue_batch]
+            await queries.enqueue(["stock_changed"] * len(chunk), chunk, [0] * len(chunk))
+        await connection.close()
+
+    asyncio.run(produce())
+
+
+async def run_pgqueuer(
+    url: str,
+    schema: str,
+    events: int,
+    enqueue_batch: int,
+    batch_size: int = 500,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """pgqueuer doing the same work: a producer process enqueues `events` jobs in batches while a
+    QueueManager dequeues `batch_size` jobs at a time (as our workers) and runs them; all in `schema`."""
+    import asyncpg
+    from pgqueuer import QueueManager
+    from pgqueuer.domain.types import Channel
+
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
-
-    def queries_on(connection: Any) -> Queries:
-        return Queries(
-            AsyncpgDriver(connection),
-            qbe=QueryBuilderEnvironment(settings),
-            qbq=QueryQueueBuilder(settings),
-            qbs=QuerySchedulerBuilder(settings),
-        )
-
-    producer_connection = await asyncpg.connect(dsn)
-    consumer_connection = await asyncpg.connect(dsn)
+    connection = await asyncpg.connect(dsn)
     try:
-        producer = queries_on(producer_connection)
-        await producer.install(create_schema=False)
-        manager = QueueManager(queries_on(consumer_connection), channel=Channel(settings.channel))
-        handled = 0
+        queries = _pgqueuer_queries(connection, schema)
+        await queries.install(create_schema=False)
+        manager = QueueManager(queries, channel=Channel(f"ch_{schema}"))
+        handled, finished_at = 0, 0.0
 
         @manager.entrypoint("stock_changed")
         async def stock_changed(job: Any) -> None:
-            nonlocal handled
+            nonlocal handled, finished_at
             handled += 1
             if handled >= events:
+                finished_at = time.time()
                 manager.shutdown.set()
 
-        consumer = asyncio.create_task(manager.run(batch_size=100))
-        await asyncio.sleep(0.5)  # let the manager start listening, like our workers
-        started = time.time()
-        for offset in range(0, events, enqueue_batch):
-            size = min(enqueue_batch, events - offset)
-            payloads: list[bytes | None] = [str(offset + i).encode() for i in range(size)]
-            await producer.enqueue(["stock_changed"] * size, payloads, [0] * size)
+        consumer = asyncio.create_task(manager.run(batch_size=batch_size))
+        await asyncio.sleep(0.5)  # the manager is listening before the stream starts, like our workers
+        context = multiprocessing.get_context("spawn")
+        go, started_at = context.Event(), context.Value("d", 0.0)
+        producer = context.Process(
+            target=_pgqueuer_produce, args=(dsn, schema, events, enqueue_batch, go, started_at), daemon=True
+        )
+        producer.start()
+        go.set()
+        while not consumer.done():
+            await asyncio.wait([consumer], timeout=0.1)
             if progress is not None:
                 progress(handled)
+            if producer.exitcode not in (None, 0):
+                manager.shutdown.set()
+                raise RuntimeError("the pgqueuer producer process failed")
         await consumer
-        elapsed = time.time() - started
-        if progress is not None:
-            progress(events)
+        producer.join(30)
+        elapsed = finished_at - started_at.value
         return {
             "name": "pgqueuer",
             "version": _version("pgqueuer"),
             "events_per_s": round(events / elapsed, 1),
             "elapsed_s": round(elapsed, 3),
-            "batch_size": 100,
+            "batch_size": batch_size,
         }
     finally:
-        await producer_connection.close()
-        await consumer_connection.close()
+        await connection.close()
 
 
 def _version(package: str) -> str:

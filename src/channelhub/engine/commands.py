@@ -42,7 +42,10 @@ def register(groups: CommandGroups) -> None:
         batch_size: int = typer.Option(500, min=1, help="Events a worker handles per transaction."),
         append_batch: int = typer.Option(100, min=1, help="Events the producer appends per transaction."),
         peer: bool = typer.Option(True, help="With postgres: also run pgqueuer on the same work."),
-        url: str | None = typer.Option(None, help="Database URL (overrides the default for the backend)."),
+        repeat: int = typer.Option(
+            1, min=1, help="Run this many times; report the median run (all are listed)."
+        ),
+        url: str | None = typer.Option(None, help="PostgreSQL URL (default: CHANNELHUB_DATABASE_URL)."),
     ) -> None:
         """End-to-end log throughput (append → handled → acknowledged) and latency; pgqueuer as peer."""
         _check_backend(backend)
@@ -62,6 +65,7 @@ def register(groups: CommandGroups) -> None:
                 batch_size=batch_size,
                 append_batch=append_batch,
                 with_peer=peer,
+                repeat=repeat,
                 progress=lambda done: bar.update(ours, completed=done),
                 peer_progress=lambda done: bar.update(theirs, completed=done),
             )

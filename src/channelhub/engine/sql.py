@@ -54,7 +54,7 @@ STATEMENTS: dict[str, str] = {
         ORDER BY n""",
     "waiting_keys": """
         SELECT DISTINCT tier, key FROM log_event
-        WHERE status = 'pending' AND available_at > :now AND {parts}""",
+        WHERE status = 'pending' AND available_at > created_at AND available_at > :now AND {parts}""",
     "ready": "\nUNION ALL\n".join(
         _READY_ONE_TIER.format(cols=_COLUMNS, tier=tier, parts="{parts}") for tier in (1, 2, 3)
     ),

@@ -51,12 +51,10 @@ sa.Index(
     postgresql_where=log_event.c.status == "pending",
     sqlite_where=log_event.c.status == "pending",
 )
-sa.Index(
-    "ix_log_event_waiting",
-    log_event.c.available_at,
-    postgresql_where=log_event.c.status == "pending",
-    sqlite_where=log_event.c.status == "pending",
-)
+# Only events that were delayed or failed before (available_at moved past created_at): fresh
+# events, the hot path, never enter this index.
+_WAITING = sa.and_(log_event.c.status == "pending", log_event.c.available_at > log_event.c.created_at)
+sa.Index("ix_log_event_waiting", log_event.c.available_at, postgresql_where=_WAITING, sqlite_where=_WAITING)
 sa.Index(
     "ix_log_event_dead",
     log_event.c.event_id,

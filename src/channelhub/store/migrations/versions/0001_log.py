@@ -20,6 +20,7 @@ PARTITIONS = 32  # frozen copy of channelhub.store.log_tables.PARTITIONS at this
 _SEQ_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _PENDING = sa.text("status = 'pending'")
 _DEAD = sa.text("status = 'dead'")
+_WAITING = sa.text("status = 'pending' AND available_at > created_at")  # delayed or retrying only
 
 
 def upgrade() -> None:
@@ -50,8 +51,8 @@ def upgrade() -> None:
         "ix_log_event_waiting",
         "log_event",
         ["available_at"],
-        postgresql_where=_PENDING,
-        sqlite_where=_PENDING,
+        postgresql_where=_WAITING,
+        sqlite_where=_WAITING,
     )
     op.create_index(
         "ix_log_event_dead", "log_event", ["event_id"], postgresql_where=_DEAD, sqlite_where=_DEAD
