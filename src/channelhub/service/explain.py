@@ -9,7 +9,7 @@ For one channel:
      "in_sync": false, "desired_at": "...", "acknowledged_at": "...", "last_error": null,
      "computed_now": 7,             # recomputed from the stored facts at this moment
      "warehouses": [{"warehouse", "on_hand", "reserved", "hold", "free", "included", "reason",
-                     "locations": [{"location", "on_hand", "reserved", "hold", "write_date"}]}],
+                     "locations": [{"location", "on_hand", "reserved", "hold", "as_of"}]}],
      "rules": {"share", "safety", "pack_size", "suppressed", "suppression_reason", ...},
      "soft_reservations": [{"order_key", "channel", "units"}], "soft_reserved": 2,
      "explanation": ["SKU TEE-M on shopify: 7 units.", ...]}
@@ -52,7 +52,7 @@ def _channel_view(
                         "on_hand": row.on_hand,
                         "reserved": row.reserved,
                         "hold": row.hold,
-                        "write_date": _iso(row.source_write_date),
+                        "as_of": _iso(row.source_write_date),
                     }
                     for row in rows
                 ],

@@ -289,8 +289,9 @@ class ChannelGateway(Protocol):
 class ErpStockRow:
     """Stock of one SKU in one internal location of a warehouse (product unit).
 
-    `hold` is unreserved stock in a quality-hold location. `write_date` is Odoo's last change of
-    the row when known (stale protection in the stock repository)."""
+    `hold` is unreserved stock in a quality-hold location. `write_date` is when the row was known
+    to be current (Odoo's `write_date`, or the start of the read that returned it): the stock
+    repository never lets an older row overwrite a newer one."""
 
     sku: str
     warehouse: str

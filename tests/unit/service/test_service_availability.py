@@ -161,3 +161,20 @@ async def test_explain_names_the_facts_behind_the_number(world: World) -> None:
     assert both["channel"] is None
     assert both["available_to_sell"] == {"shop": 9, "web": 5}
     assert both["acknowledged"] == {"shop": 15, "web": None}
+
+
+async def test_an_older_read_applied_late_does_not_overwrite_a_newer_one(world: World) -> None:
+    from datetime import timedelta
+
+    from channelhub.service.ports import ErpStockRead, ErpStockRow
+
+    capture = world.handlers.capture
+    now = world.clock.now()
+    newer = ErpStockRead(("A",), (ErpStockRow("A", "wh1", "WH1/Stock", 4, write_date=now),))
+    older = ErpStockRead(
+        ("A",), (ErpStockRow("A", "wh1", "WH1/Stock", 9, write_date=now - timedelta(seconds=2)),)
+    )
+    with world.engine.begin() as connection:
+        capture.apply(connection, newer, now)
+        capture.apply(connection, older, now)  # a slower worker's read, started earlier
+    assert world.desired("shop", "A") == 3

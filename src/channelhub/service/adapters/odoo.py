@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from channelhub.connectors.odoo import (
@@ -102,10 +103,14 @@ class OdooErpGateway:
         )
 
     async def read_stock(self, skus: Sequence[str] | None = None) -> ErpStockRead:
+        """Rows are stamped with the time the read started: reads racing each other (a poll and
+        a webhook re-read on two workers) then apply newest-wins in the stock repository."""
         wanted = None if skus is None else list(skus)
         if wanted == []:
             return ErpStockRead(skus=(), rows=())
-        return self._read(await self.connector.read_stock_positions(wanted), wanted)
+        started = self.connector.client.clock.now()
+        read = self._read(await self.connector.read_stock_positions(wanted), wanted)
+        return replace(read, rows=tuple(replace(row, write_date=started) for row in read.rows))
 
     async def _skus_of_products(self, product_ids: set[int]) -> list[str]:
         missing = sorted(pid for pid in product_ids if pid not in self._sku_by_product)
