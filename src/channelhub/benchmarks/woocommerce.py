@@ -10,6 +10,8 @@ What is measured, honestly:
 Scenarios: plain loopback; a per-call latency like a real WordPress host's; a host rate limit the
 client is not told about (it must follow 429 + Retry-After); the same limit configured in the
 client's token bucket (few or no 429s). The theoretical floor of a limited run is calls / rate.
+The `_variations_in_products_batch` scenarios send variations through `products/batch` with the
+simple products (opt-in, see `WooCommerceConnector`) instead of one call per variable product.
 """
 
 from __future__ import annotations
@@ -48,20 +50,27 @@ class ScenarioResult:
     readback_mismatches: int
 
 
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    host_knobs: dict[str, float]
+    client_rate: float | None = None
+    variations_in_products_batch: bool = False
+
+
 async def _run_scenario(
-    name: str,
-    url: str,
-    credentials: tuple[str, str],
-    rounds: int,
-    seed: int,
-    client_rate: float | None,
-    in_flight: int,
+    scenario: Scenario, url: str, credentials: tuple[str, str], rounds: int, seed: int, in_flight: int
 ) -> ScenarioResult:
+    name, client_rate = scenario.name, scenario.client_rate
     rng = random.Random(seed)
     retry = RetryPolicy(max_attempts=10, base_delay=0.1, max_delay=10.0, rng=random.Random(seed))
     key, secret = credentials
     async with WooCommerceClient(url, key, secret, retry=retry, requests_per_second=client_rate) as client:
-        connector = WooCommerceConnector(client, max_in_flight=in_flight)
+        connector = WooCommerceConnector(
+            client,
+            max_in_flight=in_flight,
+            variations_in_products_batch=scenario.variations_in_products_batch,
+        )
         started = time.perf_counter()
         listings = await connector.read_listings()
         readback_s = time.perf_counter() - started
@@ -102,29 +111,32 @@ async def _run_scenario(
 def run_benchmark(
     skus: int, rounds: int, latency_ms: float, host_rate_limit: float, in_flight: int = 4, seed: int = 7
 ) -> dict[str, Any]:
-    scenarios: list[tuple[str, dict[str, float], float | None]] = [("loopback", {}, None)]
+    scenarios = [Scenario("loopback", {}), Scenario("loopback_variations_in_products_batch", {}, None, True)]
     if latency_ms > 0:
-        scenarios.append((f"latency_{latency_ms:g}ms", {"latency_ms": latency_ms}, None))
+        scenarios.append(Scenario(f"latency_{latency_ms:g}ms", {"latency_ms": latency_ms}))
     if host_rate_limit > 0:
         host = {"rate_limit": host_rate_limit, "rate_burst": host_rate_limit}
-        scenarios.append((f"host_limit_{host_rate_limit:g}rps_unknown", host, None))
-        scenarios.append((f"host_limit_{host_rate_limit:g}rps_configured", host, host_rate_limit))
+        limit = f"host_limit_{host_rate_limit:g}rps"
+        scenarios.append(Scenario(f"{limit}_unknown", host))
+        scenarios.append(Scenario(f"{limit}_configured", host, host_rate_limit))
+        scenarios.append(
+            Scenario(f"{limit}_configured_variations_in_products_batch", host, host_rate_limit, True)
+        )
     results: list[ScenarioResult] = []
-    for name, knobs, client_rate in scenarios:
+    for scenario in scenarios:
         chaos = Chaos()
-        chaos.update(knobs)
+        chaos.update(scenario.host_knobs)
         settings = WooCommerceSettings(seed=seed, skus=skus, chaos=chaos)
         emulator = create_app(settings)
         with serve_in_thread(emulator) as server:
             results.append(
                 asyncio.run(
                     _run_scenario(
-                        name,
+                        scenario,
                         server.url,
                         (settings.consumer_key, settings.consumer_secret),
                         rounds,
                         seed,
-                        client_rate,
                         in_flight,
                     )
                 )

@@ -161,3 +161,23 @@ async def test_relative_stock_changes_keep_a_sale_taken_in_between(
     emulator.shop.place_order([(tee, 3)], {}, "processing")  # the storefront sells 3 meanwhile
     result = await connector.adjust_stock({tee.sku: 5})  # the ERP received 5 more
     assert result.applied[tee.sku].quantity == 12 and tee.stock_quantity == 12
+
+
+async def test_variations_can_ride_along_in_products_batch_when_opted_in(
+    emulator: WooCommerceEmulator,
+) -> None:
+    skus = sellable(emulator)
+    transport = httpx.ASGITransport(app=emulator)
+    async with WooCommerceClient("http://shop.test", "ck_t", "cs_t", transport=transport) as client:
+        connector = WooCommerceConnector(client, variations_in_products_batch=True)
+        await connector.read_listings()
+        result = await connector.set_stock({sku: 13 for sku in skus})
+        variation = next(p for p in emulator.shop.products.values() if p.type == "variation")
+        shown = (await client.get(f"products/{variation.id}")).data
+    assert not result.failed and result.calls == -(-len(skus) // 100)
+    assert all(emulator.shop.products[pid].stock_quantity == 13 for pid in skus.values())
+    assert (shown["type"], shown["parent_id"], shown["stock_quantity"]) == (
+        "variation",
+        variation.parent_id,
+        13,
+    )

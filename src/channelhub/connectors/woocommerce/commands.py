@@ -38,7 +38,7 @@ def register(groups: CommandGroups) -> None:
         json_path.write_text(json.dumps(report, indent=2) + "\n")
         for row in report["results"]:
             typer.echo(
-                f"{row['scenario']:>30}: {row['updates_per_s']:>8} SKU updates/s  "
+                f"{row['scenario']:>52}: {row['updates_per_s']:>8} SKU updates/s  "
                 f"({row['updates']} updates in {row['seconds']} s, {row['calls']} calls, "
                 f"{row['items_per_call']} items/call, 429s {row['throttled_429']}, failed {row['failed']}, "
                 f"read-back {row['readback_skus_per_s']} SKUs/s, mismatches {row['readback_mismatches']})"

@@ -162,7 +162,10 @@ class ProductRoutes:
         return paged(call, "products", items, total, pages, collection.page)
 
     def _product(self, product_id: int, status: int = 404) -> Product:
-        product = self.shop.product(product_id)
+        """A product for `products/<id>` routes. A variation id is accepted too, as WooCommerce's
+        `get_object()` is `wc_get_product()`: it answers with the product-shaped representation
+        (`type: variation`, `parent_id`), which is also what product.* webhooks carry."""
+        product = self.shop.products.get(product_id)
         if product is None:
             raise invalid_id("product", status)
         return product
@@ -227,7 +230,10 @@ class ProductRoutes:
     # -- variations ----------------------------------------------------------------------------
 
     def _parent(self, call: Call) -> Product:
-        return self._product(call.ids["product_id"])
+        parent = self.shop.product(call.ids["product_id"])
+        if parent is None:
+            raise invalid_id("product")
+        return parent
 
     def _variation(self, call: Call, variation_id: int, status: int = 404) -> Product:
         variation = self.shop.variation(call.ids["product_id"], variation_id)

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from channelhub.sandbox.woocommerce.chaos import Chaos
-from channelhub.sandbox.woocommerce.payloads import order_payload, product_payload, variation_payload
+from channelhub.sandbox.woocommerce.payloads import order_payload, product_payload
 from channelhub.sandbox.woocommerce.shop import Shop
 
 USER_AGENT = "WooCommerce/9.4.0 Hookshot (WordPress/6.7.1)"
@@ -192,8 +192,7 @@ class WebhookDispatcher:
             product = self.shop.products.get(resource_id)
             if product is None:
                 return {"id": resource_id}
-            if product.type == "variation":
-                return variation_payload(self.shop, product, home)
+            # GET /wc/v3/products/<id>, also for a variation: the product-shaped representation.
             return product_payload(self.shop, product, home)
         if resource == "order" and resource_id in self.shop.orders:
             return order_payload(self.shop.orders[resource_id], home)
