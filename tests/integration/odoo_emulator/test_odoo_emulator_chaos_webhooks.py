@@ -164,3 +164,29 @@ def test_lost_response_after_commit(odoo17: LiveOdoo, chaos: Any) -> None:
         odoo17.call("res.partner", "create", [{"name": "Committed but unanswered"}])
     assert caught.value.errcode == 504
     assert odoo17.call("res.partner", "search_count", [[["name", "=", "Committed but unanswered"]]]) == 1
+
+
+def test_webhook_chaos_duplicates_and_delays(odoo17: LiveOdoo) -> None:
+    from channelhub.sandbox.odoo import ChaosSettings, WebhookRule
+
+    bodies: list[dict[str, Any]] = []
+
+    async def hook(request: Request) -> Response:
+        bodies.append(json.loads(await request.body()))
+        return Response("ok")
+
+    emulator = odoo17.emulator
+    with serve_in_thread(Starlette(routes=[Route("/hook", hook, methods=["POST"])])) as receiver:
+        rule = emulator.webhooks.add_rule(
+            WebhookRule(model="sale.order", url=f"{receiver.url}/hook", fields=["state"], trigger="on_create")
+        )
+        emulator.chaos.apply(ChaosSettings(webhook_duplicate_rate=1.0, webhook_max_delay_ms=50, seed=4))
+        try:
+            order = odoo17.call("sale.order", "create", [{"partner_id": 3}])
+            deadline = time.monotonic() + 3
+            while len(bodies) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            emulator.chaos.apply(ChaosSettings())
+            emulator.webhooks.remove_rule(rule.id)
+    assert [(b["_id"], b["state"]) for b in bodies] == [(order, "draft"), (order, "draft")]

@@ -75,7 +75,7 @@ class OdooEmulator:
             seed_catalog(self.database, seed=settings.seed, skus=settings.skus)
         self.services = RpcServices(self.database)
         self.chaos = Chaos(settings.chaos)
-        self.webhooks = WebhookHub(self.database)
+        self.webhooks = WebhookHub(self.database, self.chaos)
         self.sessions: dict[str, dict[str, Any]] = {}
         self.app = ChaosMiddleware(self._routes(), self.chaos, self)
 

@@ -46,6 +46,10 @@ class ChaosSettings:
     lost_response_rate: float = 0.0
     #: a write overlapping another in-flight write on the same records fails with a serialization failure
     concurrent_write_conflicts: bool = False
+    #: webhook notifications sent a second time (Odoo never does; receivers must dedupe anyway)
+    webhook_duplicate_rate: float = 0.0
+    #: webhook notifications held back up to this many ms, so they can arrive out of order
+    webhook_max_delay_ms: float = 0.0
     #: [start, end] seconds after the settings were applied during which every request gets 503
     outages: list[tuple[float, float]] = field(default_factory=list)
     seed: int = 0
@@ -64,11 +68,17 @@ class ChaosSettings:
         return settings
 
     def validate(self) -> None:
-        for name in ("error_rate", "fault_rate", "serialization_failure_rate", "lost_response_rate"):
+        for name in (
+            "error_rate",
+            "fault_rate",
+            "serialization_failure_rate",
+            "lost_response_rate",
+            "webhook_duplicate_rate",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
-        if self.latency_ms < 0 or self.jitter_ms < 0 or self.max_concurrency < 0:
+        if min(self.latency_ms, self.jitter_ms, self.max_concurrency, self.webhook_max_delay_ms) < 0:
             raise ValueError("latency_ms, jitter_ms and max_concurrency must not be negative")
         for status in self.http_error_statuses:
             if status not in HTTP_ERROR_PAGES:
@@ -110,6 +120,21 @@ class Chaos:
         if self.settings.error_rate and self.rng.random() < self.settings.error_rate:
             return self.rng.choice(self.settings.http_error_statuses)
         return None
+
+    def webhook_delays(self) -> list[float]:
+        """One delay (seconds) per copy of a webhook notification to send: usually one copy, no delay."""
+        settings = self.settings
+        copies = (
+            2
+            if settings.webhook_duplicate_rate and self.rng.random() < settings.webhook_duplicate_rate
+            else 1
+        )
+        return [
+            self.rng.uniform(0, settings.webhook_max_delay_ms) / 1000
+            if settings.webhook_max_delay_ms
+            else 0.0
+            for _ in range(copies)
+        ]
 
     def lose_response(self) -> bool:
         rate = self.settings.lost_response_rate

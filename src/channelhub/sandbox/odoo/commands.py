@@ -40,6 +40,12 @@ def register(groups: CommandGroups) -> None:
         lost_response_rate: float = typer.Option(
             0.0, help="Chaos: share of committed writes answered 504 (the answer is lost)."
         ),
+        webhook_duplicate_rate: float = typer.Option(
+            0.0, help="Chaos: share of webhook notifications sent twice."
+        ),
+        webhook_max_delay_ms: float = typer.Option(
+            0.0, help="Chaos: webhook notifications delayed up to this (ms), so they may arrive out of order."
+        ),
         concurrent_write_conflicts: bool = typer.Option(
             False, help="Chaos: overlapping writes on the same records fail."
         ),
@@ -61,7 +67,8 @@ def register(groups: CommandGroups) -> None:
                 latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate, fault_rate=fault_rate,
                 max_concurrency=max_concurrency, serialization_failure_rate=serialization_failure_rate,
                 concurrent_write_conflicts=concurrent_write_conflicts, outages=windows, seed=seed,
-                lost_response_rate=lost_response_rate,
+                lost_response_rate=lost_response_rate, webhook_duplicate_rate=webhook_duplicate_rate,
+                webhook_max_delay_ms=webhook_max_delay_ms,
             )  # fmt: skip
             chaos.validate()
             settings = EmulatorSettings(

@@ -13,12 +13,14 @@ import asyncio
 import itertools
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 
+from channelhub.sandbox.odoo.chaos import Chaos
 from channelhub.sandbox.odoo.database import OdooDatabase
 from channelhub.sandbox.odoo.orm import ChangeEvent
 
@@ -53,8 +55,10 @@ class WebhookRule:
 class WebhookHub:
     """Rules per model and the log of what was sent (newest last, bounded)."""
 
-    def __init__(self, database: OdooDatabase, timeout_s: float = 1.0) -> None:
+    def __init__(self, database: OdooDatabase, chaos: Chaos | None = None, timeout_s: float = 1.0) -> None:
         self.database = database
+        #: chaos may delay (reorder) or duplicate deliveries; Odoo itself sends each notification once
+        self.chaos = chaos or Chaos()
         self.timeout_s = timeout_s
         self.rules: list[WebhookRule] = []
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=1000)
@@ -113,21 +117,24 @@ class WebhookHub:
                 self._send(rule.url, body)
 
     def _send(self, url: str, body: str) -> None:
-        record: dict[str, Any] = {"url": url, "body": body, "status": None, "error": None}
-        self.deliveries.append(record)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            threading.Thread(target=self._post_blocking, args=(record,), daemon=True).start()
-            return
-        task = loop.create_task(self._post(record))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        for delay_s in self.chaos.webhook_delays():
+            record: dict[str, Any] = {"url": url, "body": body, "status": None, "error": None}
+            self.deliveries.append(record)
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                threading.Thread(target=self._post_blocking, args=(record, delay_s), daemon=True).start()
+                continue
+            task = loop.create_task(self._post(record, delay_s))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _headers(self) -> dict[str, str]:
         return {"Content-Type": "application/json", "User-Agent": USER_AGENT}
 
-    async def _post(self, record: dict[str, Any]) -> None:
+    async def _post(self, record: dict[str, Any], delay_s: float = 0.0) -> None:
+        if delay_s:
+            await asyncio.sleep(delay_s)
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s) as client:
                 response = await client.post(record["url"], content=record["body"], headers=self._headers())
@@ -135,7 +142,9 @@ class WebhookHub:
         except httpx.HTTPError as exc:  # Odoo only logs: send and forget
             record["error"] = f"{type(exc).__name__}: {exc}"
 
-    def _post_blocking(self, record: dict[str, Any]) -> None:
+    def _post_blocking(self, record: dict[str, Any], delay_s: float = 0.0) -> None:
+        if delay_s:
+            time.sleep(delay_s)
         try:
             with httpx.Client(timeout=self.timeout_s) as client:
                 record["status"] = client.post(
