@@ -76,6 +76,7 @@ class SalesVelocity:
         self._decay_per_s = math.log(2) / half_life_s
         # sku -> (velocity at `at`, last desired quantity seen, `at` on the monotonic clock)
         self._seen: dict[str, tuple[float, int, float]] = {}
+        self._next_prune = 0.0
 
     def __len__(self) -> int:
         return len(self._seen)
@@ -103,6 +104,18 @@ class SalesVelocity:
     def velocity(self, sku: str, now: float) -> float:
         seen = self._seen.get(sku)
         return 0.0 if seen is None else self._decayed(seen[0], seen[2], now)
+
+    def prune_every(self, interval_s: float, now: float) -> None:
+        """At most once per `interval_s`, forget every SKU whose velocity has decayed away (SKUs
+        acknowledged while still hot would otherwise stay forever)."""
+        if now < self._next_prune:
+            return
+        self._next_prune = now + interval_s
+        quiet = [
+            sku for sku, (v, _, at) in self._seen.items() if self._decayed(v, at, now) < self._FORGET_BELOW
+        ]
+        for sku in quiet:
+            del self._seen[sku]
 
     def settled(self, sku: str, now: float) -> None:
         """`sku` was acknowledged: forget it once it has gone quiet."""

@@ -58,6 +58,7 @@ class ChannelMemory:
     conflict_floor: dict[str, tuple[int, float]] = field(default_factory=dict)  # sku -> (value, until)
     channel_backoff: _Backoff | None = None
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=4096))
+    unsendable_last_pass: int = 0  # dirty rows read but not sent: the next scan reads that many more
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -84,6 +85,15 @@ class ChannelMemory:
     def channel_held_until(self, now: float) -> float | None:
         backoff = self.channel_backoff
         return backoff.until if backoff is not None and backoff.until > now else None
+
+    def next_due(self) -> float | None:
+        """The earliest time at which something held becomes due (None: nothing is held)."""
+        if self.channel_backoff is not None:
+            return self.channel_backoff.until
+        dues = [b.until for b in self.sku_backoff.values()]
+        dues.extend(until for _, until in self.parked.values())
+        dues.extend(until for _, until in self.conflict_floor.values())
+        return min(dues, default=None)
 
     # -- outcomes ------------------------------------------------------------------------------
 

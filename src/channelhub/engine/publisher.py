@@ -7,7 +7,9 @@ update (only the latest desired value exists), and a crash loses nothing (the ro
 
 One pass over a channel (`publish_once`):
 
-1. read the dirty listings (`ListingRepository.dirty`, up to `scan_limit`);
+1. read the dirty listings (`ListingRepository.dirty`, longest waiting first): `scan_limit` rows
+   plus as many as the previous pass could not send (held, or dirty for their price only), so
+   thousands of parked listings can never hide the ones behind them;
 2. order them by risk (`publish_plan`: near zero or dropping first, then fast sellers, then the
    rest) and leave out the ones that are backing off, parked or held (`publish_state`);
 3. batch them up to the gateway's `max_quantities_per_call` and send up to `max_in_flight`
@@ -192,7 +194,9 @@ class Publisher:
             if backing_off is not None:
                 return PublishPass(channel, next_due=backing_off)
 
-            states = self._read_dirty(channel)
+            limit = self.settings.scan_limit + memory.unsendable_last_pass
+            states = self._read_dirty(channel, limit)
+            memory.velocity.prune_every(self.settings.risk.velocity_half_life_s, now)
             velocities = {
                 state.sku.value: memory.velocity.observe(
                     state.sku.value, state.desired_quantity, state.acknowledged_quantity, now
@@ -200,14 +204,11 @@ class Publisher:
                 for state in states
                 if state.desired_quantity is not None and state.quantity_differs
             }
-            sendable: list[PlannedUpdate] = []
-            next_due: float | None = None
-            for update in plan_updates(states, velocities, self.settings.risk):
-                until = memory.held_until(update, now)
-                if until is None:
-                    sendable.append(update)
-                else:
-                    next_due = until if next_due is None else min(next_due, until)
+            sendable = [
+                update
+                for update in plan_updates(states, velocities, self.settings.risk)
+                if memory.held_until(update, now) is None
+            ]
             held = len(velocities) - len(sendable)
             memory.counters.held_back += held
 
@@ -217,9 +218,12 @@ class Publisher:
             this_pass = groups[:max_batches]
             outcome = await self._send(gateway, memory, this_pass)
             self._record(channel, outcome)
+            # Rows that failed now are held next time, like the ones held already.
+            memory.unsendable_last_pass = len(states) - len(sendable) + outcome.failed
+            scan_grows = self.settings.scan_limit + memory.unsendable_last_pass > limit
             more = (
                 len(groups) > max_batches
-                or (len(states) >= self.settings.scan_limit and bool(this_pass))
+                or (len(states) >= limit and (bool(this_pass) or scan_grows))
                 or outcome.conflicts > 0  # re-plan from the channel's real value at once
             )
             return PublishPass(
@@ -232,7 +236,7 @@ class Publisher:
                 held=held,
                 calls=len(this_pass),
                 more=more and memory.channel_held_until(self._clock.monotonic()) is None,
-                next_due=next_due if memory.channel_backoff is None else memory.channel_backoff.until,
+                next_due=memory.next_due(),
             )
 
     async def publish_until_clean(self, channel: str, max_passes: int = 1000) -> PublishPass:
@@ -256,9 +260,9 @@ class Publisher:
                 break
         return total
 
-    def _read_dirty(self, channel: str) -> list[ListingState]:
+    def _read_dirty(self, channel: str, limit: int) -> list[ListingState]:
         with self._engine.connect() as connection:
-            return StateRepositories.on(connection).listings.dirty(channel, self.settings.scan_limit)
+            return StateRepositories.on(connection).listings.dirty(channel, limit)
 
     async def _send(
         self, gateway: ChannelGateway, memory: ChannelMemory, groups: list[list[PlannedUpdate]]

@@ -267,3 +267,23 @@ async def test_a_value_changed_during_the_call_stays_dirty(
     await publisher.publish_once("shop")
     state = listings.state("SKU-1")
     assert (state.acknowledged_quantity, state.desired_quantity, state.dirty) == (3, 2, True)
+
+
+async def test_parked_listings_never_hide_the_ones_behind_them(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    broken = [f"BROKEN-{n}" for n in range(5)]
+    for sku in [*broken, "GOOD"]:
+        shop.stock_listing(sku, 0)
+    for sku in broken:
+        shop.fail_sku(sku, "refused")
+    listings.desire({sku: 1 for sku in broken})  # the longest waiting rows: first in every scan
+    clock.advance(1)
+    listings.desire({"GOOD": 4})
+    publisher = make_publisher(store, clock, shop, scan_limit=3)
+
+    await publisher.publish_until_clean("shop")
+    again = await publisher.publish_once("shop")
+
+    assert shop.quantities["GOOD"] == 4
+    assert (again.dirty, again.held, again.sent) == (5, 5, 0)
