@@ -10,6 +10,8 @@
 - Orders into Odoo: `OrderIngestion` (`receive`: soft reservation + recompute; `sync_to_erp`:
   idempotent sale order, confirm/hold/cancel, business exceptions).
 - Operator actions: `AvailabilityOperations` (warehouse hold/release/offline/online, suppression).
+- Canonical order events (`order.placed.v1`, `order.paid.v1`, `order.cancelled.v1`):
+  `canonical_orders.CanonicalOrders`, registered by `ServiceHandlers` too.
 - The durable log: `ServiceHandlers` (`register(registry)`) and the event builders in `handlers`.
 """
 

@@ -17,6 +17,7 @@ the same order state append one event.
 | `warehouse.status_changed.v1`  | `warehouse:<code>`  | `WarehouseStatusChanged.to_dict()`       |
 | `availability.recompute.v1`    | `availability:all` or `sku:<SKU>` | `{"skus": [...] or null}`  |
 | `erp.reservations.check.v1`    | `erp:reservations`  | `{"limit": n}` (tier 2, periodic)        |
+| `order.placed.v1` / `order.paid.v1` / `order.cancelled.v1` | `order:<order key>` | the canonical events' `to_dict()` (see `canonical_orders`) |
 
 The inbox processor turns a verified delivery into events with `events_for_delivery` (channels)
 and `erp_notification_event` (Odoo).
@@ -32,11 +33,20 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from channelhub.clock import Clock
-from channelhub.domain import Sku, StockChanged, WarehouseStatusChanged, event_from_dict
+from channelhub.domain import (
+    OrderCancelled,
+    OrderPaid,
+    OrderPlaced,
+    Sku,
+    StockChanged,
+    WarehouseStatusChanged,
+    event_from_dict,
+)
 from channelhub.engine.events import LoggedEvent, NewEvent, Tier, deterministic_event_id
 from channelhub.engine.handlers import HandlerContext, HandlerRegistry
 from channelhub.engine.outbox import append
 from channelhub.service.availability import AvailabilityService
+from channelhub.service.canonical_orders import CanonicalOrders
 from channelhub.service.operations import AvailabilityOperations
 from channelhub.service.orders import OrderIngestion, Received
 from channelhub.service.ports import (
@@ -60,6 +70,11 @@ STOCK_CHANGED = StockChanged.type
 WAREHOUSE_STATUS = WarehouseStatusChanged.type
 RECOMPUTE = "availability.recompute.v1"
 RESERVATION_CHECK = "erp.reservations.check.v1"
+ORDER_PLACED = OrderPlaced.type
+ORDER_PAID = OrderPaid.type
+ORDER_CANCELLED = OrderCancelled.type
+ERP_ORDER_CONFIRM = "erp.order.confirm.v1"
+ERP_ORDER_CANCEL = "erp.order.cancel.v1"
 
 POLL_KEY = "erp:stock-poll"
 
@@ -195,6 +210,11 @@ class ServiceHandlers:
         registry.register(WAREHOUSE_STATUS, self.on_warehouse_status)
         registry.register(RECOMPUTE, self.on_recompute)
         registry.register(RESERVATION_CHECK, self.on_reservation_check)
+        registry.register(ORDER_PLACED, self.on_order_placed)
+        registry.register(ORDER_PAID, self.on_order_paid)
+        registry.register(ORDER_CANCELLED, self.on_order_cancelled)
+        registry.register(ERP_ORDER_CONFIRM, self.on_erp_order_confirm)
+        registry.register(ERP_ORDER_CANCEL, self.on_erp_order_cancel)
 
     def on_channel_order(self, event: LoggedEvent, ctx: HandlerContext) -> None:
         order = ChannelOrderSnapshot.from_payload(event.payload)
@@ -281,6 +301,49 @@ class ServiceHandlers:
     async def on_reservation_check(self, event: LoggedEvent, ctx: HandlerContext) -> None:
         limit = int(event.payload.get("limit") or 500)
         await self.orders.check_reservations(ctx.connection, self.erp, ctx.clock.now(), limit=limit)
+
+    # -- canonical order events --------------------------------------------------------------
+
+    def on_order_placed(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        placed = event_from_dict(event.payload)
+        assert isinstance(placed, OrderPlaced)
+        snapshot = CanonicalOrders(self.orders).placed(ctx.connection, placed, ctx.clock.now())
+        if snapshot is not None:
+            ctx.append([_sync_event(snapshot)])
+
+    def on_order_paid(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        paid = event_from_dict(event.payload)
+        assert isinstance(paid, OrderPaid)
+        key = f"order:{paid.order_key}"
+        payload = {"order_key": paid.order_key, "paid_at": paid.occurred_at.isoformat()}
+        follow = NewEvent(
+            deterministic_event_id(ERP_ORDER_CONFIRM, key, paid.event_id), ERP_ORDER_CONFIRM, key, payload
+        )
+        ctx.append([follow])
+
+    def on_order_cancelled(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        cancelled = event_from_dict(event.payload)
+        assert isinstance(cancelled, OrderCancelled)
+        if CanonicalOrders(self.orders).cancelled(ctx.connection, cancelled, ctx.clock.now()):
+            key = f"order:{cancelled.order_key}"
+            follow = NewEvent(
+                deterministic_event_id(ERP_ORDER_CANCEL, key, cancelled.event_id),
+                ERP_ORDER_CANCEL,
+                key,
+                {"order_key": cancelled.order_key},
+            )
+            ctx.append([follow])
+
+    async def on_erp_order_confirm(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        paid_at = datetime.fromisoformat(str(event.payload["paid_at"]))
+        order_key = str(event.payload["order_key"])
+        await CanonicalOrders(self.orders).confirm(
+            ctx.connection, self.erp, order_key, paid_at, ctx.clock.now()
+        )
+
+    async def on_erp_order_cancel(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+        order_key = str(event.payload["order_key"])
+        await CanonicalOrders(self.orders).cancel_in_erp(ctx.connection, self.erp, order_key, ctx.clock.now())
 
 
 # --- backfill --------------------------------------------------------------------------------
