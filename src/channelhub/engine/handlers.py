@@ -106,7 +106,7 @@ def is_retryable(error: BaseException) -> bool:
 
 async def call_handler(handler: Handler, event: LoggedEvent, ctx: HandlerContext) -> None:
     outcome = handler(event, ctx)
-    if isinstance(outcome, Awaitable):
+    if outcome is not None:  # an async handler's coroutine (plain handlers return None)
         await outcome
 
 

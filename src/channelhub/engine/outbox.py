@@ -45,6 +45,15 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+def _encode(document: Any, events: Sequence[NewEvent]) -> str:
+    try:
+        return json.dumps(document, separators=(",", ":"), default=_json_default)
+    except (TypeError, ValueError):
+        for event in events:
+            encode_payload(event)  # names the event whose payload is the problem
+        raise
+
+
 def encode_payload(event: NewEvent) -> str:
     try:
         return json.dumps(event.payload, separators=(",", ":"), default=_json_default)
@@ -65,21 +74,15 @@ def append(connection: sa.Connection, events: Sequence[NewEvent], clock: Clock =
     sql = sql_for(connection)
     now = clock.now().timestamp()
     events = _first_of_each_id(events)
-    payloads = [encode_payload(event) for event in events]
     if sql.postgres:
-        result = connection.exec_driver_sql(
-            sql["append_postgresql"],
-            {
-                "now": now,
-                "ids": [event.event_id for event in events],
-                "topics": [event.topic for event in events],
-                "keys": [event.key for event in events],
-                "tiers": [int(event.tier) for event in events],
-                "partitions": [partition_of(event.key) for event in events],
-                "payloads": payloads,
-                "delays": [float(event.delay_s) for event in events],
-            },
+        rows_document = _encode(
+            [
+                [e.event_id, e.topic, e.key, int(e.tier), partition_of(e.key), e.payload, float(e.delay_s)]
+                for e in events
+            ],
+            events,
         )
+        result = connection.exec_driver_sql(sql["append_postgresql"], {"now": now, "rows": rows_document})
     else:
         rows = [
             (
@@ -88,12 +91,12 @@ def append(connection: sa.Connection, events: Sequence[NewEvent], clock: Clock =
                 event.key,
                 int(event.tier),
                 partition_of(event.key),
-                payload,
+                encode_payload(event),
                 now,
                 now + event.delay_s,
                 event.event_id,
             )
-            for event, payload in zip(events, payloads, strict=True)
+            for event in events
         ]
         result = connection.exec_driver_sql(sql["append_sqlite"], rows)
         connection.exec_driver_sql(sql["remember_ids_sqlite"], [(event.event_id, now) for event in events])

@@ -63,7 +63,7 @@ class PublisherSettings:
     coalescing_window_s: float = 0.03
     sweep_interval_s: float = 2.0
     scan_limit: int = 5000
-    max_batches_per_pass: int | None = None  # None: the channel's max_in_flight
+    max_batches_per_pass: int | None = None  # None: every sendable batch of the scan
     conflict_grace_s: float = 5.0
     permanent_retry_s: float = 600.0
     retry_base_delay_s: float = 0.5
@@ -104,6 +104,13 @@ class _Outcome:
     applied: int = 0
     conflicts: int = 0
     failed: int = 0
+
+    def add(self, other: _Outcome) -> None:
+        self.acknowledged.extend(other.acknowledged)
+        self.errors.extend(other.errors)
+        self.applied += other.applied
+        self.conflicts += other.conflicts
+        self.failed += other.failed
 
 
 class Publisher:
@@ -184,11 +191,12 @@ class Publisher:
     # -- publishing ----------------------------------------------------------------------------
 
     async def publish_once(self, channel: str) -> PublishPass:
-        """One pass over `channel`: send the riskiest due updates, at most one round of batches."""
+        """One pass over `channel`: scan, plan, and send the due updates riskiest first."""
         gateway = self.gateway(channel)
         async with self._locks[channel]:
             memory = self._memory[channel]
             memory.counters.passes += 1
+            self._wake[channel].clear()  # changes committed from now on need another pass
             now = self._clock.monotonic()
             backing_off = memory.channel_held_until(now)
             if backing_off is not None:
@@ -214,30 +222,51 @@ class Publisher:
 
             limits = gateway.limits
             groups = batches(sendable, max(1, limits.max_quantities_per_call))
-            max_batches = self.settings.max_batches_per_pass or max(1, limits.max_in_flight)
-            this_pass = groups[:max_batches]
-            outcome = await self._send(gateway, memory, this_pass)
-            self._record(channel, outcome)
+            outcome, sent_groups, interrupted = await self._send_rounds(channel, gateway, memory, groups)
             # Rows that failed now are held next time, like the ones held already.
             memory.unsendable_last_pass = len(states) - len(sendable) + outcome.failed
             scan_grows = self.settings.scan_limit + memory.unsendable_last_pass > limit
             more = (
-                len(groups) > max_batches
-                or (len(states) >= limit and (bool(this_pass) or scan_grows))
+                interrupted
+                or sent_groups < len(groups)
+                or (len(states) >= limit and (sent_groups > 0 or scan_grows))
                 or outcome.conflicts > 0  # re-plan from the channel's real value at once
             )
             return PublishPass(
                 channel,
                 dirty=len(states),
-                sent=sum(len(group) for group in this_pass),
+                sent=sum(len(group) for group in groups[:sent_groups]),
                 applied=outcome.applied,
                 conflicts=outcome.conflicts,
                 failed=outcome.failed,
                 held=held,
-                calls=len(this_pass),
+                calls=sent_groups,
                 more=more and memory.channel_held_until(self._clock.monotonic()) is None,
                 next_due=memory.next_due(),
             )
+
+    async def _send_rounds(
+        self, channel: str, gateway: ChannelGateway, memory: ChannelMemory, groups: list[list[PlannedUpdate]]
+    ) -> tuple[_Outcome, int, bool]:
+        """Send `groups` in rounds of `max_in_flight` concurrent calls, recording each round's
+        outcome at once (acknowledged as soon as confirmed). Stops early when woken (desired
+        values changed since the scan: re-plan with them) or when the channel must back off.
+        Returns the outcome, the number of groups sent and whether it stopped early."""
+        in_flight = max(1, gateway.limits.max_in_flight)
+        budget = min(len(groups), self.settings.max_batches_per_pass or len(groups))
+        total = _Outcome()
+        sent = 0
+        while sent < budget:
+            if sent and (
+                self._wake[channel].is_set() or memory.channel_held_until(self._clock.monotonic()) is not None
+            ):
+                return total, sent, True
+            this_round = groups[sent : min(sent + in_flight, budget)]
+            outcome = await self._send(gateway, memory, this_round)
+            self._record(channel, outcome)
+            total.add(outcome)
+            sent += len(this_round)
+        return total, sent, False
 
     async def publish_until_clean(self, channel: str, max_passes: int = 1000) -> PublishPass:
         """Passes over `channel` until nothing is sendable now; the totals of all passes."""
@@ -426,7 +455,6 @@ class Publisher:
     async def _run_channel(self, channel: str, stop: asyncio.Event) -> None:
         settings = self.settings
         while not stop.is_set():
-            self._wake[channel].clear()
             try:
                 result = await self.publish_once(channel)
             except sa.exc.OperationalError as error:  # the store is busy or briefly unreachable

@@ -182,18 +182,9 @@ class Worker:
         }
         limits = {"limit1": self.batch_size, "limit2": self.batch_size, "limit3": self.batch_size}
         rows = connection.exec_driver_sql(sql["ready"], {"now": now, "parts": parts, **limits}).all()
+        loads = json.loads
         candidates = [
-            LoggedEvent(
-                seq=row[0],
-                event_id=row[1],
-                topic=row[2],
-                key=row[3],
-                tier=row[4],
-                payload=_decode(row[5]),
-                created_at=row[6],
-                attempts=row[7],
-            )
-            for row in rows
+            LoggedEvent(row[0], row[1], row[2], row[3], row[4], loads(row[5]), row[6], row[7]) for row in rows
         ]
         return select_batch(candidates, waiting, self.batch_size)
 
@@ -288,11 +279,3 @@ class Worker:
             except sa.exc.DBAPIError:
                 log.debug("closing a broken connection failed", exc_info=True)
             self._connection = None
-
-
-def _decode(payload: Any) -> dict[str, Any]:
-    # psycopg decodes json columns itself; SQLite hands back the text.
-    if isinstance(payload, str | bytes):
-        decoded: dict[str, Any] = json.loads(payload)
-        return decoded
-    return dict(payload)

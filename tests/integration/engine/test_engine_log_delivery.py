@@ -230,3 +230,19 @@ async def test_permanent_error_dead_letters_at_once_and_the_rest_of_the_batch_co
     assert sorted(handled) == sorted(f"e{i}" for i in range(20) if i != 5), "e5's effect rolled back"
     assert len(handled) == len(set(handled)), "effects of the retried batch were not applied twice"
     worker.close()
+
+
+async def test_a_payload_that_is_not_json_is_refused_with_the_event_named(log_db: LogDatabase) -> None:
+    from decimal import Decimal
+
+    from channelhub.engine.events import EventError
+
+    with pytest.raises(EventError, match="price-7"), log_db.engine.begin() as connection:
+        append(connection, [NewEvent("price-7", TOPIC, "SKU-7", {"amount": object()})])
+    # Money stays exact: Decimal is stored as its string.
+    add(log_db, [NewEvent("price-8", TOPIC, "SKU-8", {"amount": Decimal("19.90")})])
+    seen: list[object] = []
+    worker = Worker(log_db.engine, HandlerRegistry([(TOPIC, lambda event, ctx: seen.append(event.payload))]))
+    assert await worker.run_until_idle() == 1
+    assert seen == [{"amount": "19.90"}]
+    worker.close()
