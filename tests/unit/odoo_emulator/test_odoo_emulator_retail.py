@@ -302,3 +302,28 @@ def test_changes_to_a_confirmed_order_are_delivered() -> None:
         assert demands == [1, 2, 3]
         assert env["sale.order"].values_of(env, [order], "picking_ids")[order] == [picking]
         assert quantities(env, pid)["free_qty"] == 14
+
+
+@pytest.mark.parametrize("version", ["18.0", "19.0"])
+def test_order_taxes_teams_and_terms(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        [pid] = env["product.product"].create(env, {"name": "Pen", "list_price": 10.0})
+        [tax] = env["account.tax"].search(env, [("amount", "=", 15.0)])
+        [team] = env["crm.team"].search(env, [("name", "=", "Website")])
+        [term] = env["account.payment.term"].search(env, [("name", "=", "30 Days")])
+        field = "tax_id" if version == "18.0" else "tax_ids"
+        [order] = env["sale.order"].create(env, {
+            "partner_id": 3, "team_id": team, "payment_term_id": term,
+            "order_line": [(0, 0, {"product_id": pid, "product_uom_qty": 2, field: [(6, 0, [tax])]})],
+        })  # fmt: skip
+        [row] = env["sale.order"].read(
+            env, [order], ["amount_untaxed", "amount_tax", "amount_total", "team_id"]
+        )
+        assert (row["amount_untaxed"], row["amount_tax"], row["amount_total"]) == (20.0, 3.0, 23.0)
+        assert row["team_id"] == [team, "Website"]
+        with pytest.raises(PythonError, match="Invalid field"):
+            env["sale.order.line"].create(
+                env,
+                {"order_id": order, "product_id": pid, ("tax_ids" if version == "18.0" else "tax_id"): []},
+            )

@@ -21,6 +21,7 @@ from channelhub.sandbox.odoo.models import (
     picking,
     pricelist,
     product,
+    references,
     returns,
     sale,
     stock,
@@ -59,6 +60,11 @@ MODEL_CLASSES: tuple[type[BaseModel], ...] = (
     validation.StockBackorderConfirmation,
     returns.StockReturnPicking,
     returns.StockReturnPickingLine,
+    references.AccountTax,
+    references.AccountPaymentTerm,
+    references.AccountFiscalPosition,
+    references.CrmTeam,
+    references.CrmTag,
     sale.SaleOrder,
     sale.SaleOrderLine,
     sale.SaleOrderCancel,
@@ -196,6 +202,11 @@ class OdooDatabase:
         xmlids["product.list0"] = models["product.pricelist"].create_record(
             env, {"name": "Public Pricelist", "currency_id": usd, "sequence": 1}
         )
+        models["account.tax"].create_record(env, {"name": "15%", "amount": 15.0, "type_tax_use": "sale"})
+        for term in ("Immediate Payment", "15 Days", "30 Days"):
+            models["account.payment.term"].create_record(env, {"name": term})
+        for team in ("Sales", "Website", "Point of Sale"):
+            models["crm.team"].create_record(env, {"name": team})
         self._install_external_ids(env, warehouse)
 
     def _install_external_ids(self, env: Env, warehouse_id: int) -> None:

@@ -88,6 +88,11 @@ class OdooVersion:
         return self.major <= 16
 
     @property
+    def tax_field(self) -> str:
+        """Taxes of a sales order line: ``tax_id`` up to 18.0, ``tax_ids`` from 19.0."""
+        return "tax_ids" if self.major >= 19 else "tax_id"
+
+    @property
     def has_packaging(self) -> bool:
         """``product.packaging`` (packs) exists up to 18.0; 19.0 folds packagings into units of measure."""
         return self.major <= 18

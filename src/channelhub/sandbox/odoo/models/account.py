@@ -127,9 +127,14 @@ class AccountMove(BaseModel):
         lines = model_of(env, AccountMoveLine)
         result: dict[int, Any] = {}
         for rid in ids:
-            total = round(sum(lines.subtotal(lid) for lid in lines.indexes["move_id"].get(rid, ())), 2)
+            line_ids = lines.indexes["move_id"].get(rid, ())
+            untaxed = sum(lines.subtotal(lid) for lid in line_ids)
+            tax = sum(lines.tax_amount(env, lid) for lid in line_ids)
+            total = round(untaxed + tax, 2)
             if name == "amount_tax":
-                result[rid] = 0.0
+                result[rid] = round(tax, 2)
+            elif name == "amount_untaxed":
+                result[rid] = round(untaxed, 2)
             elif name == "amount_residual":
                 result[rid] = (
                     total
@@ -204,6 +209,7 @@ class AccountMove(BaseModel):
                 name: line.get(name) for name in ("product_id", "name", "quantity", "price_unit", "discount")
             }
             values["sale_line_ids"] = [[6, 0, list(line.get("sale_line_ids") or [])]]
+            values["tax_ids"] = [[6, 0, list(line.get("tax_ids") or [])]]
             commands.append([0, 0, values])
         label = row.get("name") or "/"
         return self.create_record(env, {
@@ -233,6 +239,7 @@ class AccountMoveLine(BaseModel):
             "price_subtotal": f.monetary("Subtotal", compute="_compute_subtotal"),
             "price_total": f.monetary("Total", compute="_compute_subtotal"),
             "sale_line_ids": f.many2many("sale.order.line", "Sales Order Lines"),
+            "tax_ids": f.many2many("account.tax", "Taxes"),
             "display_type": f.selection(
                 "Display Type",
                 [("product", "Product"), ("line_section", "Section"), ("line_note", "Note")],
@@ -254,7 +261,23 @@ class AccountMoveLine(BaseModel):
             * (1 - float(row.get("discount") or 0.0) / 100)
         )
 
+    def tax_amount(self, env: Env, rid: int) -> float:
+        taxes = env["account.tax"].rows
+        row = self.rows[rid]
+        total = 0.0
+        for tax_id in row.get("tax_ids") or []:
+            tax = taxes.get(tax_id)
+            if tax is None or tax.get("price_include"):
+                continue
+            if tax.get("amount_type") == "fixed":
+                total += float(tax["amount"]) * float(row.get("quantity") or 0.0)
+            else:
+                total += self.subtotal(rid) * float(tax["amount"]) / 100
+        return total
+
     def _compute_subtotal(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
+        if name == "price_total":
+            return {rid: round(self.subtotal(rid) + self.tax_amount(env, rid), 2) for rid in ids}
         return {rid: round(self.subtotal(rid), 2) for rid in ids}
 
 
@@ -367,7 +390,8 @@ class SaleAdvancePaymentInv(BaseModel):
                 sign = -1.0 if total < 0 else 1.0
                 commands = [
                     [0, 0, {"product_id": lines.rows[lid]["product_id"], "name": lines.rows[lid].get("name") or "/", "quantity": sign * qty,
-                            "price_unit": lines.rows[lid]["price_unit"], "discount": lines.rows[lid].get("discount") or 0.0, "sale_line_ids": [[6, 0, [lid]]]}]
+                            "price_unit": lines.rows[lid]["price_unit"], "discount": lines.rows[lid].get("discount") or 0.0, "sale_line_ids": [[6, 0, [lid]]],
+                            "tax_ids": [[6, 0, list(lines.rows[lid].get(env.version.tax_field) or [])]]}]
                     for lid, qty in pending
                 ]  # fmt: skip
                 created.append(moves.create_record(env, {

@@ -52,6 +52,13 @@ class SaleOrder(BaseModel):
             "company_id": f.many2one("res.company", "Company", default=lambda env: 1),
             "user_id": f.many2one("res.users", "Salesperson", default=lambda env: env.uid),
             "note": f.text("Terms and conditions"),
+            "team_id": f.many2one("crm.team", "Sales Team"),
+            "tag_ids": f.many2many("crm.tag", "Tags"),
+            "payment_term_id": f.many2one("account.payment.term", "Payment Terms"),
+            "fiscal_position_id": f.many2one("account.fiscal.position", "Fiscal Position"),
+            "validity_date": f.date_field("Expiration"),
+            "require_signature": f.boolean("Online signature", default=False),
+            "require_payment": f.boolean("Online payment", default=False),
             "order_line": f.one2many("sale.order.line", "order_id", "Order Lines"),
             "picking_ids": f.one2many("stock.picking", "sale_id", "Transfers"),
             "delivery_count": f.integer("Delivery Orders", compute="_compute_counts"),
@@ -97,7 +104,8 @@ class SaleOrder(BaseModel):
         result: dict[int, Any] = {}
         for rid in ids:
             untaxed = sum(lines.subtotal(lid) for lid in self._lines(env, rid))
-            result[rid] = 0.0 if name == "amount_tax" else round(untaxed, 2)
+            tax = sum(lines.tax_amount(env, lid) for lid in self._lines(env, rid))
+            result[rid] = round({"amount_untaxed": untaxed, "amount_tax": tax}.get(name, untaxed + tax), 2)
         return result
 
     def _compute_counts(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
@@ -297,6 +305,9 @@ class SaleOrderLine(BaseModel):
             "price_subtotal": f.monetary("Subtotal", compute="_compute_prices"),
             "price_total": f.monetary("Total", compute="_compute_prices"),
             "display_type": f.selection("Display Type", [("line_section", "Section"), ("line_note", "Note")]),
+            # 19.0 renamed the line taxes field tax_id -> tax_ids
+            self.version.tax_field: f.many2many("account.tax", "Taxes"),
+            "customer_lead": f.floating("Lead Time", default=0.0),
             "state": f.selection(
                 "Order Status", order_states(self.version.sale_has_done_state), related="order_id.state"
             ),
@@ -354,7 +365,24 @@ class SaleOrderLine(BaseModel):
             * (1 - float(row.get("discount") or 0.0) / 100)
         )
 
+    def tax_amount(self, env: Env, rid: int) -> float:
+        """Taxes excluded from the price: percent taxes on the subtotal, fixed taxes per unit."""
+        taxes = env["account.tax"].rows
+        row = self.rows[rid]
+        total = 0.0
+        for tax_id in row.get(env.version.tax_field) or []:
+            tax = taxes.get(tax_id)
+            if tax is None or tax.get("price_include"):
+                continue
+            if tax.get("amount_type") == "fixed":
+                total += float(tax["amount"]) * float(row.get("product_uom_qty") or 0.0)
+            else:
+                total += self.subtotal(rid) * float(tax["amount"]) / 100
+        return total
+
     def _compute_prices(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
+        if name == "price_total":
+            return {rid: round(self.subtotal(rid) + self.tax_amount(env, rid), 2) for rid in ids}
         return {rid: round(self.subtotal(rid), 2) for rid in ids}
 
     def _compute_qty_delivered(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
