@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import xmlrpc.client
 from typing import Any
 
 import httpx
 import odoorpc
+import pytest
 
 from tests.integration.odoo_emulator.conftest import LiveOdoo
 
@@ -153,3 +155,20 @@ def test_odoorpc_unchanged(odoo: LiveOdoo) -> None:
         wizard = client.execute_kw(result["res_model"], "create", [{}], {"context": result["context"]})
         client.execute_kw(result["res_model"], "process", [[wizard]], {"context": result["context"]})
     assert Product.browse(pid).qty_available == 7
+
+
+def test_chatter_message_post(odoo: LiveOdoo) -> None:
+    order = odoo.call("sale.order", "create", [{"partner_id": 3}])
+    message = odoo.call("sale.order", "message_post", [[order]], {"body": "Imported from Shopify #1001"})
+    assert isinstance(message, int)
+    [row] = odoo.call("sale.order", "read", [[order], ["message_ids"]])
+    assert row["message_ids"] == [message]
+    [posted] = odoo.call("mail.message", "read", [[message], ["body", "model", "res_id", "author_id"]])
+    assert (posted["body"], posted["model"], posted["res_id"], posted["author_id"][0]) == (
+        "Imported from Shopify #1001",
+        "sale.order",
+        order,
+        3,
+    )
+    with pytest.raises(xmlrpc.client.Fault):
+        odoo.call("stock.quant", "message_post", [[1]], {"body": "quants have no chatter"})

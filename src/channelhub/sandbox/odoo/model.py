@@ -41,6 +41,8 @@ class BaseModel:
     _transient = False
     #: {"product.template": "product_tmpl_id"}: fields of the parent read/written through the link
     _inherits: dict[str, str] = {}
+    #: inherits ``mail.thread``: has a chatter (``message_ids``, ``message_post``)
+    _mail_thread = False
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -53,6 +55,11 @@ class BaseModel:
             self._add_field(name, fld)
         for parent_model, link in self._inherits.items():
             self._delegate_fields(parent_model, link)
+        if self._mail_thread:
+            self._add_field(
+                "message_ids",
+                f.one2many("mail.message", "res_id", "Messages", compute="_compute_message_ids"),
+            )
         for name, fld in self.fields.items():
             if fld.index or (fld.type == "many2one" and fld.ondelete == "cascade"):
                 self.ensure_index(name)
@@ -408,6 +415,42 @@ class BaseModel:
     def action_unarchive(self, env: Env, ids: Any) -> bool:
         return writes.write(self, env, self.existing(ids), {"active": True})
 
+    # chatter (models with _mail_thread) ---------------------------------------------------------
+    def _compute_message_ids(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
+        from channelhub.sandbox.odoo.models.mail import message_ids
+
+        return message_ids(env, self._name, ids)
+
+    @api_records
+    def message_post(
+        self,
+        env: Env,
+        ids: Any,
+        body: str = "",
+        subject: str | None = None,
+        message_type: str = "notification",
+        subtype_xmlid: str | None = None,
+        partner_ids: list[int] | None = None,
+        **kwargs: Any,
+    ) -> int:
+        from channelhub.sandbox.odoo.models.mail import post_message
+
+        record_ids = self.existing(ids)
+        if len(record_ids) != 1:
+            raise value_error(
+                f"Expected singleton: {self._name}({', '.join(map(str, record_ids))}{',' if len(record_ids) == 1 else ''})"
+            )
+        values: dict[str, Any] = {
+            "body": body or "",
+            "subject": subject or False,
+            "message_type": message_type,
+        }
+        if partner_ids:
+            values["partner_ids"] = [(6, 0, list(partner_ids))]
+        return post_message(self, env, record_ids[0], values)
+
+    message_post._mail_thread_only = True  # type: ignore[attr-defined]
+
     # hooks models override ---------------------------------------------------------------------
     def _prepare_create(self, env: Env, vals: dict[str, Any]) -> dict[str, Any]:
         return vals
@@ -437,7 +480,8 @@ class BaseModel:
         fn = getattr(self, name, None)
         kind = getattr(fn, "_rpc", None)
         condition = getattr(fn, "_available", None)
-        if fn is None or kind is None or (condition is not None and not condition(self.version)):
+        hidden = getattr(fn, "_mail_thread_only", False) and not self._mail_thread
+        if fn is None or kind is None or hidden or (condition is not None and not condition(self.version)):
             raise_missing_method(self, name)
         return kind, fn  # type: ignore[return-value]
 

@@ -63,6 +63,7 @@ class AccountJournal(BaseModel):
 class AccountMove(BaseModel):
     _name = "account.move"
     _description = "Journal Entry"
+    _mail_thread = True
     _order = "date desc, name desc, id desc"
 
     def _define_fields(self) -> dict[str, Field]:

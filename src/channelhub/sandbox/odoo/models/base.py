@@ -67,6 +67,7 @@ class ResCompany(BaseModel):
 class ResPartner(BaseModel):
     _name = "res.partner"
     _description = "Contact"
+    _mail_thread = True
     _order = "complete_name ASC, id DESC"
 
     def _define_fields(self) -> dict[str, Field]:

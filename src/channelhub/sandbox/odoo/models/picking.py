@@ -248,6 +248,7 @@ class StockMove(BaseModel):
 class StockPicking(BaseModel):
     _name = "stock.picking"
     _description = "Transfer"
+    _mail_thread = True
     _order = "priority desc, scheduled_date asc, id desc"
 
     def _define_fields(self) -> dict[str, Field]:

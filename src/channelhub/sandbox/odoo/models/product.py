@@ -83,6 +83,7 @@ class ProductTemplateAttributeValue(BaseModel):
 class ProductTemplate(BaseModel):
     _name = "product.template"
     _description = "Product"
+    _mail_thread = True
     _order = "priority desc, name"
 
     def _define_fields(self) -> dict[str, Field]:
@@ -196,6 +197,7 @@ class ProductTemplate(BaseModel):
 class ProductProduct(BaseModel):
     _name = "product.product"
     _description = "Product Variant"
+    _mail_thread = True
     _order = "default_code, id"
     _inherits = {"product.template": "product_tmpl_id"}
 

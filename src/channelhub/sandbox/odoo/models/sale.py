@@ -31,6 +31,7 @@ def order_states(with_done: bool) -> list[tuple[str, str]]:
 class SaleOrder(BaseModel):
     _name = "sale.order"
     _description = "Sales Order"
+    _mail_thread = True
     _order = "date_order desc, id desc"
 
     def _define_fields(self) -> dict[str, Field]:
