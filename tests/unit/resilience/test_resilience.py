@@ -166,3 +166,12 @@ async def test_adaptive_limit_bounds_in_flight_calls() -> None:
 
     await asyncio.gather(*(call() for _ in range(10)))
     assert peak == 2
+
+
+async def test_bucket_acquire_terminates_when_the_deficit_is_below_float_resolution() -> None:
+    clock = ManualClock()
+    clock.advance(30.05)
+    bucket = CostBucket(capacity=100, restore_rate=10, clock=clock)
+    bucket.observe(0.5000000000000071)
+    waited = await asyncio.wait_for(bucket.acquire(40.5), timeout=2)
+    assert waited == pytest.approx(4.0)
