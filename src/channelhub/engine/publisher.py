@@ -12,10 +12,12 @@ One pass over a channel (`publish_once`):
    thousands of parked listings can never hide the ones behind them;
 2. order them by risk (`publish_plan`: near zero or dropping first, then fast sellers, then the
    rest) and leave out the ones that are backing off, parked or held (`publish_state`);
-3. batch them up to the gateway's `max_quantities_per_call` and send up to `max_in_flight`
-   batches concurrently; each update carries compare-and-set `expected_previous` = the
-   acknowledged quantity, so a storefront sale in between is a CONFLICT, not an overwrite;
-4. record the outcomes in one transaction: APPLIED → acknowledged (timestamped by the injected
+3. batch them up to the gateway's `max_quantities_per_call` and send them in rounds of
+   `max_in_flight` concurrent calls; a wake-up between rounds (desired values changed since the
+   scan) ends the pass early so the next one re-plans with the new values. Each update carries
+   compare-and-set `expected_previous` = the acknowledged quantity, so a storefront sale in
+   between is a CONFLICT, not an overwrite;
+4. record each round's outcomes in one transaction: APPLIED → acknowledged (timestamped by the injected
    clock, so propagation latency is `acknowledged_at - desired_at`); CONFLICT → the channel's
    real value becomes the acknowledged one, the row stays dirty and the next pass re-plans from
    the truth; FAILED → `last_error` is recorded and the SKU backs off (transient) or is parked
@@ -485,6 +487,12 @@ class Publisher:
         return self._wake[channel].is_set() and not stop.is_set()
 
     # -- reporting -----------------------------------------------------------------------------
+
+    def backlog(self) -> dict[str, int]:
+        """Dirty listings per channel right now (a store query: for gauges, not for hot loops)."""
+        with self._engine.connect() as connection:
+            listings = StateRepositories.on(connection).listings
+            return {channel: listings.count_dirty(channel) for channel in self._gateways}
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """Counters per channel: calls, updates, conflicts, failures, last publish time,

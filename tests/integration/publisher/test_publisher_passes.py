@@ -64,12 +64,14 @@ async def test_batches_respect_the_channel_limit_and_passes_are_bounded(
 
     first = await publisher.publish_once("shop")
     assert (first.calls, first.sent, first.more) == (2, 100, True)
+    assert publisher.backlog() == {"shop": 20}
     rest = await publisher.publish_until_clean("shop")
 
     assert [len(batch) for batch in shop.batches] == [50, 50, 20]
     assert sorted(sku for batch in shop.batches for sku in batch) == skus
     assert rest.sent == 20 and not rest.more
     assert listings.dirty_count() == 0 and all(shop.quantities[sku] == 10 for sku in skus)
+    assert publisher.backlog() == {"shop": 0}
 
 
 async def test_riskiest_updates_go_first(
@@ -287,3 +289,29 @@ async def test_parked_listings_never_hide_the_ones_behind_them(
 
     assert shop.quantities["GOOD"] == 4
     assert (again.dirty, again.held, again.sent) == (5, 5, 0)
+
+
+async def test_new_desired_values_end_a_pass_after_the_current_round(
+    store: sa.Engine, clock: ManualClock, listings: Listings
+) -> None:
+    shop = BatchRecordingGateway("shop", max_quantities_per_call=1)  # 4 calls in flight per round
+    skus = [f"SKU-{n}" for n in range(10)]
+    for sku in skus:
+        shop.stock_listing(sku, 0)
+    listings.desire({sku: 5 for sku in skus})
+    publisher = make_publisher(store, clock, shop)
+    real_send = shop.set_available
+
+    async def sale_during_the_first_round(updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
+        if len(shop.batches) == 0:
+            listings.desire({"SKU-9": 0})
+            publisher.wake("shop")
+        return await real_send(updates)
+
+    shop.set_available = sale_during_the_first_round  # type: ignore[method-assign]
+    first = await publisher.publish_once("shop")
+
+    assert (first.calls, first.more) == (4, True)
+    second = await publisher.publish_once("shop")
+    assert shop.batches[4] == ["SKU-9"]  # re-planned: the sold-out SKU jumps the queue
+    assert second.sent == 6 and shop.quantities["SKU-9"] == 0
