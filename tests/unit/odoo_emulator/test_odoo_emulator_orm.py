@@ -190,3 +190,12 @@ def test_read_group_sums_per_location(database: OdooDatabase) -> None:
             env, [("product_id", "=", pid)], ["total:sum(quantity)"], ["product_id"], lazy=False
         )
         assert (total["__count"], total["total"]) == (2, 7.0)
+
+
+def test_company_type_follows_is_company(database: OdooDatabase) -> None:
+    with database.env() as env:
+        partners = env["res.partner"]
+        [shop] = partners.create(env, {"name": "Shop", "company_type": "company"})
+        assert partners.rows[shop]["is_company"] is True
+        partners.write(env, [shop], {"is_company": False})
+        assert partners.rows[shop]["company_type"] == "person"

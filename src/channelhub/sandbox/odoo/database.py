@@ -34,6 +34,7 @@ from channelhub.sandbox.odoo.versions import OdooVersion
 MODEL_CLASSES: tuple[type[BaseModel], ...] = (
     base.ResCurrency,
     base.ResCountry,
+    base.ResCountryState,
     base.ResPartner,
     base.ResCompany,
     base.ResUsers,

@@ -88,7 +88,7 @@ def seed_catalog(database: OdooDatabase, *, seed: int, skus: int) -> dict[str, i
         size_attr = models["product.attribute"].create_record(env, {"name": "Size"})
         color_attr = models["product.attribute"].create_record(env, {"name": "Color"})
         partners = _bulk(models["res.partner"], env, [
-            {"name": f"Customer {i:05d}", "complete_name": f"Customer {i:05d}", "customer_rank": 1, "is_company": i % 4 == 0,
+            {"name": f"Customer {i:05d}", "complete_name": f"Customer {i:05d}", "customer_rank": 1, "is_company": i % 4 == 0, "company_type": "company" if i % 4 == 0 else "person",
              "email": f"customer{i:05d}@example.com", "city": city, "country_id": countries[country], "ref": f"C{i:05d}"}
             for i in range(1, max(20, skus // 100) + 1)
             for city, country in (rng.choice(CITIES),)

@@ -49,6 +49,19 @@ class ResCountry(BaseModel):
         }
 
 
+class ResCountryState(BaseModel):
+    _name = "res.country.state"
+    _description = "Country state"
+    _order = "code"
+
+    def _define_fields(self) -> dict[str, Field]:
+        return {
+            "name": f.char("State Name", required=True),
+            "code": f.char("State Code", required=True),
+            "country_id": f.many2one("res.country", "Country", required=True, index=True),
+        }
+
+
 class ResCompany(BaseModel):
     _name = "res.company"
     _description = "Companies"
@@ -81,6 +94,13 @@ class ResPartner(BaseModel):
             "email": f.char("Email"),
             "phone": f.char("Phone"),
             "street": f.char("Street"),
+            "street2": f.char("Street2"),
+            "state_id": f.many2one("res.country.state", "State", ondelete="restrict"),
+            "vat": f.char("Tax ID", index=True),
+            "lang": f.char("Language", default="en_US"),
+            "company_type": f.selection(
+                "Company Type", [("person", "Individual"), ("company", "Company")], default="person"
+            ),
             "city": f.char("City"),
             "zip": f.char("Zip"),
             "country_id": f.many2one("res.country", "Country", ondelete="restrict"),
@@ -105,7 +125,18 @@ class ResPartner(BaseModel):
 
     def _prepare_create(self, env: Env, vals: dict[str, Any]) -> dict[str, Any]:
         vals["complete_name"] = self._complete_name(vals.get("name"), vals.get("parent_id"))
+        # company_type is Odoo's computed/inverse view of is_company: keep both in step
+        if "company_type" in vals:
+            vals["is_company"] = vals["company_type"] == "company"
+        else:
+            vals["company_type"] = "company" if vals.get("is_company") else "person"
         return vals
+
+    def _check_write(self, env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+        if "company_type" in vals:
+            vals["is_company"] = vals["company_type"] == "company"
+        elif "is_company" in vals:
+            vals["company_type"] = "company" if vals["is_company"] else "person"
 
     def _after_write(self, env: Env, ids: list[int], vals: dict[str, Any]) -> None:
         if "name" in vals or "parent_id" in vals:

@@ -309,6 +309,14 @@ class SaleOrderLine(BaseModel):
             # 19.0 renamed the line taxes field tax_id -> tax_ids
             self.version.tax_field: f.many2many("account.tax", "Taxes"),
             "customer_lead": f.floating("Lead Time", default=0.0),
+            **(
+                {
+                    "product_packaging_id": f.many2one("product.packaging", "Packaging"),
+                    "product_packaging_qty": f.floating("Packaging Quantity"),
+                }
+                if self.version.has_packaging
+                else {}
+            ),
             "state": f.selection(
                 "Order Status", order_states(self.version.sale_has_done_state), related="order_id.state"
             ),
