@@ -57,12 +57,18 @@ STATEMENTS: dict[str, str] = {
         FROM batch
         WHERE e->>0 IN (SELECT event_id FROM fresh)
         ORDER BY n""",
-    "waiting_keys": """
-        SELECT DISTINCT tier, key FROM log_event
-        WHERE status = 'pending' AND available_at > created_at AND available_at > :now AND {parts}""",
+    # One round trip per batch: the keys that must wait (rows with seq -1), then the ready events
+    # of each tier. Round trips, not rows, are what a busy server makes expensive.
     "ready": "\nUNION ALL\n".join(
-        _READY_ONE_TIER.format(cols=_COLUMNS, tier=tier, parts="{parts}", payload_text="{payload_text}")
-        for tier in (1, 2, 3)
+        [
+            """SELECT -1, '', '', key, tier, '', 0.0, 0 FROM (
+    SELECT DISTINCT tier, key FROM log_event
+    WHERE status = 'pending' AND available_at > created_at AND available_at > :now AND {parts}) AS waiting"""
+        ]
+        + [
+            _READY_ONE_TIER.format(cols=_COLUMNS, tier=tier, parts="{parts}", payload_text="{payload_text}")
+            for tier in (1, 2, 3)
+        ]
     ),
     "ack": "DELETE FROM log_event WHERE {seqs} AND dead_at IS NULL",
     "retry_later": """

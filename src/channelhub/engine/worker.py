@@ -176,15 +176,14 @@ class Worker:
 
     def _fetch(self, connection: sa.Connection, now: float) -> list[LoggedEvent]:
         sql, parts = self._sql, self._sql.ids(self.leases.owned)
-        waiting: set[OrderingKey] = {
-            (int(tier), key)
-            for tier, key in connection.exec_driver_sql(sql["waiting_keys"], {"now": now, "parts": parts})
-        }
         limits = {"limit1": self.batch_size, "limit2": self.batch_size, "limit3": self.batch_size}
         rows = connection.exec_driver_sql(sql["ready"], {"now": now, "parts": parts, **limits}).all()
+        waiting: set[OrderingKey] = {(int(row[4]), row[3]) for row in rows if row[0] < 0}
         loads = json.loads
         candidates = [
-            LoggedEvent(row[0], row[1], row[2], row[3], row[4], loads(row[5]), row[6], row[7]) for row in rows
+            LoggedEvent(row[0], row[1], row[2], row[3], row[4], loads(row[5]), row[6], row[7])
+            for row in rows
+            if row[0] >= 0
         ]
         return select_batch(candidates, waiting, self.batch_size)
 
