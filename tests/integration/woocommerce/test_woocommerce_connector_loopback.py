@@ -117,7 +117,7 @@ async def test_server_errors_are_retried_until_the_push_succeeds(
     async with WooCommerceClient(server.url, KEY, SECRET, retry=fast_retries(2)) as client:
         connector = warmed(client, id_map)
         skus = sorted(id_map)[:200]
-        emulator.chaos.update({"error_rate": 0.3})
+        emulator.chaos.update({"error_rate": 0.2})
         result = await connector.set_stock({sku: 5 for sku in skus})
         emulator.chaos.update({"error_rate": 0})
     assert not result.failed and len(result.applied) == 200 and client.retries > 0
