@@ -192,6 +192,11 @@ def test_https_with_basic_or_query_string_auth(https_server: RunningServer, quer
     assert product["_links"]["self"][0]["href"].startswith("https://")
     updated = api.put(f"products/{product['id']}", {"name": "Renamed over TLS"})
     assert updated.status_code == 200 and updated.json()["name"] == "Renamed over TLS"
+    sku = f"TLS-{int(query_string_auth)}"
+    created = api.post("products", {"name": "Over TLS", "sku": sku, "regular_price": "5.00"})
+    assert created.status_code == 201 and created.json()["sku"] == sku
+    batch = api.post("products/batch", {"update": [{"id": created.json()["id"], "stock_quantity": 4}]})
+    assert batch.status_code == 200 and batch.json()["update"][0]["stock_quantity"] == 4
     assert api.get("orders").status_code == 200
 
 
