@@ -1,0 +1,61 @@
+"""The admin API (bearer token): why a channel shows what it shows, and the engine's health.
+
+`GET /api/v1/availability/{sku}?channel=C`: the explain JSON of `channelhub.service.explain`
+(at least `sku`, `channel`, `available_to_sell` = the desired value, `acknowledged`).
+`GET /api/v1/health`: database reachable, inbox and log backlogs, publisher state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Query, Request
+
+from channelhub.api.auth import check_bearer
+from channelhub.api.context import ApiContext
+from channelhub.api.errors import ApiError
+from channelhub.domain import InvalidValue, UnknownChannel
+from channelhub.service.explain import explain
+from channelhub.store.state_tables import webhook_inbox
+
+
+def admin_router(context: ApiContext) -> APIRouter:
+    def authorized(request: Request) -> None:
+        check_bearer(request, context.api_token)
+
+    router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[Depends(authorized)])
+
+    @router.get("/availability/{sku}", summary="Explain the available-to-sell of a SKU")
+    def availability(
+        sku: str,
+        channel: str | None = Query(default=None, description="One channel; every channel when absent."),
+    ) -> dict[str, Any]:
+        try:
+            with context.engine.connect() as connection:
+                return explain(connection, context.availability, sku, channel)
+        except UnknownChannel:
+            known = ", ".join(context.availability.policy.channels)
+            raise ApiError(404, "unknown_channel", f"no channel {channel!r} (known: {known})") from None
+        except InvalidValue as error:
+            raise ApiError(400, "invalid_request", f"not a SKU: {error}") from None
+
+    @router.get("/health", summary="Engine health: database, backlogs, publisher")
+    def health() -> dict[str, Any]:
+        with context.engine.connect() as connection:
+            counts: dict[Any, Any] = dict(
+                connection.execute(
+                    sa.select(webhook_inbox.c.status, sa.func.count()).group_by(webhook_inbox.c.status)
+                ).all()
+            )
+        body: dict[str, Any] = {
+            "status": "ok",
+            "time": context.clock.now().isoformat(),
+            "channels": sorted(context.channels),
+            "inbox": {str(status): int(count) for status, count in counts.items()},
+        }
+        if context.health is not None:
+            body.update(context.health())
+        return body
+
+    return router

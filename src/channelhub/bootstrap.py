@@ -1,0 +1,399 @@
+"""The composition root: the only module that knows every concrete class.
+
+config → store engine + migrations → repositories → connectors → gateways (service adapters) →
+use cases → log worker with the service handlers → publisher → inbox processor → API.
+
+`Runtime(landscape, settings)` runs everything in one process (embedded mode):
+
+* the **log thread** owns Odoo: its own asyncio loop runs the durable-log `Worker` with the service
+  handlers (they await Odoo inside the worker's transaction) and the start-up snapshot. Keeping
+  it on its own thread matters on SQLite: the worker holds the database's write lock while it
+  awaits Odoo, and a synchronous write from the same event loop would wait for a lock that can
+  only be released by that very loop.
+* the **main loop** (the caller's) owns the channels: the publisher (one task per channel), the
+  inbox processor, the order backfill, the Odoo `write_date` poll and reservation-check timers and
+  the scheduled reconciliation.
+* the **API** runs under uvicorn on its own thread (`sandbox.server.serve_in_thread`).
+
+Each gateway is used from one event loop only (their HTTP clients are bound to it); webhook
+verification is synchronous and safe from the API thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+from channelhub.api import ApiContext, create_api
+from channelhub.api.inbox import InboxProcessor
+from channelhub.clock import SYSTEM_CLOCK, Clock
+from channelhub.config import Landscape
+from channelhub.engine.handlers import HandlerRegistry
+from channelhub.engine.outbox import append
+from channelhub.engine.publisher import Publisher, PublisherSettings
+from channelhub.engine.reconcile import (
+    ProgressCallback,
+    ReconciliationReport,
+    ReconciliationSchedule,
+    reconcile,
+)
+from channelhub.engine.worker import Worker
+from channelhub.observability import get_logger
+from channelhub.sandbox.server import RunningServer, serve_in_thread
+from channelhub.service import (
+    AvailabilityOperations,
+    AvailabilityPolicy,
+    AvailabilityService,
+    ServiceHandlers,
+    WarehouseChange,
+    backfill_orders,
+    reservation_check_event,
+    stock_poll_event,
+)
+from channelhub.service.adapters.factory import (
+    UnsupportedChannel,
+    channel_gateway,
+    erp_gateway,
+    find_channel_partner,
+    odoo_connector,
+)
+from channelhub.service.adapters.odoo import OdooErpGateway
+from channelhub.service.ports import ChannelGateway
+from channelhub.store.db import create_store_engine, upgrade_to_head
+
+log = get_logger(__name__)
+
+
+@dataclass
+class RuntimeSettings:
+    """How the runtime runs (the landscape says what it connects)."""
+
+    api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    odoo_webhook_token: str | None = None  # None: Odoo notifications refused; polling only
+    api_host: str | None = None  # None: the landscape's api.host
+    api_port: int | None = None  # None: the landscape's api.port; 0: any free port
+    serve_api: bool = True
+    snapshot_on_start: bool = True
+    reconcile_on_start: bool = False  # acknowledge what channels already show before publishing
+    backfill_interval_s: float = 30.0
+    odoo_poll_interval_s: float = 15.0
+    reservation_check_interval_s: float = 2.0
+    reconcile_interval_s: float = 900.0
+    worker_batch_size: int = 50  # small batches: the worker holds the SQLite write lock per batch
+    hand_over_inline: bool = False
+    publisher: PublisherSettings = field(default_factory=PublisherSettings)
+
+
+def database_url(landscape: Landscape) -> str:
+    """The store URL; the SQLite file's directory is created when missing."""
+    url = landscape.database.connection_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+def open_store(landscape: Landscape) -> Engine:
+    """Migrate the store to the newest schema and return an engine on it."""
+    url = database_url(landscape)
+    upgrade_to_head(url)
+    return create_store_engine(url)
+
+
+def availability_service(landscape: Landscape) -> AvailabilityService:
+    return AvailabilityService(AvailabilityPolicy.from_landscape(landscape))
+
+
+def channel_gateways(landscape: Landscape, clock: Clock = SYSTEM_CLOCK) -> dict[str, ChannelGateway]:
+    """Gateways of the enabled channels this release can drive (others are logged and skipped)."""
+    gateways: dict[str, ChannelGateway] = {}
+    for settings in landscape.channels:
+        if not settings.enabled:
+            continue
+        try:
+            gateways[settings.name] = channel_gateway(settings, clock=clock)
+        except UnsupportedChannel as error:
+            log.warning("channel_skipped", channel=settings.name, reason=str(error))
+    return gateways
+
+
+class _LogThread:
+    """The durable-log worker and everything that talks to Odoo, on a private event loop."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="channelhub-log", daemon=True)
+        self._stop: asyncio.Event | None = None
+        self._task: Future[None] | None = None
+
+    def submit(self, coroutine: Awaitable[Any]) -> Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
+
+    async def call(self, coroutine: Awaitable[Any]) -> Any:
+        """Run `coroutine` on the log thread's loop and await its result from another loop."""
+        return await asyncio.wrap_future(self.submit(coroutine))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def run_worker(self, worker: Worker) -> None:
+        async def run() -> None:
+            self._stop = asyncio.Event()
+            await worker.run(self._stop)
+
+        self._task = self.submit(run())
+
+    def stop(self) -> None:
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                self._task.result(timeout=15)
+        runtime = self._runtime
+        if runtime.erp is not None:
+            with contextlib.suppress(Exception):
+                self.submit(runtime.erp.aclose()).result(timeout=5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+
+class Runtime:
+    """The engine and the API in one process. `await start()`, then `await stop()`."""
+
+    def __init__(
+        self, landscape: Landscape, settings: RuntimeSettings | None = None, *, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
+        self.landscape = landscape
+        self.settings = settings or RuntimeSettings()
+        self.clock = clock
+        self.engine: Engine | None = None
+        self.availability = availability_service(landscape)
+        self.operations = AvailabilityOperations(self.availability)
+        self.channels: dict[str, ChannelGateway] = {}
+        self.erp: OdooErpGateway | None = None
+        self.handlers: ServiceHandlers | None = None
+        self.worker: Worker | None = None
+        self.publisher: Publisher | None = None
+        self.processor: InboxProcessor | None = None
+        self.api: RunningServer | None = None
+        self.last_reconciliation: ReconciliationReport | None = None
+        self._log_thread = _LogThread(self)
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._exit = contextlib.ExitStack()
+        self.started = False
+
+    # -- wiring --------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self.api is None:
+            raise RuntimeError("the API is not serving")
+        return self.api.url
+
+    def require_engine(self) -> Engine:
+        if self.engine is None:
+            raise RuntimeError("the runtime has not been started")
+        return self.engine
+
+    async def _connect_odoo(self) -> None:
+        """On the log thread: connect, find the channel partner, build the ERP gateway."""
+        connector = odoo_connector(self.landscape.odoo, clock=self.clock)
+        await connector.connect()
+        partner = await find_channel_partner(connector)
+        self.erp = erp_gateway(
+            self.landscape,
+            partner_id=partner,
+            connector=connector,
+            webhook_secret=self.settings.odoo_webhook_token,
+            clock=self.clock,
+        )
+
+    async def start(self) -> None:
+        if self.started:
+            raise RuntimeError("the runtime is already running")
+        settings = self.settings
+        self.engine = engine = await asyncio.to_thread(open_store, self.landscape)
+        self.channels = channel_gateways(self.landscape, self.clock)
+        self._log_thread.start()
+        await self._log_thread.call(self._connect_odoo())
+        assert self.erp is not None
+        self.handlers = ServiceHandlers.build(
+            self.availability, self.erp, hand_over_inline=settings.hand_over_inline
+        )
+        registry = HandlerRegistry()
+        self.handlers.register(registry)
+        self.publisher = Publisher(
+            engine, self.channels.values(), clock=self.clock, settings=settings.publisher
+        )
+        self.worker = Worker(
+            engine,
+            registry,
+            clock=self.clock,
+            batch_size=settings.worker_batch_size,
+            on_committed=self.publisher.on_committed,
+        )
+        if settings.snapshot_on_start:
+            await self.take_snapshot()
+        if settings.reconcile_on_start and self.channels:
+            await self.reconcile()
+        self.processor = InboxProcessor(
+            engine, self.channels, self.erp, odoo_token=settings.odoo_webhook_token, clock=self.clock
+        )
+        self._log_thread.run_worker(self.worker)
+        self._spawn(self.publisher.run(self._stop), "publisher")
+        self._spawn(self.processor.run(self._stop), "inbox")
+        self._spawn(self._every(settings.backfill_interval_s, self._backfill), "backfill")
+        self._spawn(self._every(settings.odoo_poll_interval_s, self._append_poll), "odoo-poll")
+        if not settings.hand_over_inline:
+            self._spawn(
+                self._every(settings.reservation_check_interval_s, self._append_reservation_check),
+                "reservations",
+            )
+        schedule = ReconciliationSchedule(
+            engine,
+            self.publisher,
+            interval_s=settings.reconcile_interval_s,
+            clock=self.clock,
+            on_report=self._remember_report,
+        )
+        self._spawn(schedule.run(self._stop), "reconcile")
+        if settings.serve_api:
+            self.api = self._exit.enter_context(
+                serve_in_thread(
+                    create_api(self.api_context()),
+                    host=settings.api_host or self.landscape.api.host,
+                    port=settings.api_port if settings.api_port is not None else self.landscape.api.port,
+                )
+            )
+        self.started = True
+        log.info("runtime_started", channels=sorted(self.channels), api=self.api.url if self.api else None)
+
+    def api_context(self) -> ApiContext:
+        return ApiContext(
+            engine=self.require_engine(),
+            channels=self.channels,
+            erp=self.erp,
+            availability=self.availability,
+            api_token=self.settings.api_token,
+            clock=self.clock,
+            on_accepted=self.processor.wake if self.processor is not None else None,
+            health=self.health,
+        )
+
+    def _spawn(self, coroutine: Awaitable[Any], name: str) -> None:
+        self._tasks.append(asyncio.ensure_future(coroutine))
+        self._tasks[-1].set_name(f"channelhub:{name}")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._exit.close()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+            for task in self._tasks:
+                task.cancel()
+        await asyncio.to_thread(self._log_thread.stop)
+        for gateway in self.channels.values():
+            with contextlib.suppress(Exception):
+                await gateway.aclose()
+        if self.engine is not None:
+            self.engine.dispose()
+        self.started = False
+        log.info("runtime_stopped")
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    async def _every(self, interval_s: float, job: Callable[[], Awaitable[Any]]) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), interval_s)
+            if self._stop.is_set():
+                return
+            try:
+                await job()
+            except Exception as error:  # a periodic safety net must outlive one failure; it is logged
+                log.warning("periodic_job_failed", job=getattr(job, "__name__", "job"), error=repr(error))
+
+    async def _backfill(self) -> None:
+        for gateway in self.channels.values():
+            added = await backfill_orders(self.require_engine(), gateway, self.clock)
+            if added:
+                log.info("backfill_found_orders", channel=gateway.name, events=added)
+
+    def _append(self, events: list[Any]) -> int:
+        with self.require_engine().begin() as connection:
+            return append(connection, events, self.clock)
+
+    async def _append_poll(self) -> None:
+        self._append([stock_poll_event(self.clock.now())])
+
+    async def _append_reservation_check(self) -> None:
+        self._append([reservation_check_event(self.clock.now())])
+
+    def _remember_report(self, report: ReconciliationReport) -> None:
+        self.last_reconciliation = report
+
+    # -- operations ------------------------------------------------------------------------------
+
+    async def take_snapshot(self) -> int:
+        """Read every SKU's stock from Odoo now (on the log thread); returns the SKUs stored."""
+        assert self.handlers is not None and self.erp is not None
+        capture, erp, engine = self.handlers.capture, self.erp, self.require_engine()
+        result = await self._log_thread.call(capture.take_snapshot(engine, erp, self.clock))
+        if self.publisher is not None:
+            self.publisher.wake()
+        return len(result.skus)
+
+    async def reconcile(
+        self, channel: str | None = None, *, dry_run: bool = False, progress: ProgressCallback | None = None
+    ) -> ReconciliationReport:
+        assert self.publisher is not None
+        report = await reconcile(
+            self.require_engine(),
+            self.publisher,
+            channel=channel,
+            dry_run=dry_run,
+            clock=self.clock,
+            progress=progress,
+        )
+        self.last_reconciliation = report
+        return report
+
+    async def set_warehouse(self, code: str, action: str, reason: str = "", by: str = "") -> WarehouseChange:
+        with self.require_engine().begin() as connection:
+            change = self.operations.set_warehouse(
+                connection, code, action, self.clock.now(), reason=reason, by=by
+            )
+        if self.publisher is not None:
+            self.publisher.wake()
+        return change
+
+    def health(self) -> Mapping[str, Any]:
+        engine = self.require_engine()
+        with engine.connect() as connection:
+            dirty = connection.execute(
+                sa.text(
+                    "SELECT channel, count(*) FROM channel_listing "
+                    "WHERE desired_quantity IS NOT NULL AND "
+                    "(acknowledged_quantity IS NULL OR acknowledged_quantity != desired_quantity) GROUP BY channel"
+                )
+            ).all()
+        return {
+            "worker_handled": self.worker.handled if self.worker else 0,
+            "unpublished": {str(channel): int(count) for channel, count in dirty},
+            "publisher": self.publisher.snapshot() if self.publisher else {},
+            "last_reconciliation": (
+                None if self.last_reconciliation is None else self.last_reconciliation.finished_at.isoformat()
+            ),
+        }
