@@ -1,4 +1,4 @@
-"""A migrated SQLite store per test (copied from one migrated template), a fake channel, and
+"""A migrated store per test (SQLite copied from a migrated template, and PostgreSQL), a fake channel, and
 helpers to set desired and acknowledged quantities the way the service layer does."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from channelhub.clock import Clock, ManualClock
 from channelhub.domain import Sku
 from channelhub.engine.publisher import Publisher, PublisherSettings
 from channelhub.service.fakes import FakeChannelGateway
-from channelhub.store.db import create_store_engine, upgrade_to_head
+from channelhub.store.db import create_store_engine, isolated_schema, upgrade_to_head
 from channelhub.store.repositories import ListingState, StateRepositories
+from channelhub.store.state_tables import channel_listing
 
 
 @pytest.fixture(scope="session")
@@ -26,8 +27,26 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
-def store(migrated_template: Path, tmp_path: Path) -> Iterator[sa.Engine]:
+@pytest.fixture(scope="session")
+def postgres_store(postgres_url: str) -> Iterator[sa.Engine]:
+    """One migrated PostgreSQL schema for the session; tests empty the listings they use."""
+    with isolated_schema(postgres_url, prefix="publisher") as schema:
+        upgrade_to_head(postgres_url, schema)
+        engine = create_store_engine(postgres_url, schema=schema)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[sa.Engine]:
+    """The same tests on both backends: a copy of the migrated SQLite template, or the session's
+    PostgreSQL schema with the listings emptied."""
+    if request.param == "postgresql":
+        engine: sa.Engine = request.getfixturevalue("postgres_store")
+        with engine.begin() as connection:
+            connection.execute(sa.delete(channel_listing))
+        yield engine
+        return
     path = tmp_path / "store.db"
     shutil.copy(migrated_template, path)
     engine = create_store_engine(f"sqlite:///{path}")

@@ -62,7 +62,8 @@ async def test_publish_with_compare_and_set_and_reconcile_against_the_emulator(
     hot, calm, edited = sorted(shown)[:3]
     listings.desire(shown)  # in sync to start with
     listings.acknowledge(shown)
-    for remaining in range(shown[hot] + 20, 1, -1):  # a burst on the hot SKU, ending at 2
+    target = 1 if shown[hot] == 2 else 2  # the emulator is shared by the backends' runs
+    for remaining in range(shown[hot] + 20, target - 1, -1):  # a burst on the hot SKU
         listings.desire({hot: remaining})
     listings.desire({calm: shown[calm] + 5})
     publisher = Publisher(store, [gateway], clock=clock, settings=PublisherSettings(seed=3))
@@ -70,7 +71,7 @@ async def test_publish_with_compare_and_set_and_reconcile_against_the_emulator(
     first = await publisher.publish_until_clean("shopify")
 
     assert (first.sent, first.applied, first.calls) == (2, 2, 1)  # the whole burst: one update
-    assert await gateway.read_available([hot, calm]) == {hot: 2, calm: shown[calm] + 5}
+    assert await gateway.read_available([hot, calm]) == {hot: target, calm: shown[calm] + 5}
 
     async with httpx.AsyncClient(base_url=shop_server.server.url) as storefront:
         placed = await storefront.post(
