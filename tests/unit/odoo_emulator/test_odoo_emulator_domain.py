@@ -178,3 +178,16 @@ def test_datetime_comparisons_cast_dates_to_midnight(env: Env) -> None:
     assert not matching([("write_date", "=", "2026-11-23")])
     assert matching([("write_date", ">=", "2026-11-23 10:00")])
     assert not matching([("write_date", ">", "2026-11-23 10:00:00")])
+
+
+def test_multi_key_order_with_nulls_like_postgresql(env: Env) -> None:
+    partners = env["res.partner"]
+    rows = [partners.rows[i] for i in partners.search(env, [], order="city desc, name")]
+    cities = [r.get("city") for r in rows]
+    nulls = [c for c in cities if not c]
+    assert nulls and cities[: len(nulls)] == nulls  # DESC puts NULLs first
+    named = [(r["city"], r["name"]) for r in rows if r.get("city")]
+    assert [c for c, _ in named] == sorted((c for c, _ in named), reverse=True)
+    for city in {c for c, _ in named}:
+        names_in_city = [n for c, n in named if c == city]
+        assert names_in_city == sorted(names_in_city, key=str.casefold)
