@@ -36,7 +36,7 @@ import asyncio
 import logging
 import random
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -189,6 +189,15 @@ class Publisher:
         except TimeoutError:
             return False
         return True
+
+    def hold_raises(self, channel: str, floors: Mapping[str, int], grace_s: float) -> None:
+        """For `grace_s`, do not raise these SKUs above the given channel values (lowering still
+        goes): the channel sold units whose orders are probably not ingested yet."""
+        self.gateway(channel)
+        memory = self._memory[channel]
+        until = self._clock.monotonic() + grace_s
+        for sku, value in floors.items():
+            memory.conflict_floor[sku] = (value, until)
 
     # -- publishing ----------------------------------------------------------------------------
 

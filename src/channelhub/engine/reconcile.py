@@ -95,6 +95,8 @@ class ChannelReconciliation:
     lagging: list[tuple[str, int]] = field(default_factory=list)
     fixed: int = 0
     still_different: list[str] = field(default_factory=list)  # SKUs a fix did not converge
+    # Lower on the channel than we set it, raise held back for a while (see `sales_grace_s`).
+    waiting_for_sales: list[str] = field(default_factory=list)
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +111,7 @@ class ChannelReconciliation:
             "acknowledgements_corrected": len(self.lagging),
             "fixed": self.fixed,
             "still_different": list(self.still_different),
+            "waiting_for_sales": list(self.waiting_for_sales),
             "error": self.error,
         }
 
@@ -143,7 +146,10 @@ class ReconciliationReport:
             return False
         if self.dry_run:
             return not self.diffs
-        return all(not c.still_different and all(d.kind != "missing" for d in c.diffs) for c in self.channels)
+        return all(
+            not c.still_different and not c.waiting_for_sales and all(d.kind != "missing" for d in c.diffs)
+            for c in self.channels
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -172,12 +178,18 @@ async def reconcile(
     progress: ProgressCallback | None = None,
     read_batch: int | None = None,
     yield_to_publisher_s: float = 0.0,
+    sales_grace_s: float = 0.0,
 ) -> ReconciliationReport:
     """Reconcile `channel` (None: every channel of `publisher`) and report what differed.
 
     `read_batch`: SKUs per read call (default: the gateway's `max_quantities_per_call`).
     `yield_to_publisher_s` > 0: before each read wait up to that long for the running publisher
-    to have nothing sendable on the channel (the scheduled job's way to stay tier 3)."""
+    to have nothing sendable on the channel (the scheduled job's way to stay tier 3).
+    `sales_grace_s` > 0: a channel showing *less* than we acknowledged may have sold units whose
+    orders are not ingested yet; raising it back at once would put sold units on sale again, so
+    the publisher holds such raises back that long (as after a compare-and-set conflict). The
+    scheduled job uses the publisher's `conflict_grace_s`; a one-off run (CLI, after a sale)
+    fixes at once."""
     if channel is not None and channel not in publisher.channels:
         known = ", ".join(publisher.channels) or "none"
         raise ReconciliationError(f"unknown channel {channel!r} (known: {known})")
@@ -190,7 +202,7 @@ async def reconcile(
         try:
             await _compare(engine, publisher, gateway, result, progress, read_batch, yield_to_publisher_s)
             if not dry_run:
-                await _fix(engine, publisher, gateway, result, clock)
+                await _fix(engine, publisher, gateway, result, clock, sales_grace_s)
         except CALL_ERRORS as error:
             result.error = f"{type(error).__name__}: {error}"
             log.warning("reconciling %s failed: %s", name, error)
@@ -255,6 +267,7 @@ async def _fix(
     gateway: ChannelGateway,
     result: ChannelReconciliation,
     clock: Clock,
+    sales_grace_s: float,
 ) -> None:
     """Record the channel's real values as acknowledged, publish, and read the fixes back."""
     fixable = [d for d in result.diffs if d.channel_value is not None]
@@ -269,6 +282,16 @@ async def _fix(
             StateRepositories.on(connection).listings.acknowledge_quantities(corrections, clock.now())
     if not fixable:
         return
+    sold = {
+        d.sku: d.channel_value
+        for d in fixable
+        if d.kind == "drift"
+        and d.channel_value is not None
+        and d.acknowledged is not None
+        and d.channel_value < d.acknowledged
+    }
+    if sales_grace_s > 0 and sold:
+        publisher.hold_raises(result.channel, sold, sales_grace_s)
     await publisher.publish_until_clean(result.channel)
     skus = [d.sku for d in fixable]
     shown: dict[str, int] = {}
@@ -280,13 +303,16 @@ async def _fix(
             state = listings.state(result.channel, Sku(sku))
             if state is not None and shown.get(sku) == state.desired_quantity:
                 result.fixed += 1
+            elif sales_grace_s > 0 and sku in sold:
+                result.waiting_for_sales.append(sku)
             else:
                 result.still_different.append(sku)
 
 
 class ReconciliationSchedule:
     """Reconciliation as a scheduled tier-3 job: every `interval_s`, all channels, yielding each
-    channel to tier-1 publishing before every read."""
+    channel to tier-1 publishing before every read, and giving channel-side sales
+    `sales_grace_s` (default: the publisher's `conflict_grace_s`) to be ingested before raising."""
 
     def __init__(
         self,
@@ -296,6 +322,7 @@ class ReconciliationSchedule:
         interval_s: float = 900.0,
         clock: Clock = SYSTEM_CLOCK,
         yield_to_publisher_s: float = 5.0,
+        sales_grace_s: float | None = None,
         on_report: Callable[[ReconciliationReport], None] | None = None,
     ) -> None:
         if interval_s <= 0:
@@ -305,13 +332,18 @@ class ReconciliationSchedule:
         self.interval_s = interval_s
         self._clock = clock
         self._yield_s = yield_to_publisher_s
+        self._sales_grace_s = publisher.settings.conflict_grace_s if sales_grace_s is None else sales_grace_s
         self._on_report = on_report
         self.last_report: ReconciliationReport | None = None
         self.runs = 0
 
     async def run_once(self) -> ReconciliationReport:
         report = await reconcile(
-            self._engine, self._publisher, clock=self._clock, yield_to_publisher_s=self._yield_s
+            self._engine,
+            self._publisher,
+            clock=self._clock,
+            yield_to_publisher_s=self._yield_s,
+            sales_grace_s=self._sales_grace_s,
         )
         self.last_report = report
         self.runs += 1

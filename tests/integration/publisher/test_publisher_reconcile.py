@@ -127,10 +127,31 @@ async def test_the_scheduled_job_reconciles_every_interval(
 
     schedule = ReconciliationSchedule(
         store, publisher, interval_s=300.0, clock=clock, yield_to_publisher_s=0.0, on_report=on_report
-    )
+    )  # sales_grace_s: the publisher's conflict_grace_s
     started = clock.monotonic()
     await asyncio.wait_for(schedule.run(stop), 5.0)
 
     assert clock.monotonic() - started >= 300.0
-    assert len(reports) == 1 and reports[0].fixed == 1 and shop.quantities["A"] == 5
-    assert schedule.runs == 1 and schedule.last_report is reports[0]
+    assert schedule.runs == 1 and schedule.last_report is reports[0] and len(reports) == 1
+    # The channel shows less than we set: maybe sales whose orders are still on their way, so
+    # the scheduled job gives them the publisher's grace before raising the quantity again.
+    [channel] = reports[0].channels
+    assert channel.waiting_for_sales == ["A"] and channel.fixed == 0 and shop.quantities["A"] == 0
+    clock.advance(publisher.settings.conflict_grace_s)
+    await publisher.publish_until_clean("shop")
+    assert shop.quantities["A"] == 5
+
+
+async def test_a_raised_quantity_is_lowered_at_once_even_with_a_sales_grace(
+    store: sa.Engine, clock: ManualClock, listings: Listings
+) -> None:
+    shop = await published_shop(store, clock, listings, {"A": 5, "B": 5})
+    shop.quantities["A"] = 50  # too high: an oversell risk, fixed without waiting
+    shop.quantities["B"] = 1  # too low: could be a sale not yet ingested
+    publisher = make_publisher(store, clock, shop)
+
+    report = await reconcile(store, publisher, clock=clock, sales_grace_s=30.0)
+
+    assert shop.quantities == {"A": 5, "B": 1}
+    [channel] = report.channels
+    assert (channel.fixed, channel.waiting_for_sales, report.clean) == (1, ["B"], False)
