@@ -343,6 +343,19 @@ class Publisher:
                         error="the channel returned no result",
                         transient=True,
                     )
+                if (
+                    result.status is PublishStatus.CONFLICT
+                    and result.channel_quantity is not None
+                    and result.channel_quantity == update.expected_previous
+                ):
+                    # A refusal that found what we expected is no conflict: re-planning would
+                    # send the same update at once, forever. Back off instead.
+                    result = PublishResult(
+                        update.sku,
+                        PublishStatus.FAILED,
+                        error=f"compare-and-set refused although the channel shows {result.channel_quantity}",
+                        transient=True,
+                    )
                 if result.status is PublishStatus.CONFLICT and result.channel_quantity is None:
                     unresolved.append(update)
                 else:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from channelhub.clock import ManualClock
 from channelhub.connectors.errors import AuthenticationError, UnavailableError
 from channelhub.service.fakes import FakeChannelGateway
-from channelhub.service.ports import PublishResult, QuantityUpdate
+from channelhub.service.ports import PublishResult, PublishStatus, QuantityUpdate
 
 from .conftest import Listings, make_publisher
 
@@ -315,3 +315,25 @@ async def test_new_desired_values_end_a_pass_after_the_current_round(
     second = await publisher.publish_once("shop")
     assert shop.batches[4] == ["SKU-9"]  # re-planned: the sold-out SKU jumps the queue
     assert second.sent == 6 and shop.quantities["SKU-9"] == 0
+
+
+async def test_a_conflict_that_found_the_expected_value_backs_off_instead_of_looping(
+    store: sa.Engine, clock: ManualClock, listings: Listings
+) -> None:
+    class ConfusedShop(FakeChannelGateway):
+        async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
+            self.published.extend(updates)
+            return [
+                PublishResult(u.sku, PublishStatus.CONFLICT, channel_quantity=u.expected_previous)
+                for u in updates
+            ]
+
+    shop = ConfusedShop("shop")
+    listings.acknowledge({"SKU-1": 4})
+    listings.desire({"SKU-1": 2})
+    publisher = make_publisher(store, clock, shop)
+
+    result = await publisher.publish_until_clean("shop")
+
+    assert (result.calls, result.failed, result.more) == (1, 1, False)
+    assert "compare-and-set refused" in (listings.state("SKU-1").last_error or "")
