@@ -227,3 +227,29 @@ async def test_an_idempotent_post_is_retried_after_a_server_error() -> None:
     )
     await client.post("products/batch", {"update": []}, idempotent=True)
     assert len(seen) == 2
+
+
+async def test_an_unannounced_host_limit_is_discovered_from_the_first_429() -> None:
+    clock = ManualClock()
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        clock.advance(0.1)  # the host answers ten calls a second...
+        if calls == 11:  # ...until it has had enough
+            return wp_error(429, "rate_limit_exceeded", headers={"Retry-After": "1"})
+        return httpx.Response(200, json=[])
+
+    client = WooCommerceClient(
+        "http://shop.test",
+        "ck",
+        "cs",
+        transport=httpx.MockTransport(handler),
+        clock=clock,
+        retry=RetryPolicy(max_attempts=3, rng=random.Random(1)),
+    )
+    for _ in range(11):
+        await client.get("products")
+    assert client.bucket is not None and 8.0 <= client.bucket.rate <= 9.5
+    assert client.throttled == 1

@@ -2,13 +2,15 @@
 
 Auth follows what WooCommerce accepts: HTTP Basic over HTTPS, OAuth 1.0a one-legged signatures over
 plain HTTP. Every call passes a circuit breaker (server failures only), a pause gate that a 429's
-`Retry-After` closes for *all* callers, an optional token bucket (the host's request rate) that
-slows down multiplicatively on each 429 and recovers additively, and a retry policy with full jitter.
+`Retry-After` closes for *all* callers, a token bucket for the host's request rate (configured, or
+discovered from the first 429) that slows down multiplicatively per burst of 429s and recovers
+additively, and a retry policy with full jitter.
 """
 
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Self
@@ -90,6 +92,7 @@ class WooCommerceClient:
             counts_as_failure=_is_server_failure,
         )
         self._paused_until = 0.0
+        self._successes: deque[float] = deque(maxlen=100)
         self.calls = 0
         self.throttled = 0
         self.retries = 0
@@ -219,14 +222,30 @@ class WooCommerceClient:
             await self.bucket.acquire()
 
     def _throttled(self, retry_after: float | None) -> None:
+        """A 429: everybody pauses for Retry-After, and the request rate steps down once per burst
+        of 429s. Without a configured rate, the first 429 starts a token bucket just under the rate
+        that was getting through (the host's limit, discovered)."""
         self.throttled += 1
-        self._paused_until = max(self._paused_until, self._clock.monotonic() + (retry_after or 1.0))
+        now = self._clock.monotonic()
+        first_of_burst = now >= self._paused_until
+        self._paused_until = max(self._paused_until, now + (retry_after or 1.0))
+        if not first_of_burst:
+            return
         if self.bucket is not None:
             self.bucket.rate = max(0.5, self.bucket.rate * 0.7)
+            return
+        window = [t for t in self._successes if t >= now - 5.0]
+        if len(window) >= 5:
+            observed = len(window) / max(now - window[0], 0.5)
+            self.bucket = TokenBucket(max(0.5, observed * 0.9), 1.0, self._clock)
 
     def _recover(self) -> None:
-        if self.bucket is not None and self.configured_rate and self.bucket.rate < self.configured_rate:
-            self.bucket.rate = min(self.configured_rate, self.bucket.rate + 0.05)
+        self._successes.append(self._clock.monotonic())
+        if self.bucket is None:
+            return
+        ceiling = self.configured_rate or float("inf")  # a discovered limit keeps probing upwards
+        if self.bucket.rate < ceiling:
+            self.bucket.rate = min(ceiling, self.bucket.rate + 0.05)
 
 
 def _php_value(value: Any) -> str:
