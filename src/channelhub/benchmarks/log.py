@@ -134,20 +134,35 @@ def run_channelhub(
     for thread in threads:
         thread.start()
     _wait_for_balanced_leases(pool)
-    # Producers are other processes, as webhook ingress would be: they do not share our GIL.
-    # Each owns a slice of the keys, so every key has one producer and a defined order.
     context = multiprocessing.get_context("spawn")
     go, started_at = context.Event(), context.Value("d", 0.0)
-    producer_processes = [
-        context.Process(
-            target=_produce,
-            args=(url, schema, events, keys, append_batch, index, producers, go, started_at),
-            daemon=True,
-        )
-        for index in range(producers)
-    ]
-    for process in producer_processes:
-        process.start()
+    producer_failures: list[BaseException] = []
+    if engine.dialect.name == "sqlite":
+        # Embedded mode is one process: producers are threads sharing the engine (and its writer mutex).
+        def produce_in_thread(index: int) -> None:
+            try:
+                _produce(url, schema, events, keys, append_batch, index, producers, go, started_at, engine)
+            except BaseException as error:
+                producer_failures.append(error)
+                raise
+
+        producer_units: list[Any] = [
+            threading.Thread(target=produce_in_thread, args=(index,), daemon=True)
+            for index in range(producers)
+        ]
+    else:
+        # Producers are other processes, as webhook ingress would be: they do not share our GIL.
+        producer_units = [
+            context.Process(
+                target=_produce,
+                args=(url, schema, events, keys, append_batch, index, producers, go, started_at),
+                daemon=True,
+            )
+            for index in range(producers)
+        ]
+    # Each producer owns a slice of the keys, so every key has one producer and a defined order.
+    for unit in producer_units:
+        unit.start()
     go.set()
     last_count, last_change = -1, time.monotonic()
     while not tally.done.wait(0.1):
@@ -156,15 +171,17 @@ def run_channelhub(
             progress(count)
         if count != last_count:
             last_count, last_change = count, time.monotonic()
-        failed = any(process.exitcode not in (None, 0) for process in producer_processes)
+        failed = bool(producer_failures) or any(
+            getattr(unit, "exitcode", None) not in (None, 0) for unit in producer_units
+        )
         if failed or time.monotonic() - last_change > 60:
             stop.set()
             raise RuntimeError(
                 "the producer process failed" if failed else f"no progress for 60 s at {count} events"
             )
     stop.set()
-    for process in producer_processes:
-        process.join(30)
+    for unit in producer_units:
+        unit.join(30)
     for thread in threads:
         thread.join(30)
     engine.dispose()
@@ -195,8 +212,9 @@ def _produce(
     producers: int,
     go: Any,
     started_at: Any,
+    shared_engine: Any = None,
 ) -> None:
-    engine = create_store_engine(url, schema)
+    engine = shared_engine or create_store_engine(url, schema)
     stream = [event for event in _events(events, keys, "bench") if _slot(event.key) % producers == index]
     with engine.connect():
         pass  # connect before the clock starts
@@ -208,7 +226,8 @@ def _produce(
     for offset in range(0, events, append_batch):
         with engine.begin() as connection:
             append(connection, stream[offset : offset + append_batch])
-    engine.dispose()
+    if shared_engine is None:
+        engine.dispose()
 
 
 def _wait_for_balanced_leases(pool: Sequence[Worker], timeout_s: float = 15.0) -> None:

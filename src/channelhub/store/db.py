@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -111,9 +112,39 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    # SQLite admits one writer at a time. Threads of this process queue on a mutex instead of in
+    # SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and so turns contention
+    # into latency. Other processes still meet the busy timeout.
+    writer = threading.RLock()
+
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writer.acquire()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release()
+            raise
+        connection.info["holds_writer"] = True
+
+    # COMMIT/ROLLBACK are issued here, so the mutex is released only once SQLite's lock is gone
+    # (the DBAPI call SQLAlchemy makes afterwards finds no open transaction and does nothing).
+    @sa.event.listens_for(engine, "commit")
+    def _on_commit(connection: sa.Connection) -> None:
+        _finish(connection, "COMMIT")
+
+    @sa.event.listens_for(engine, "rollback")
+    def _on_rollback(connection: sa.Connection) -> None:
+        _finish(connection, "ROLLBACK")
+
+    def _finish(connection: sa.Connection, statement: str) -> None:
+        try:
+            driver = connection.connection.driver_connection
+            if driver is not None and driver.in_transaction:
+                driver.execute(statement)
+        finally:
+            if connection.info.pop("holds_writer", False):
+                writer.release()
 
 
 @contextmanager
@@ -157,6 +188,6 @@ def upgrade_to_head(url: str, schema: str | None = None) -> None:
         with engine.begin() as connection:
             config = alembic_config(url, schema)
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")  # every branch, should two revisions share a parent
     finally:
         engine.dispose()
