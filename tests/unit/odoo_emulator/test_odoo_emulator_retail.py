@@ -327,3 +327,27 @@ def test_order_taxes_teams_and_terms(version: str) -> None:
                 env,
                 {"order_id": order, "product_id": pid, ("tax_ids" if version == "18.0" else "tax_id"): []},
             )
+
+
+def test_quant_inventory_mode_rules_and_auto_apply() -> None:
+    db = OdooDatabase("17.0")
+    with db.env() as env:
+        pid = stocked_product(env, "17.0", 4)
+        quants = env["stock.quant"]
+        stock = env["stock.warehouse"].rows[1]["lot_stock_id"]
+        counting = env.with_context(inventory_mode=True)
+        [qid] = quants.create(
+            counting, {"product_id": pid, "location_id": stock, "inventory_quantity_auto_apply": 11}
+        )
+        assert quantities(env, pid)["qty_available"] == 11
+        assert quants.search(env, [("product_id", "=", pid), ("location_id", "=", stock)]) == [qid]
+        with pytest.raises(UserError, match="Quant's editing is restricted"):
+            quants.write(counting, [qid], {"quantity": 3})
+        with pytest.raises(UserError, match="Quant's creation is restricted"):
+            quants.create(
+                counting, {"product_id": pid, "location_id": stock, "inventory_quantity": 1, "quantity": 1}
+            )
+        moves = env["stock.move"].search_read(
+            env, [("product_id", "=", pid), ("is_inventory", "=", True)], ["product_uom_qty"]
+        )
+        assert sorted(m["product_uom_qty"] for m in moves) == [4.0, 7.0]

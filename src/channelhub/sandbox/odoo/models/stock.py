@@ -22,6 +22,32 @@ LOCATION_USAGES = [
 ]
 
 
+COUNT_FIELDS = frozenset({"inventory_quantity", "inventory_quantity_auto_apply"})
+#: what inventory mode lets a caller set (stock.quant._get_inventory_fields_create / _write)
+INVENTORY_CREATE_FIELDS = frozenset(
+    {
+        "product_id",
+        "location_id",
+        "lot_id",
+        "package_id",
+        "owner_id",
+        "user_id",
+        "inventory_date",
+        *COUNT_FIELDS,
+    }
+)
+INVENTORY_WRITE_FIELDS = frozenset(
+    {
+        "inventory_quantity",
+        "inventory_quantity_auto_apply",
+        "inventory_date",
+        "user_id",
+        "inventory_quantity_set",
+        "inventory_diff_quantity",
+    }
+)
+
+
 class StockLocation(BaseModel):
     _name = "stock.location"
     _description = "Inventory Locations"
@@ -222,6 +248,9 @@ class StockQuant(BaseModel):
             "inventory_quantity": f.floating("Counted Quantity", default=0.0),
             "inventory_diff_quantity": f.floating("Difference", compute="_compute_diff"),
             "inventory_quantity_set": f.boolean("Inventory Quantity Set", default=False),
+            "inventory_quantity_auto_apply": f.floating(
+                "Inventoried Quantity", compute="_compute_auto_apply"
+            ),
             "inventory_date": f.date_field("Scheduled Date"),
             "in_date": f.datetime_field("Incoming Date"),
             "product_uom_id": f.many2one("uom.uom", "Unit of Measure", related="product_id.uom_id"),
@@ -285,32 +314,58 @@ class StockQuant(BaseModel):
 
     @api_model
     def create(self, env: Env, vals_list: Any) -> RecordIds:
-        """Quants are created in inventory mode: counting an existing quant updates it instead."""
+        """``stock.quant.create``: counting (``inventory_quantity[_auto_apply]``) lands on the existing
+        quant of that product and location; in inventory mode nothing else may be set."""
         batch = vals_list if isinstance(vals_list, list) else [vals_list]
         created = RecordIds()
         for vals in batch:
-            if isinstance(vals, dict) and "quantity" in vals and not env.context.get("inventory_mode"):
+            counting = isinstance(vals, dict) and bool(COUNT_FIELDS & set(vals))
+            if counting and env.context.get("inventory_mode") and set(vals) - INVENTORY_CREATE_FIELDS:
                 raise UserError("Quant's creation is restricted, you can't do this operation.")
-            if isinstance(vals, dict) and vals.get("product_id") and vals.get("location_id"):
+            if counting and vals.get("product_id") and vals.get("location_id"):
                 existing = self.find(vals["product_id"], vals["location_id"])
-                if existing is not None and "inventory_quantity" in vals:
-                    self.write(env, [existing], {"inventory_quantity": vals["inventory_quantity"]})
+                if existing is not None:
+                    self.write(env, [existing], {k: v for k, v in vals.items() if k in COUNT_FIELDS})
                     created.append(existing)
                     continue
+                auto_apply = vals.get("inventory_quantity_auto_apply")
+                base = {k: v for k, v in vals.items() if k != "inventory_quantity_auto_apply"}
+                [qid] = super().create(env, base)
+                if auto_apply is not None:
+                    self.write(env, [qid], {"inventory_quantity_auto_apply": auto_apply})
+                created.append(qid)
+                continue
             created.extend(super().create(env, vals))
         return created
 
     def _prepare_create(self, env: Env, vals: dict[str, Any]) -> dict[str, Any]:
         if "inventory_quantity" in vals:
             vals["inventory_quantity_set"] = True
+            vals["inventory_date"] = env.today()
         vals.setdefault("in_date", env.now())
         return vals
 
     def _check_write(self, env: Env, ids: list[int], vals: dict[str, Any]) -> None:
-        if ("quantity" in vals or "reserved_quantity" in vals) and not env.context.get("inventory_mode"):
+        if env.context.get("inventory_mode") and set(vals) - INVENTORY_WRITE_FIELDS:
             raise UserError("Quant's editing is restricted, you can't do this operation.")
         if "inventory_quantity" in vals:
             vals["inventory_quantity_set"] = True
+
+    def _after_write(self, env: Env, ids: list[int], vals: dict[str, Any]) -> None:
+        if "inventory_quantity_auto_apply" in vals:  # its inverse applies the count right away
+            for qid in ids:
+                self.update(
+                    env,
+                    qid,
+                    {
+                        "inventory_quantity": vals["inventory_quantity_auto_apply"],
+                        "inventory_quantity_set": True,
+                    },
+                )
+            self.action_apply_inventory(env, ids)
+
+    def _compute_auto_apply(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
+        return {rid: self.rows[rid]["quantity"] for rid in ids}
 
     @api_records
     def action_apply_inventory(self, env: Env, ids: Any) -> None:
