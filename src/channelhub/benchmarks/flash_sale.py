@@ -1,0 +1,353 @@
+"""`channelhub bench flash-sale`: one seeded flash sale, three ways of syncing, one JSON file.
+
+For each arm (`oracle`, `cron`, `channelhub`, in that order) the benchmark builds a fresh world
+(`flash_sale_world`: Odoo, Shopify basic plan with 5 % duplicated webhook deliveries and a
+reorder window, WooCommerce; same catalog and stock), starts the arm, replays the same seeded
+stream (`flash_sale_stream`: same orders on the same channels at the same offsets, Odoo receipts
+and adjustments, a warehouse going offline half way) in wall-clock time, then lets the arm settle,
+runs its repair pass and measures:
+
+* `orders` / `refused_orders`: checkouts the storefronts accepted / refused for lack of stock;
+* `oversold_units`: units accepted beyond the true ATS at the moment of the sale (the ledger in
+  `flash_sale_stream`, exact because the stream is the only source of stock changes);
+  `channel_reported_oversold_units` is the emulators' own `/_sandbox/stats` counter (sales past
+  what the channel itself showed, i.e. only CONTINUE/backorder items: 0 here, reported for
+  completeness);
+* `p50/p99/max_propagation_ms`: see `flash_sale_propagation` (event → every channel's stored
+  quantity shows its true ATS or a newer one; sampled every `SAMPLE_INTERVAL_S`);
+* `api_calls`: HTTP calls the arm made to Odoo and the channels (counted at the emulators;
+  storefront traffic and the driver's Odoo clerk calls excluded);
+* `lost_orders`: accepted channel orders with no Odoo `sale.order` carrying their
+  `client_order_ref` (`<channel>:<order id>`) at the end; `duplicate_odoo_orders`: sale orders
+  beyond the first per `client_order_ref`;
+* `drift_skus_after_reconcile`: SKUs where some channel's stored quantity differs from the true
+  ATS after the arm's repair pass (channelhub: `reconcile`; cron: its next full export; oracle:
+  rewriting everything).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from channelhub.benchmarks.flash_sale_arms import Arm, CronArm, OracleArm
+from channelhub.benchmarks.flash_sale_propagation import PropagationTracker
+from channelhub.benchmarks.flash_sale_stream import (
+    Action,
+    ShopperOrder,
+    StockMove,
+    StreamSpec,
+    TruthLedger,
+    WarehouseOffline,
+    plan_stream,
+)
+from channelhub.benchmarks.flash_sale_world import (
+    CHANNELS,
+    DRIVER_HEADER,
+    ODOO_CODES,
+    SHOPIFY,
+    World,
+    WorldSpec,
+    running_world,
+)
+
+ARMS = ("oracle", "cron", "channelhub")
+SAMPLE_INTERVAL_S = 0.02
+SETTLE_S = 90.0  # after the stream: cron's next run comes within 60 s
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FlashSaleParams:
+    skus: int = 10_000
+    rate: float = 50.0
+    duration_s: float = 120.0
+    seed: int = 1
+    cron_interval_s: float = 60.0
+    arms: tuple[str, ...] = ARMS
+
+
+class OdooClerk:
+    """Receipts and adjustments as a warehouse clerk books them in Odoo (inventory mode + apply),
+    over JSON-RPC, marked so the arm's API-call count leaves them out."""
+
+    def __init__(self, world: World) -> None:
+        settings = world.odoo.settings
+        self._db, self._password = settings.db, settings.password
+        self._login = settings.login
+        self._http = httpx.AsyncClient(base_url=world.urls["odoo"], headers={DRIVER_HEADER.decode(): "1"})
+        self._uid: int | None = None
+
+    async def _call(self, service: str, method: str, *args: Any) -> Any:
+        body = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}}
+        reply = (await self._http.post("/jsonrpc", json=body, timeout=30)).json()
+        if reply.get("error"):
+            raise RuntimeError(f"Odoo refused {method}: {reply['error'].get('message')}")
+        return reply["result"]
+
+    async def _execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
+        if self._uid is None:
+            self._uid = int(await self._call("common", "login", self._db, self._login, self._password))
+        return await self._call("object", "execute_kw", self._db, self._uid, self._password, model, method, args, kwargs or {})
+
+    async def move(self, sku: str, warehouse: str, delta: int) -> None:
+        location = f"{ODOO_CODES[warehouse]}/Stock"
+        quants = await self._execute(
+            "stock.quant",
+            "search_read",
+            [[("product_id.default_code", "=", sku), ("location_id.complete_name", "=", location)]],
+            {"fields": ["quantity"], "limit": 1},
+        )
+        if not quants:
+            raise RuntimeError(f"no quant of {sku} at {location}")
+        counted = max(0.0, float(quants[0]["quantity"]) + delta)
+        await self._execute("stock.quant", "write", [[quants[0]["id"]], {"inventory_quantity": counted}])
+        await self._execute("stock.quant", "action_apply_inventory", [[quants[0]["id"]]])
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+@dataclass
+class Tally:
+    accepted: dict[str, str] = dataclasses.field(default_factory=dict)  # client_order_ref -> sku
+    refused: int = 0
+    failed: int = 0
+
+
+class StreamDriver:
+    """Replays the planned actions in wall-clock time against one world and one arm."""
+
+    def __init__(self, world: World, arm: Arm, ledger: TruthLedger, tracker: PropagationTracker) -> None:
+        self.world, self.arm, self.ledger, self.tracker = world, arm, ledger, tracker
+        self.tally = Tally()
+        self.clerk = OdooClerk(world)
+        self._shop = httpx.AsyncClient(limits=httpx.Limits(max_connections=64), timeout=30)
+
+    def _record(self, sku: str) -> None:
+        self.tracker.stock_changed(sku, time.monotonic(), self.ledger.ats(sku))
+        self._observe(sku)
+
+    def _observe(self, sku: str) -> None:
+        """Read the channels right away (an arm that updates synchronously is seen at once)."""
+        now = time.monotonic()
+        for channel in CHANNELS:
+            self.tracker.channel_shows(channel, sku, now, self.world.shown(channel, sku))
+
+    async def _order(self, order: ShopperOrder) -> None:
+        url = self.world.urls[order.channel] + "/_sandbox/orders"
+        body = {"line_items": [{"sku": order.sku, "quantity": order.quantity}], "email": f"shopper{order.number}@example.com"}
+        if order.channel == SHOPIFY:
+            body["financial_status"] = "paid"
+        try:
+            reply = await self._shop.post(url, json=body)
+        except httpx.HTTPError:
+            self.tally.failed += 1
+            return
+        if reply.status_code == 409:
+            self.tally.refused += 1
+            return
+        if reply.status_code != 201:
+            self.tally.failed += 1
+            return
+        payload = reply.json()
+        order_id = str((payload.get("order") or payload)["id"])
+        self.tally.accepted[f"{order.channel}:{order_id}"] = order.sku
+        self.ledger.sell(order.sku, order.quantity)
+        self._record(order.sku)
+        await self.arm.order_accepted(order, order_id)
+        self._observe(order.sku)
+
+    async def _stock(self, move: StockMove) -> None:
+        await self.clerk.move(move.sku, move.warehouse, move.delta)
+        self.ledger.move(move.sku, move.warehouse, move.delta)
+        self._record(move.sku)
+        await self.arm.stock_moved(move.sku)
+        self._observe(move.sku)
+
+    async def _offline(self, action: WarehouseOffline) -> None:
+        changed = self.ledger.take_offline(action.warehouse)
+        for sku in changed:
+            self._record(sku)
+        await self.arm.warehouse_offline(action.warehouse, changed)
+        for sku in changed:
+            self._observe(sku)
+
+    async def run(self, actions: list[Action]) -> None:
+        started = time.monotonic()
+        tasks: list[asyncio.Task[None]] = []
+        for action in actions:
+            delay = started + action.at - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if isinstance(action, ShopperOrder):
+                tasks.append(asyncio.ensure_future(self._order(action)))
+            elif isinstance(action, StockMove):
+                tasks.append(asyncio.ensure_future(self._stock(action)))
+            else:
+                await self._offline(action)
+        await asyncio.gather(*tasks)
+
+    async def aclose(self) -> None:
+        await self._shop.aclose()
+        await self.clerk.aclose()
+
+
+async def _sample(world: World, tracker: PropagationTracker, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        now = time.monotonic()
+        for sku in tracker.open_skus():
+            for channel in CHANNELS:
+                tracker.channel_shows(channel, sku, now, world.shown(channel, sku))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), SAMPLE_INTERVAL_S)
+
+
+def _odoo_refs(world: World) -> Counter[str]:
+    database = world.odoo.database
+    with database.env():
+        rows = list(database.model("sale.order").rows.values())
+    return Counter(str(row.get("client_order_ref")) for row in rows if row.get("client_order_ref"))
+
+
+async def _wait_for_orders(world: World, expected: set[str], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if expected <= set(_odoo_refs(world)):
+            return
+        await asyncio.sleep(0.5)
+
+
+def _make_arm(name: str, world: World, ledger: TruthLedger, params: FlashSaleParams, store_dir: Path) -> Arm:
+    if name == "oracle":
+        return OracleArm(world, ledger)
+    if name == "cron":
+        return CronArm(world, interval_s=params.cron_interval_s)
+    if name == "channelhub":
+        from channelhub.benchmarks.flash_sale_channelhub import ChannelhubArm
+
+        return ChannelhubArm(world, store_dir)
+    raise ValueError(f"unknown arm {name!r}; choose from {', '.join(ARMS)}")
+
+
+def _stats(world: World) -> dict[str, Any]:
+    shopify = dataclasses.asdict(world.shopify.shop.stats)
+    woo = dataclasses.asdict(world.woocommerce.shop.stats)
+    return {SHOPIFY: shopify, "woocommerce": woo}
+
+
+async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print) -> dict[str, Any]:
+    spec = WorldSpec(skus=params.skus, seed=params.seed)
+    with tempfile.TemporaryDirectory(prefix=f"flash-{name}-") as tmp, running_world(spec) as world:
+        ledger = TruthLedger.starting_from(world.plan)
+        actions = plan_stream(StreamSpec(params.rate, params.duration_s, params.seed), world.plan)
+        tracker = PropagationTracker(CHANNELS)
+        arm = _make_arm(name, world, ledger, params, Path(tmp))
+        progress(f"[{name}] starting ({params.skus} SKUs, {len(actions)} planned actions)")
+        await arm.start()
+        calls_before = {system: counter.calls for system, counter in world.counters.items()}
+        driver = StreamDriver(world, arm, ledger, tracker)
+        stop_sampling = asyncio.Event()
+        sampler = asyncio.ensure_future(_sample(world, tracker, stop_sampling))
+        started = time.monotonic()
+        await driver.run(actions)
+        stream_s = time.monotonic() - started
+        progress(f"[{name}] stream done in {stream_s:.1f} s: {len(driver.tally.accepted)} orders accepted")
+        deadline = time.monotonic() + SETTLE_S
+        await arm.settle(deadline)
+        await _wait_for_orders(world, set(driver.tally.accepted), deadline)
+        stop_sampling.set()
+        await sampler
+        api_calls = {system: counter.calls - calls_before[system] for system, counter in world.counters.items()}
+        await arm.reconcile()
+        drift = sum(
+            1
+            for sku in ledger.all_skus()
+            if any(max(0, world.shown(channel, sku)) != ledger.ats(sku) for channel in CHANNELS)
+        )
+        refs = _odoo_refs(world)
+        lost = sorted(ref for ref in driver.tally.accepted if ref not in refs)
+        stats = _stats(world)
+        await driver.aclose()
+        await arm.stop()
+        result: dict[str, Any] = {
+            "orders": len(driver.tally.accepted),
+            "refused_orders": driver.tally.refused,
+            "failed_order_requests": driver.tally.failed,
+            "oversold_units": ledger.oversold_units,
+            "oversold_skus": len(ledger.oversold_by_sku),
+            "channel_reported_oversold_units": sum(s["oversold_units"] for s in stats.values()),
+            **tracker.summary(),
+            "api_calls": sum(api_calls.values()),
+            "api_calls_by_system": api_calls,
+            "lost_orders": len(lost),
+            "lost_order_refs": lost[:10],
+            "duplicate_odoo_orders": sum(count - 1 for ref, count in refs.items() if count > 1),
+            "drift_skus_after_reconcile": drift,
+            "stream_seconds": round(stream_s, 1),
+            "channel_stats": stats,
+        }
+        errors = getattr(arm, "errors", None) or []
+        if errors:
+            result["arm_errors"] = errors[:5]
+        progress(f"[{name}] {_headline(result)}")
+        return result
+
+
+def _headline(result: dict[str, Any]) -> str:
+    keys = ("orders", "oversold_units", "p50_propagation_ms", "p99_propagation_ms", "api_calls",
+            "lost_orders", "duplicate_odoo_orders", "drift_skus_after_reconcile")  # fmt: skip
+    return ", ".join(f"{key}={result.get(key)}" for key in keys)
+
+
+def run_flash_sale(params: FlashSaleParams, progress: Progress = print) -> dict[str, Any]:
+    arms: dict[str, Any] = {}
+    for name in params.arms:
+        arms[name] = asyncio.run(run_arm(name, params, progress))
+    return {
+        "benchmark": "flash-sale",
+        "parameters": {
+            "skus": params.skus,
+            "rate_orders_per_s": params.rate,
+            "duration_s": params.duration_s,
+            "seed": params.seed,
+            "cron_interval_s": params.cron_interval_s,
+            "shopify_plan": "basic",
+            "shopify_webhook_duplicate_rate": WorldSpec.shopify_duplicate_rate,
+            "shopify_webhook_reorder_window_s": WorldSpec.shopify_reorder_window_s,
+            "sample_interval_ms": SAMPLE_INTERVAL_S * 1000,
+        },
+        "arms": arms,
+        "targets": targets(arms),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def targets(arms: dict[str, Any]) -> dict[str, Any]:
+    """The issue's targets, checked (only when the arms they compare were run)."""
+    hub = arms.get("channelhub")
+    if hub is None:
+        return {}
+    checks: dict[str, Any] = {
+        "p99_propagation_le_2000_ms": hub["p99_propagation_ms"] is not None and hub["p99_propagation_ms"] <= 2000,
+        "zero_lost_orders": hub["lost_orders"] == 0,
+        "zero_duplicate_odoo_orders": hub["duplicate_odoo_orders"] == 0,
+        "zero_drift_after_reconcile": hub["drift_skus_after_reconcile"] == 0,
+    }
+    if "oracle" in arms:
+        bound = 1.2 * arms["oracle"]["oversold_units"] + 2
+        checks["oversold_le_1_2x_oracle_plus_2"] = hub["oversold_units"] <= bound
+    if "cron" in arms:
+        checks["oversold_20x_fewer_than_cron"] = hub["oversold_units"] * 20 <= arms["cron"]["oversold_units"]
+    checks["all_met"] = all(checks.values())
+    return checks

@@ -1,0 +1,127 @@
+"""Propagation delay: from a stock-changing event to every channel acknowledging the new ATS.
+
+Definition used by `channelhub bench flash-sale` (the same for every arm):
+
+* A *stock-changing event* is anything that changes the true available-to-sell of a SKU: an order
+  accepted on a channel, a receipt or adjustment in Odoo, a warehouse going offline. It is stamped
+  (monotonic clock) the moment it happened (the storefront answered 201, Odoo committed the
+  change) with the true ATS it produced (`truth`).
+* A channel *acknowledges* the event at the first moment its stored quantity for the SKU (the
+  emulator's own record, read in-process without API calls) equals that truth or the truth of a
+  later event of the same SKU (a newer value supersedes an older one: showing it is at least as
+  current). Negative channel quantities (sold past zero) count as 0, because a channel shows
+  nothing for sale below zero, and the truth is never below zero.
+* The propagation delay of the event is the latest acknowledgement over all channels minus the
+  event's stamp. Events still unacknowledged when measuring stops are reported separately
+  (`unpropagated_events`), never as a made-up delay.
+
+Channel quantities are sampled (every few tens of milliseconds, see the caller): a delay is
+accurate to one sampling interval. The tracker itself is pure: the caller feeds it events and
+observations with their timestamps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _Event:
+    at: float
+    truth: int
+    pending: set[str]
+    acknowledged_at: float | None = None
+
+
+@dataclass
+class _SkuHistory:
+    events: list[_Event] = field(default_factory=list)
+    first_open: int = 0  # events before this index are all acknowledged
+
+
+class PropagationTracker:
+    """Stock-changing events per SKU and when every channel showed their result."""
+
+    def __init__(self, channels: Sequence[str]) -> None:
+        if not channels:
+            raise ValueError("propagation needs at least one channel")
+        self.channels = tuple(channels)
+        self._skus: dict[str, _SkuHistory] = {}
+        self._open_skus: set[str] = set()
+
+    def stock_changed(self, sku: str, at: float, truth: int) -> None:
+        """A stock-changing event of `sku` at `at` left its true ATS at `truth`."""
+        history = self._skus.setdefault(sku, _SkuHistory())
+        if history.events and at < history.events[-1].at:
+            raise ValueError(f"events of {sku} must be recorded in time order")
+        history.events.append(_Event(at, max(0, truth), set(self.channels)))
+        self._open_skus.add(sku)
+
+    def open_skus(self) -> set[str]:
+        """SKUs with an event some channel has not acknowledged yet (what the sampler must read)."""
+        return set(self._open_skus)
+
+    def channel_shows(self, channel: str, sku: str, at: float, quantity: int) -> None:
+        """Channel `channel` stored `quantity` for `sku` when sampled at `at`."""
+        history = self._skus.get(sku)
+        if history is None:
+            return
+        shown = max(0, quantity)
+        events = history.events
+        # The newest event (stamped before the sample) whose truth the channel shows: it and every
+        # older event are acknowledged by this channel.
+        newest = -1
+        for index in range(len(events) - 1, history.first_open - 1, -1):
+            if events[index].at <= at and events[index].truth == shown:
+                newest = index
+                break
+        if newest < 0:
+            return
+        for index in range(history.first_open, newest + 1):
+            event = events[index]
+            if channel in event.pending:
+                event.pending.discard(channel)
+                if not event.pending:
+                    event.acknowledged_at = at
+        while history.first_open < len(events) and not events[history.first_open].pending:
+            history.first_open += 1
+        if history.first_open == len(events):
+            self._open_skus.discard(sku)
+
+    def delays_ms(self) -> list[float]:
+        """Delays of every fully acknowledged event, in milliseconds."""
+        return [
+            (event.acknowledged_at - event.at) * 1000.0
+            for history in self._skus.values()
+            for event in history.events
+            if event.acknowledged_at is not None
+        ]
+
+    def event_count(self) -> int:
+        return sum(len(history.events) for history in self._skus.values())
+
+    def unpropagated(self) -> int:
+        return sum(
+            1 for history in self._skus.values() for event in history.events if event.acknowledged_at is None
+        )
+
+    def summary(self) -> dict[str, float | int | None]:
+        delays = self.delays_ms()
+        return {
+            "stock_changing_events": self.event_count(),
+            "unpropagated_events": self.unpropagated(),
+            "p50_propagation_ms": percentile(delays, 50),
+            "p99_propagation_ms": percentile(delays, 99),
+            "max_propagation_ms": max(delays) if delays else None,
+        }
+
+
+def percentile(values: Iterable[float], pct: float) -> float | None:
+    """Nearest-rank percentile (no interpolation: every reported figure was really measured)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
+    return round(ordered[rank - 1], 1)
