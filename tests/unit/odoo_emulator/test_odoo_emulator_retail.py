@@ -351,3 +351,56 @@ def test_quant_inventory_mode_rules_and_auto_apply() -> None:
             env, [("product_id", "=", pid), ("is_inventory", "=", True)], ["product_uom_qty"]
         )
         assert sorted(m["product_uom_qty"] for m in moves) == [4.0, 7.0]
+
+
+@pytest.mark.parametrize("version", ["16.0", "19.0"])
+def test_backorder_wizard_no_backorder_button(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        pid = stocked_product(env, version, 10)
+        _, picking = confirmed_order(env, pid, 5)
+        set_done_quantity(env, picking, 1)
+        action = env["stock.picking"].button_validate(env, [picking])
+        assert run_wizard(env, action, "process_cancel_backorder") is True
+        assert env["stock.picking"].values_of(env, [picking], "backorder_ids")[picking] == []
+        states = sorted(
+            env["stock.move"].rows[m]["state"] for m in env["stock.picking"].move_ids_of(env, picking)
+        )
+        assert states == ["cancel", "done"]
+        assert quantities(env, pid) == {
+            "qty_available": 9,
+            "free_qty": 9,
+            "virtual_available": 9,
+            "outgoing_qty": 0,
+        }
+
+
+def test_credit_note_through_action_reverse() -> None:
+    db = OdooDatabase("17.0")
+    with db.env() as env:
+        [pid] = env["product.product"].create(env, {"name": "Gift card", "type": "service"})
+        moves = env["account.move"]
+        [invoice] = moves.create(
+            env,
+            {
+                "move_type": "out_invoice",
+                "partner_id": 3,
+                "invoice_line_ids": [(0, 0, {"product_id": pid, "quantity": 2, "price_unit": 25.0})],
+            },
+        )
+        moves.action_post(env, [invoice])
+        assert moves.rows[invoice]["name"].startswith("INV/")
+        action = moves.action_reverse(env, [invoice])
+        assert action["res_model"] == "account.move.reversal"
+        scoped = env.with_context(**action["context"])
+        [wizard] = env["account.move.reversal"].create(scoped, {"reason": "damaged"})
+        refund = env["account.move.reversal"].refund_moves(scoped, [wizard])["res_id"]
+        moves.action_post(env, [refund])
+        [row] = moves.read(env, [refund], ["move_type", "name", "amount_total", "ref", "reversed_entry_id"])
+        assert (row["move_type"], row["amount_total"], row["reversed_entry_id"][0]) == (
+            "out_refund",
+            50.0,
+            invoice,
+        )
+        assert row["name"].startswith("RINV/") and "damaged" in row["ref"]
+        assert moves.values_of(env, [invoice], "reversal_move_id")[invoice] == [refund]

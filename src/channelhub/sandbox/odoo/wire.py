@@ -32,10 +32,6 @@ RPC_FAULT_CODE_ACCESS_ERROR = 4
 BAD_REQUEST_PAGE = (
     "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n<p>{}</p>\n"
 )
-NOT_FOUND_PAGE = (
-    "<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was "
-    "not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n"
-)
 
 
 def xmlrpc_response(result: Any) -> Response:
@@ -159,7 +155,3 @@ def json2_error(exc: BaseException) -> Response:
 
 def bad_request(message: str) -> Response:
     return Response(BAD_REQUEST_PAGE.format(message), status_code=400, media_type="text/html")
-
-
-def not_found() -> Response:
-    return Response(NOT_FOUND_PAGE, status_code=404, media_type="text/html")

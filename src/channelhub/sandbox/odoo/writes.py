@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from channelhub.sandbox.odoo.errors import UserError, ValidationError, value_error
+from channelhub.sandbox.odoo.errors import ValidationError, value_error
 from channelhub.sandbox.odoo.fields import Field
 from channelhub.sandbox.odoo.orm import Env, RecordIds
 
@@ -283,9 +283,3 @@ def _many2many_command(
                 raise foreign_key_error(model, fld)
         current = ids
     model.update(env, rid, {fld.name: current})
-
-
-def ensure_state(model: BaseModel, ids: list[int], allowed: tuple[str, ...], message: str) -> None:
-    for rid in ids:
-        if model.rows[rid].get("state") not in allowed:
-            raise UserError(message)

@@ -48,12 +48,11 @@ def context_locations(env: Env) -> frozenset[int]:
     locations = env["stock.location"]
     warehouses = env["stock.warehouse"]
     context = env.context
-    if env.version.major >= 18:
-        warehouse_value = context.get("warehouse_id") or context.get("search_warehouse")
-        location_value = context.get("location") or context.get("search_location")
-    else:
-        warehouse_value = context.get("warehouse")
-        location_value = context.get("location")
+    warehouse_value = context.get(env.version.warehouse_context_key)
+    location_value = context.get("location")
+    if env.version.major >= 18:  # 18+ also reads the search-view aliases
+        warehouse_value = warehouse_value or context.get("search_warehouse")
+        location_value = location_value or context.get("search_location")
     warehouse_ids = _ids_from(warehouses, env, warehouse_value, "name")
     warehouse_views = {warehouses.rows[w]["view_location_id"] for w in warehouse_ids if w in warehouses.rows}
     compute_child = context.get("compute_child", True)
