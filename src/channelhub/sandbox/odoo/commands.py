@@ -62,7 +62,7 @@ def register(groups: CommandGroups) -> None:
         from channelhub.sandbox.odoo.chaos import ChaosSettings
 
         try:
-            windows = [(float(a), float(b)) for a, b in (w.split(":", 1) for w in outage)]
+            windows = [_outage_window(text) for text in outage]
             chaos = ChaosSettings(
                 latency_ms=latency_ms, jitter_ms=jitter_ms, error_rate=error_rate, fault_rate=fault_rate,
                 max_concurrency=max_concurrency, serialization_failure_rate=serialization_failure_rate,
@@ -110,3 +110,14 @@ def register(groups: CommandGroups) -> None:
         json_path.write_text(dumps(report) + "\n")
         typer.echo(dumps(report))
         typer.echo(f"wrote {json_path}")
+
+
+def _outage_window(text: str) -> tuple[float, float]:
+    start, separator, end = text.partition(":")
+    try:
+        window = (float(start), float(end))
+    except ValueError:
+        window = (0.0, -1.0)
+    if not separator or window[0] < 0 or window[1] <= window[0]:
+        raise ValueError(f"outage {text!r} must be START:END seconds after start, with END > START >= 0")
+    return window
