@@ -200,3 +200,43 @@ def test_json2_only_on_19(odoo: LiveOdoo) -> None:
         f"{odoo.url}/json/2/res.partner/search", json={}, headers={"Authorization": f"bearer {API_KEY}"}
     )
     assert response.status_code == (200 if odoo.version == "19.0" else 404)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "not a list",
+        ["retail"],
+        ["retail", 2, "admin", "res.partner", "search", "domain?"],
+        ["retail", 2, "admin", "res.partner", "search", [[["name"]]]],
+        ["retail", 2, "admin", "res.partner", "search", [[]], {"limit": "ten"}],
+        ["retail", 2, "admin", "res.partner", "search", [[]], {"order": "name; drop table res_partner"}],
+        ["retail", 2, "admin", "res.partner", "search", [[]], {"context": ["not", "a", "dict"]}],
+        ["retail", 2, "admin", "res.partner", "read", [[1]], {"fields": "name"}],
+        ["retail", 2, "admin", "res.partner", "read", [["one"]]],
+        ["retail", 2, "admin", "res.partner", "create", [{"child_ids": "abc"}]],
+        ["retail", 2, "admin", "res.partner", "create", [{"name": "x", "child_ids": [[9, 0, 0]]}]],
+        [
+            "retail",
+            2,
+            "admin",
+            "res.partner",
+            "create",
+            [{"name": "x", "child_ids": [[1, 999999, {"name": "y"}]]}],
+        ],
+        ["retail", 2, "admin", "res.partner", "create", [{"name": "x", "parent_id": "Acme"}]],
+        ["retail", 2, "admin", "res.partner", "create", ["just a string"]],
+        ["retail", 2, "admin", "res.partner", "write", [[1], {"is_company": True}], {"unknown": 1}],
+        ["retail", 2, "admin", "res.partner", "name_search", [], {"operator": "~~"}],
+        ["retail", 2, "admin", "stock.picking", "button_validate", [[999999]]],
+        ["retail", "two", "admin", "res.partner", "search", [[]]],
+        ["retail", 2, "admin", None, "search", [[]]],
+    ],
+)
+def test_bad_input_gets_an_odoo_error_never_a_crash(odoo: LiveOdoo, args: Any) -> None:
+    body = rpc(odoo, "/jsonrpc", {"service": "object", "method": "execute_kw", "args": args})
+    assert "result" not in body
+    data = body["error"]["data"]
+    assert data["name"].startswith(("builtins.", "odoo.exceptions.", "psycopg2."))
+    assert data["message"]
+    assert odoo.common.version()["server_serie"] == odoo.version  # still serving

@@ -349,7 +349,8 @@ class BaseModel:
         domain: Any = None,
     ) -> list[list[Any]]:
         base = list(domain or args or [])
-        if name:
+        # Odoo skips the name condition only for an empty "ilike" search (list everything)
+        if name or operator != "ilike":
             base = (
                 ["&", *self._name_search_domain(name, operator), *base]
                 if base
