@@ -8,6 +8,7 @@ successful commit.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ class Registry:
         #: bumped by every mutation, so cached computed values never outlive a change
         self.revision = 0
         self._listeners: list[Callable[[list[ChangeEvent]], None]] = []
+        self.lock = threading.RLock()
 
     def register(self, model_cls: type[BaseModel]) -> BaseModel:
         model = model_cls(self)
@@ -119,14 +121,16 @@ class Registry:
     def transaction(self, uid: int, context: dict[str, Any] | None = None) -> Iterator[Env]:
         txn = Transaction()
         env = Env(self, uid, dict(context or {}), txn)
-        try:
-            yield env
-        except BaseException:
-            self._rollback(txn)
-            raise
-        if txn.events:
-            for listener in self._listeners:
-                listener(list(txn.events))
+        # serializes the server's calls with code touching the state from other threads (tests, sandbox)
+        with self.lock:
+            try:
+                yield env
+            except BaseException:
+                self._rollback(txn)
+                raise
+            if txn.events:
+                for listener in self._listeners:
+                    listener(list(txn.events))
 
     def _rollback(self, txn: Transaction) -> None:
         for kind, model_name, record_id, payload in reversed(txn.undo):
