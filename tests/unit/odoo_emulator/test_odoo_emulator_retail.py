@@ -404,3 +404,40 @@ def test_credit_note_through_action_reverse() -> None:
         )
         assert row["name"].startswith("RINV/") and "damaged" in row["ref"]
         assert moves.values_of(env, [invoice], "reversal_move_id")[invoice] == [refund]
+
+
+@pytest.mark.parametrize("version", ["16.0", "18.0"])
+def test_receipt_from_a_vendor_adds_stock(version: str) -> None:
+    db = OdooDatabase(version)
+    with db.env() as env:
+        pid = stocked_product(env, version, 1)
+        warehouse = env["stock.warehouse"].rows[1]
+        [receipt] = env["stock.picking"].create(env, {
+            "picking_type_id": warehouse["in_type_id"], "partner_id": 3,
+            "move_ids": [(0, 0, {"name": "restock", "product_id": pid, "product_uom_qty": 24,
+                                 "location_id": env.registry.xmlids["stock.stock_location_suppliers"], "location_dest_id": warehouse["lot_stock_id"]})],
+        })  # fmt: skip
+        assert env["stock.picking"].rows[receipt]["name"] == "WH/IN/00001"
+        env["stock.picking"].action_confirm(env, [receipt])
+        assert env["stock.picking"].rows[receipt]["state"] == "assigned"
+        assert quantities(env, pid)["virtual_available"] == 25
+        set_done_quantity(env, receipt, 24)
+        assert env["stock.picking"].button_validate(env, [receipt]) is True
+        assert quantities(env, pid) == {
+            "qty_available": 25,
+            "free_qty": 25,
+            "virtual_available": 25,
+            "outgoing_qty": 0,
+        }
+
+
+def test_set_quantities_to_reservation_on_16() -> None:
+    db = OdooDatabase("16.0")
+    with db.env() as env:
+        pid = stocked_product(env, "16.0", 3)
+        _, picking = confirmed_order(env, pid, 5)
+        assert env["stock.picking"].action_set_quantities_to_reservation(env, [picking]) is None
+        action = env["stock.picking"].button_validate(env, [picking])
+        assert action["res_model"] == "stock.backorder.confirmation"  # 3 of 5 reserved and done
+    with pytest.raises(PythonError):
+        OdooDatabase("17.0").model("stock.picking").rpc_method("action_set_quantities_to_reservation")

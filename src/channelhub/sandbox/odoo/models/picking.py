@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from channelhub.sandbox.odoo import fields as f
-from channelhub.sandbox.odoo.api import api_records, model_of
+from channelhub.sandbox.odoo.api import api_records, available, model_of
 from channelhub.sandbox.odoo.domain import descendants
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
@@ -391,6 +391,18 @@ class StockPicking(BaseModel):
                     moves.update(env, mid, {"state": "cancel"})
             self.recompute_state(env, rid)
         return True
+
+    @available(lambda version: version.has_immediate_transfer)
+    @api_records
+    def action_set_quantities_to_reservation(self, env: Env, ids: Any) -> None:
+        """<= 16.0 "Set quantities": done = reserved on every open move (answers None, like Odoo)."""
+        moves = model_of(env, StockMove)
+        for rid in self.existing(ids):
+            for mid in self.move_ids_of(env, rid):
+                move = moves.rows[mid]
+                if move["state"] not in ("done", "cancel"):
+                    moves.update(env, mid, {"quantity_done": move.get("_reserved_qty") or 0.0})
+        return None
 
     @api_records
     def button_validate(self, env: Env, ids: Any) -> Any:
