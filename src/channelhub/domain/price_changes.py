@@ -57,7 +57,12 @@ _MOVES: dict[ChangeSetStatus, frozenset[ChangeSetStatus]] = {
         }
     ),
     ChangeSetStatus.CANARY: frozenset(
-        {ChangeSetStatus.PUBLISHED, ChangeSetStatus.HELD, ChangeSetStatus.ROLLED_BACK}
+        {
+            ChangeSetStatus.SCHEDULED,  # the canary was healthy: the rest follows on schedule
+            ChangeSetStatus.PUBLISHED,
+            ChangeSetStatus.HELD,
+            ChangeSetStatus.ROLLED_BACK,
+        }
     ),
     ChangeSetStatus.HELD: frozenset(
         {ChangeSetStatus.SCHEDULED, ChangeSetStatus.PUBLISHED, ChangeSetStatus.ROLLED_BACK}

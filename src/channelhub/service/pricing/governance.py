@@ -67,14 +67,13 @@ class PriceGovernance:
         effective_from: datetime | None = None,
         effective_until: datetime | None = None,
     ) -> ChangeSet | None:
-        """Record one change set for `prices`; None when nothing would change. Proposing the same
-        `source_key` again returns the existing set (captures are re-delivered)."""
+        """Record one change set for `prices`; None when nothing would change or when this
+        `source_key` was proposed before (captures are re-delivered: they must not pile up)."""
         context = self.context
         key = source_key or _content_key(prices, effective_from, effective_until, context.clock.now())
         with context.unit() as unit:
-            existing = unit.records.find_by_source(key)
-            if existing is not None:
-                return unit.records.get(existing)
+            if unit.records.find_by_source(key) is not None:
+                return None
         now = context.clock.now()
         baselines = await self._baselines(prices)
         costs = await context.source.costs(sorted({p.sku for p in prices})) if context.source else {}

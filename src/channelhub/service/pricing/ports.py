@@ -32,6 +32,7 @@ class PricelistChange:
     pricelist: int
     prices: tuple[SourcePrice, ...]
     stamp: str  # the newest write_date of the burst (part of the change set's identity)
+    author: str | None = None  # who wrote it in the source (the proposer: maker-checker)
 
 
 @dataclass(frozen=True, slots=True)
