@@ -243,3 +243,14 @@ def test_options_describes_a_route(http_server: RunningServer) -> None:
     assert anonymous.status_code == 200 and anonymous.headers["Allow"] == "GET, POST"
     bad_key = API(url=http_server.url, consumer_key="ck_nobody", consumer_secret="x", version="wc/v3")
     assert bad_key.options("products").status_code == 401  # a failed key fails every request
+
+
+async def test_the_connector_uses_basic_auth_over_https(
+    https_server: RunningServer, emulator: WooCommerceEmulator
+) -> None:
+    from channelhub.connectors.woocommerce import WooCommerceClient, WooCommerceConnector
+
+    sku = next(p.sku for p in emulator.shop.products.values() if p.type == "variation")
+    async with WooCommerceClient(https_server.url, KEY, SECRET, verify=False) as client:
+        result = await WooCommerceConnector(client).set_stock({sku: 17})
+    assert client.is_ssl and result.applied[sku].quantity == 17

@@ -202,3 +202,23 @@ def test_units_sold_count_unmanaged_items_too() -> None:
     shop, tee = shop_with(0, manage=False)
     shop.place_order([(tee, 2)], {}, "processing")
     assert (shop.stats.units_sold, shop.stats.oversold_units) == (2, 0)
+
+
+async def test_one_request_fires_one_webhook_per_resource_and_topic() -> None:
+    import httpx
+
+    from channelhub.sandbox.woocommerce.app import WooCommerceSettings, create_app
+
+    emulator = create_app(WooCommerceSettings(seed=4, skus=10, consumer_key="ck", consumer_secret="cs"))
+    emitted: list[tuple[str, int]] = []
+    emulator.webhooks.emit = lambda topic, resource_id: emitted.append((topic, resource_id))  # type: ignore[method-assign]
+    tee = next(p for p in emulator.shop.products.values() if p.type == "simple")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=emulator), base_url="https://shop.test", auth=("ck", "cs")
+    ) as shop:
+        answer = await shop.post(
+            "/wp-json/wc/v3/products/batch",
+            json={"update": [{"id": tee.id, "stock_quantity": 1}, {"id": tee.id, "stock_quantity": 2}]},
+        )
+    assert answer.status_code == 200 and tee.stock_quantity == 2
+    assert emitted == [("product.updated", tee.id)]
