@@ -102,7 +102,10 @@ def _check_leaf(model: BaseModel, env: Env, leaf: Any) -> tuple[Any, str, Any]:
         raise value_error(f"Invalid leaf {tuple(leaf)!r}")
     first = path.split(".", 1)[0]
     if first not in model.fields:
-        raise value_error(f"Invalid field {model._name}.{first} in leaf {tuple(leaf)!r}")
+        shown = repr(tuple(leaf))
+        if env.version.major <= 16:  # 16.0 still wrapped leaves in ExtendedLeaf (removed in 17.0)
+            shown = f"<osv.ExtendedLeaf: {shown} on {model._name.replace('.', '_')} (ctx: )>"
+        raise value_error(f"Invalid field {model._name}.{first} in leaf {shown}")
     return (path, operator.lower(), value)
 
 
