@@ -61,6 +61,8 @@ COMMAND_MODULES = (
     "channelhub.connectors.odoo.commands",
     "channelhub.connectors.shopify.commands",
     "channelhub.connectors.woocommerce.commands",
+    "channelhub.sandbox.commands",
+    "channelhub.app_commands",
 )
 
 for _module_name in COMMAND_MODULES:

@@ -1,0 +1,1 @@
+"""Traffic scenarios for the sandbox and the benchmark (`flash_sale`)."""
