@@ -61,6 +61,7 @@ COMMAND_MODULES = (
     "channelhub.connectors.odoo.commands",
     "channelhub.connectors.shopify.commands",
     "channelhub.connectors.woocommerce.commands",
+    "channelhub.pricing_commands",
     "channelhub.sandbox.commands",
     "channelhub.app_commands",
 )
