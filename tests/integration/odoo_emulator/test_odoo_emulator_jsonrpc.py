@@ -240,3 +240,10 @@ def test_bad_input_gets_an_odoo_error_never_a_crash(odoo: LiveOdoo, args: Any) -
     assert data["name"].startswith(("builtins.", "odoo.exceptions.", "psycopg2."))
     assert data["message"]
     assert odoo.common.version()["server_serie"] == odoo.version  # still serving
+
+
+def test_unknown_routes_answer_werkzeug_pages(odoo: LiveOdoo) -> None:
+    missing = httpx.get(f"{odoo.url}/no/such/route")
+    assert missing.status_code == 404 and "<title>404 Not Found</title>" in missing.text
+    wrong_method = httpx.get(f"{odoo.url}/jsonrpc")
+    assert wrong_method.status_code == 405 and "<title>405 Method Not Allowed</title>" in wrong_method.text

@@ -107,7 +107,7 @@ class OdooEmulator:
                     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                 ),
             ]
-        app = Starlette(routes=routes)
+        app = Starlette(routes=routes, exception_handlers={404: _werkzeug_page, 405: _werkzeug_page})
         app.state.emulator = self
         return app
 
@@ -360,6 +360,12 @@ class OdooEmulator:
         except Exception as exc:
             return wire.json2_error(exc)
         return wire.json_body(result)
+
+
+async def _werkzeug_page(request: Request, exc: Exception) -> Response:
+    """Unknown routes and methods answer with werkzeug's HTML error pages, as Odoo does."""
+    status = getattr(exc, "status_code", 404)
+    return Response(wire.werkzeug_page(status), status_code=status, media_type="text/html")
 
 
 class LostResponse(Exception):

@@ -155,3 +155,19 @@ def json2_error(exc: BaseException) -> Response:
 
 def bad_request(message: str) -> Response:
     return Response(BAD_REQUEST_PAGE.format(message), status_code=400, media_type="text/html")
+
+
+WERKZEUG_PAGES = {
+    404: (
+        "Not Found",
+        "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
+    ),
+    405: ("Method Not Allowed", "The method is not allowed for the requested URL."),
+}
+
+
+def werkzeug_page(status: int) -> str:
+    title, text = WERKZEUG_PAGES.get(status, WERKZEUG_PAGES[404])
+    return (
+        f"<!doctype html>\n<html lang=en>\n<title>{status} {title}</title>\n<h1>{title}</h1>\n<p>{text}</p>\n"
+    )
