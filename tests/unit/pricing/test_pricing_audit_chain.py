@@ -25,7 +25,7 @@ def build(count: int) -> list[AuditRecord]:
                 subject=f"price-change:{n % 4}",
                 before={"status": "a"},
                 after={"price": f"{n}.99", "n": n},
-            )  # fmt: skip
+            )
         )
     return records
 
