@@ -177,12 +177,15 @@ async def reconcile(
     clock: Clock = SYSTEM_CLOCK,
     progress: ProgressCallback | None = None,
     read_batch: int | None = None,
+    whole_channel_reads: bool = False,
     yield_to_publisher_s: float = 0.0,
     sales_grace_s: float = 0.0,
 ) -> ReconciliationReport:
     """Reconcile `channel` (None: every channel of `publisher`) and report what differed.
 
     `read_batch`: SKUs per read call (default: the gateway's `max_quantities_per_call`).
+    `whole_channel_reads`: one `read_available(None)` per channel instead of reads by SKU: the
+    better choice when the gateway reads a whole catalogue cheaply (a Shopify bulk operation).
     `yield_to_publisher_s` > 0: before each read wait up to that long for the running publisher
     to have nothing sendable on the channel (the scheduled job's way to stay tier 3).
     `sales_grace_s` > 0: a channel showing *less* than we acknowledged may have sold units whose
@@ -200,7 +203,16 @@ async def reconcile(
         results.append(result)
         gateway = publisher.gateway(name)
         try:
-            await _compare(engine, publisher, gateway, result, progress, read_batch, yield_to_publisher_s)
+            await _compare(
+                engine,
+                publisher,
+                gateway,
+                result,
+                progress,
+                read_batch,
+                yield_to_publisher_s,
+                whole_channel_reads,
+            )
             if not dry_run:
                 await _fix(engine, publisher, gateway, result, clock, sales_grace_s)
         except CALL_ERRORS as error:
@@ -239,13 +251,22 @@ async def _compare(
     progress: ProgressCallback | None,
     read_batch: int | None,
     yield_to_publisher_s: float,
+    whole_channel_reads: bool,
 ) -> None:
     listed = _listed_quantities(engine, result.channel)
     size = read_batch or max(1, gateway.limits.max_quantities_per_call)
-    for chunk in batches(listed, size):
+    whole: dict[str, int] | None = None
+    if whole_channel_reads and listed:
         if yield_to_publisher_s > 0:
             await publisher.wait_idle(result.channel, yield_to_publisher_s)
-        shown = await gateway.read_available([sku for sku, _, _ in chunk])
+        whole = await gateway.read_available(None)
+    for chunk in batches(listed, size):
+        if whole is not None:
+            shown = whole
+        else:
+            if yield_to_publisher_s > 0:
+                await publisher.wait_idle(result.channel, yield_to_publisher_s)
+            shown = await gateway.read_available([sku for sku, _, _ in chunk])
         for sku, desired, acknowledged in chunk:
             value = shown.get(sku)
             result.checked += 1
@@ -323,6 +344,7 @@ class ReconciliationSchedule:
         clock: Clock = SYSTEM_CLOCK,
         yield_to_publisher_s: float = 5.0,
         sales_grace_s: float | None = None,
+        whole_channel_reads: bool = False,
         on_report: Callable[[ReconciliationReport], None] | None = None,
     ) -> None:
         if interval_s <= 0:
@@ -332,6 +354,7 @@ class ReconciliationSchedule:
         self.interval_s = interval_s
         self._clock = clock
         self._yield_s = yield_to_publisher_s
+        self._whole_channel_reads = whole_channel_reads
         self._sales_grace_s = publisher.settings.conflict_grace_s if sales_grace_s is None else sales_grace_s
         self._on_report = on_report
         self.last_report: ReconciliationReport | None = None
@@ -344,6 +367,7 @@ class ReconciliationSchedule:
             clock=self._clock,
             yield_to_publisher_s=self._yield_s,
             sales_grace_s=self._sales_grace_s,
+            whole_channel_reads=self._whole_channel_reads,
         )
         self.last_report = report
         self.runs += 1

@@ -155,3 +155,17 @@ async def test_a_raised_quantity_is_lowered_at_once_even_with_a_sales_grace(
     assert shop.quantities == {"A": 5, "B": 1}
     [channel] = report.channels
     assert (channel.fixed, channel.waiting_for_sales, report.clean) == (1, ["B"], False)
+
+
+async def test_whole_channel_reads_read_once(
+    store: sa.Engine, clock: ManualClock, listings: Listings
+) -> None:
+    shop = await published_shop(store, clock, listings, {"A": 5, "B": 7, "C": 1})
+    shop.quantities["C"] = 9
+    publisher = make_publisher(store, clock, shop)
+    calls_before = len(shop.calls)
+
+    report = await reconcile(store, publisher, clock=clock, dry_run=True, whole_channel_reads=True)
+
+    assert shop.calls[calls_before:] == ["read_available"]  # one read for three SKUs in chunks of 2
+    assert [(d.sku, d.channel_value) for d in report.diffs] == [("C", 9)]
