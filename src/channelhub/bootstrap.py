@@ -192,6 +192,7 @@ class Runtime:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._exit = contextlib.ExitStack()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.started = False
 
     # -- wiring --------------------------------------------------------------------------------
@@ -224,6 +225,7 @@ class Runtime:
         if self.started:
             raise RuntimeError("the runtime is already running")
         settings = self.settings
+        self._loop = asyncio.get_running_loop()
         self.engine = engine = await asyncio.to_thread(open_store, self.landscape)
         self.channels = channel_gateways(self.landscape, self.clock)
         self._log_thread.start()
@@ -290,6 +292,12 @@ class Runtime:
             clock=self.clock,
             on_accepted=self.processor.wake if self.processor is not None else None,
             health=self.health,
+            # For the operations surface (channelhub.api.operations.OperationsContext.from_api_context).
+            extra={
+                "publisher": self.publisher,
+                "orders": self.handlers.orders if self.handlers is not None else None,
+                "reconcile": self.reconcile_from_any_thread,
+            },
         )
 
     def _spawn(self, coroutine: Awaitable[Any], name: str) -> None:
@@ -369,6 +377,14 @@ class Runtime:
         )
         self.last_reconciliation = report
         return report
+
+    async def reconcile_from_any_thread(self, channel: str | None, dry_run: bool) -> ReconciliationReport:
+        """`reconcile` for callers on another event loop (the API's thread): the channel gateways
+        are bound to the main loop, so the work runs there."""
+        if self._loop is None or asyncio.get_running_loop() is self._loop:
+            return await self.reconcile(channel, dry_run=dry_run)
+        future = asyncio.run_coroutine_threadsafe(self.reconcile(channel, dry_run=dry_run), self._loop)
+        return await asyncio.wrap_future(future)
 
     async def set_warehouse(self, code: str, action: str, reason: str = "", by: str = "") -> WarehouseChange:
         with self.require_engine().begin() as connection:

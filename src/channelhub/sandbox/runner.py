@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from channelhub.bootstrap import Runtime, RuntimeSettings
-from channelhub.config import Landscape, parse_config
+from channelhub.config import Landscape, load_config
 from channelhub.sandbox.server import RunningServer, free_port, serve_in_thread
 
 if TYPE_CHECKING:
@@ -127,8 +127,11 @@ def shopify_location_gid(emulators: Emulators) -> str:
     return f"gid://shopify/Location/{emulators.shopify.shop.primary_location.id}"
 
 
-def sandbox_landscape(emulators: Emulators, database_url: str, api_port: int) -> Landscape:
-    """The landscape of the sandbox: shared pool, no safety stock, every warehouse feeds both."""
+def sandbox_landscape(emulators: Emulators, work_dir: Path, api_port: int) -> tuple[Landscape, Path]:
+    """The landscape of the sandbox (shared pool, no safety stock, every warehouse feeds both),
+    written to `work_dir/channelhub.yaml` with its secrets in `work_dir/secrets/` so the CLI
+    (`channelhub reconcile --config ...`) can use the same file."""
+    database_url = f"sqlite:///{work_dir / 'channelhub.db'}"
     shopify, woo = emulators.shopify, emulators.woocommerce
     channels = f"[{SHOPIFY_CHANNEL}, {WOO_CHANNEL}]"
     warehouses = "\n".join(
@@ -143,7 +146,7 @@ odoo:
   login: {ODOO_LOGIN}
   protocol: jsonrpc
   version: "17.0"
-  password: {{env: ODOO_PASSWORD}}
+  password: {{file: secrets/odoo_password}}
   max_concurrency: 4
 channels:
   - name: {SHOPIFY_CHANNEL}
@@ -153,16 +156,16 @@ channels:
     base_url: {emulators.shopify_server.url}
     api_version: "{SHOPIFY_API_VERSION}"
     plan: standard
-    access_token: {{env: SHOPIFY_TOKEN}}
-    client_secret: {{env: SHOPIFY_SECRET}}
+    access_token: {{file: secrets/shopify_token}}
+    client_secret: {{file: secrets/shopify_secret}}
     locations: {{wh: "{shopify_location_gid(emulators)}"}}
   - name: {WOO_CHANNEL}
     kind: woocommerce
     currency: USD
     url: {emulators.woocommerce_server.url}
-    consumer_key: {{env: WOO_KEY}}
-    consumer_secret: {{env: WOO_SECRET}}
-    webhook_secret: {{env: WOO_WEBHOOK_SECRET}}
+    consumer_key: {{file: secrets/woo_key}}
+    consumer_secret: {{file: secrets/woo_secret}}
+    webhook_secret: {{file: secrets/woo_webhook_secret}}
 warehouses:
 {warehouses}
 safety_stock:
@@ -181,7 +184,15 @@ api:
         "WOO_SECRET": woo.settings.consumer_secret,
         "WOO_WEBHOOK_SECRET": WOO_HOOK_SECRET,
     }
-    return parse_config(text, source="<sandbox>", environ=environ)
+    secrets_dir = work_dir / "secrets"
+    secrets_dir.mkdir(parents=True, exist_ok=True)
+    for name, value in environ.items():
+        secret = secrets_dir / name.lower()
+        secret.write_text(value, encoding="utf-8")
+        secret.chmod(0o600)
+    path = work_dir / "channelhub.yaml"
+    path.write_text(text.lstrip(), encoding="utf-8")
+    return load_config(path), path
 
 
 WOO_HOOK_SECRET = "sandbox-woocommerce-webhook-secret"
@@ -323,6 +334,7 @@ class Sandbox:
         self.runtime: Runtime | None = None
         self.catalog: Catalog | None = None
         self.landscape: Landscape | None = None
+        self.config_path: Path | None = None
         self.endpoints: dict[str, Any] = {}
         self.started_at: datetime | None = None
 
@@ -348,9 +360,8 @@ class Sandbox:
         work_dir.mkdir(parents=True, exist_ok=True)
         self.emulators = emulators = start_emulators(settings, self._stack)
         port = settings.api_port or free_port()
-        self.landscape = landscape = sandbox_landscape(
-            emulators, f"sqlite:///{work_dir / 'channelhub.db'}", port
-        )
+        self.landscape, self.config_path = sandbox_landscape(emulators, work_dir, port)
+        landscape = self.landscape
         self.catalog = catalog = await read_catalog(
             landscape, settings.hot_skus or max(3, settings.skus // 20)
         )
@@ -363,6 +374,7 @@ class Sandbox:
         await runtime.start()
         await register_webhooks(emulators, landscape, runtime.url, runtime_settings.odoo_webhook_token)
         self.endpoints = endpoints(emulators, runtime)
+        self.endpoints["config"] = str(self.config_path)
 
     def write_endpoints(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
