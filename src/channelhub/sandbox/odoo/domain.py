@@ -135,6 +135,8 @@ def _is_indexed(model: BaseModel, node: Node) -> bool:
     if node[0] != "leaf":
         return False
     path, operator, value = node[1]
+    if path == "id" and operator in COMPARATORS:
+        return True  # paging by id narrows without touching rows: do it first
     return operator in ("=", "in") and (path == "id" or path in model.indexes) and value is not False
 
 
