@@ -75,7 +75,8 @@ class QuantityDiff:
 
 @dataclass(frozen=True, slots=True)
 class ReconcileProgress:
-    """Reported after every read chunk (`stage="read"`) and when a channel's fix is done."""
+    """Reported after every read chunk (`stage="read"`, `checked` of `total` listings), before
+    the differences are fixed (`"fix"`) and when the channel is done (`"done"`)."""
 
     channel: str
     stage: str  # "read" | "fix" | "done"
@@ -214,6 +215,10 @@ async def reconcile(
                 whole_channel_reads,
             )
             if not dry_run:
+                if progress is not None and result.diffs:
+                    progress(
+                        ReconcileProgress(name, "fix", result.checked, result.checked, len(result.diffs))
+                    )
                 await _fix(engine, publisher, gateway, result, clock, sales_grace_s)
         except CALL_ERRORS as error:
             result.error = f"{type(error).__name__}: {error}"
