@@ -281,7 +281,7 @@ def bench_log(
         with isolated_schema(postgres_url, prefix="bench") as schema:
             ours.append(
                 run_channelhub(
-                    postgres_url, schema, events, keys, workers or 2, batch_size, append_batch, progress
+                    postgres_url, schema, events, keys, workers or 1, batch_size, append_batch, progress
                 )
             )
         if with_peer:

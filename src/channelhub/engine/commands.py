@@ -37,7 +37,9 @@ def register(groups: CommandGroups) -> None:
         keys: int = typer.Option(1_000, min=1, help="Distinct ordering keys (per-key order is enforced)."),
         json_file: Path | None = typer.Option(None, "--json", help="Write the result document here."),
         workers: int | None = typer.Option(
-            None, min=1, help="Worker threads (default: sqlite 1, postgres 2)."
+            None,
+            min=1,
+            help="Worker threads, each with its own connection and partition leases (default 1).",
         ),
         batch_size: int = typer.Option(500, min=1, help="Events a worker handles per transaction."),
         append_batch: int = typer.Option(100, min=1, help="Events the producer appends per transaction."),

@@ -101,8 +101,11 @@ class _WorkerProcesses:
     def start(self) -> None:
         self.running.append(subprocess.Popen(self.command, stdin=subprocess.DEVNULL))
 
-    def kill_one(self, engine: sa.Engine, rng: random.Random) -> None:
-        """SIGKILL a worker that holds partitions (so it dies with work in its hands)."""
+    def kill_one(self, engine: sa.Engine, rng: random.Random) -> dict[str, int]:
+        """SIGKILL a worker that holds partitions (so it dies with work in its hands).
+
+        Returns what the log looked like at that moment: events still pending, and the partitions
+        the victim held (which must be taken over once its leases expire)."""
         deadline = time.monotonic() + 30
         while True:
             self.check_alive()
@@ -113,9 +116,26 @@ class _WorkerProcesses:
         if not working:
             raise CrashTestError("no worker process took a partition lease within 30 s")
         victim = rng.choice(working)
+        with engine.connect() as connection:
+            pending = connection.exec_driver_sql(
+                "SELECT count(*) FROM log_event WHERE status = 'pending'"
+            ).scalar_one()
+            owners = connection.exec_driver_sql("SELECT owner FROM log_partition").scalars().all()
+        held = sum(1 for owner in owners if owner and f":{victim.pid}:" in owner)
         self.running.remove(victim)
         victim.send_signal(signal.SIGKILL)
         victim.wait()
+        return {"pending_at_kill": int(pending), "partitions_of_victim": held}
+
+    def wait_until_all_hold_partitions(self, engine: sa.Engine, timeout_s: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while {process.pid for process in self.running} - _lease_holders(engine):
+            self.check_alive()
+            if time.monotonic() > deadline:
+                raise CrashTestError(
+                    f"the worker processes did not share the partitions within {timeout_s} s"
+                )
+            time.sleep(0.05)
 
     def check_alive(self) -> None:
         for process in self.running:
@@ -162,7 +182,10 @@ def selftest_crash(
         try:
             for _ in range(workers):
                 processes.start()
-            _stream_with_kills(engine, processes, events, keys, kills, rng, progress)
+            processes.wait_until_all_hold_partitions(engine)
+            # Spread the stream so leases expire and partitions move between kills.
+            stream_s = max(2.0, 1.5 * lease_s * (kills + 1))
+            kill_log = _stream_with_kills(engine, processes, events, keys, kills, rng, progress, stream_s)
             _wait_drained(engine, events, processes, timeout_s, progress)
         finally:
             processes.stop_all()
@@ -176,6 +199,7 @@ def selftest_crash(
         "keys": keys,
         "lease_s": lease_s,
         **verdict,
+        "kill_log": kill_log,
         "elapsed_s": round(time.monotonic() - started, 2),
     }
 
@@ -188,8 +212,10 @@ def _stream_with_kills(
     kills: int,
     rng: random.Random,
     progress: Progress | None,
-) -> None:
+    stream_s: float,
+) -> list[dict[str, int]]:
     per_key = [0] * keys
+    kill_log: list[dict[str, int]] = []
     chunk = 50
     # Kills spread evenly over the stream (by chunk start), each followed by a restart.
     kill_points = [events * (index + 1) // (kills + 1) // chunk * chunk for index in range(kills)]
@@ -202,12 +228,13 @@ def _stream_with_kills(
         with engine.begin() as connection:
             append(connection, batch)
         for _ in range(kill_points.count(offset)):
-            processes.kill_one(engine, rng)
+            kill_log.append({"appended": min(events, offset + chunk), **processes.kill_one(engine, rng)})
             processes.start()
         if progress is not None:
             progress("appended", min(events, offset + chunk))
         processes.check_alive()
-        time.sleep(0.004)  # a stream, not one burst: kills land while work is in flight
+        time.sleep(stream_s * chunk / events)  # a stream, not one burst: kills land mid-work
+    return kill_log
 
 
 def _lease_holders(engine: sa.Engine) -> set[int]:

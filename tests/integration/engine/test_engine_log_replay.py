@@ -132,7 +132,7 @@ def test_selftest_crash_with_sigkilled_worker_processes(log_db: LogDatabase) -> 
 
     backend = "sqlite" if log_db.backend == "sqlite" else "postgres"
     url = log_db.url if backend == "postgres" else log_db.url.replace("channelhub.db", "crash.db")
-    result = selftest_crash(backend, events=3000, kills=2, url=url)
+    result = selftest_crash(backend, events=3000, kills=2, url=url, lease_s=0.5)
     assert (result["lost"], result["duplicated"], result["order_violations"]) == (0, 0, 0)
     assert result["effects"] == 3000 and result["kills"] == 2
 
