@@ -75,7 +75,7 @@ def run(
     notifications are accepted when $CHANNELHUB_ODOO_WEBHOOK_TOKEN is set."""
     import asyncio
 
-    from channelhub.bootstrap import Runtime, RuntimeSettings
+    from channelhub.bootstrap import Runtime, RuntimeSettings, wait_for_stop_signal
     from channelhub.observability import configure_logging
 
     landscape = _landscape(config)
@@ -92,7 +92,7 @@ def run(
         await runtime.start()
         typer.echo(f"channelhub is running: {runtime.url} (OpenAPI at {runtime.url}/docs); Ctrl-C stops it")
         try:
-            await asyncio.Event().wait()
+            await wait_for_stop_signal()
         finally:
             await runtime.stop()
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import signal
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
@@ -125,6 +126,20 @@ def channel_gateways(landscape: Landscape, clock: Clock = SYSTEM_CLOCK) -> dict[
         except UnsupportedChannel as error:
             log.warning("channel_skipped", channel=settings.name, reason=str(error))
     return gateways
+
+
+async def wait_for_stop_signal() -> None:
+    """Wait for Ctrl-C or SIGTERM, so `channelhub run`/`sandbox` shut down cleanly either way
+    (a background process started by a shell ignores SIGINT)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 class _LogThread:

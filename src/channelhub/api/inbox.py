@@ -107,7 +107,7 @@ class InboxProcessor:
             if gateway is None:
                 raise NotReadable(f"no channel {entry.channel!r} in the landscape")
             delivery = gateway.verify_webhook(headers, entry.body)
-        except (ConnectorError, ValueError, KeyError, TypeError) as error:
+        except (ConnectorError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotReadable(f"{type(error).__name__}: {error}") from error
         events = events_for_delivery(delivery)
         if not events and delivery.kind is DeliveryKind.ORDER:

@@ -33,6 +33,9 @@ from channelhub.store.repositories import StateRepositories, WebhookDelivery
 
 log = get_logger(__name__)
 
+UNREADABLE: tuple[type[Exception], ...] = (ValidationFailed, ValueError, KeyError, TypeError, AttributeError)
+"""What a gateway raises for a body it verified but cannot map (mapping bugs included)."""
+
 # Headers never stored: they carry secrets (Odoo's shared token) or the caller's credentials.
 _NOT_STORED = frozenset({"x-channelhub-token", "authorization", "cookie"})
 
@@ -123,8 +126,9 @@ async def _channel_delivery(context: ApiContext, request: Request, kind: str) ->
             delivery = gateway.verify_webhook(request.headers, body)
         except WebhookVerificationError as error:
             return _refused(gateway.name, error)
-        except ValidationFailed as error:
-            # Signed but unreadable: keep it, marked failed with the reason, for a person to look at.
+        except UNREADABLE as error:
+            # Signed but unreadable (gateways check the signature before mapping): keep it, marked
+            # failed with the reason, for a person to look at; never a 500 the platform retries.
             topic = (
                 request.headers.get("x-shopify-topic")
                 or request.headers.get("x-wc-webhook-topic")
@@ -137,7 +141,7 @@ async def _channel_delivery(context: ApiContext, request: Request, kind: str) ->
                 topic,
                 body,
                 request.headers,
-                failure=f"payload could not be read: {error}",
+                failure=f"payload could not be read: {type(error).__name__}: {error}",
             )
         if delivery.kind is DeliveryKind.PING:
             log.info("webhook_ping", channel=gateway.name)
@@ -170,7 +174,7 @@ def webhook_router(context: ApiContext) -> APIRouter:
                 )
             except WebhookVerificationError as error:
                 return _refused(ODOO_CHANNEL, error)
-            except ValidationFailed as error:
+            except UNREADABLE as error:
                 return await _persist(
                     context,
                     ODOO_CHANNEL,
@@ -178,7 +182,7 @@ def webhook_router(context: ApiContext) -> APIRouter:
                     "unknown",
                     body,
                     request.headers,
-                    failure=f"payload could not be read: {error}",
+                    failure=f"payload could not be read: {type(error).__name__}: {error}",
                 )
             return await _persist(
                 context, ODOO_CHANNEL, notification.dedupe_key, notification.model, body, request.headers

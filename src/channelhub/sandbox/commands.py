@@ -143,11 +143,11 @@ async def _flash_sale(console: Console, sandbox: Sandbox, options: _SessionOptio
 
 
 async def _session(settings: SandboxSettings, options: _SessionOptions) -> None:
-    import asyncio
     import json
 
     from rich.console import Console
 
+    from channelhub.bootstrap import wait_for_stop_signal
     from channelhub.sandbox.runner import Sandbox
 
     console = Console(stderr=False)
@@ -167,7 +167,7 @@ async def _session(settings: SandboxSettings, options: _SessionOptions) -> None:
         if options.exit_when_done:
             return
         console.print("running; press Ctrl-C to stop")
-        await asyncio.Event().wait()
+        await wait_for_stop_signal()
 
 
 _SUMMARY = (
