@@ -45,7 +45,10 @@ price_change_item = sa.Table(
     "price_change_item",
     metadata,
     sa.Column(
-        "change_set_id", sa.Integer, sa.ForeignKey("price_change_set.id", ondelete="CASCADE"), primary_key=True
+        "change_set_id",
+        sa.Integer,
+        sa.ForeignKey("price_change_set.id", ondelete="CASCADE"),
+        primary_key=True,
     ),
     sa.Column("sku", SKU, primary_key=True),
     sa.Column("channel", CODE, primary_key=True),
@@ -62,6 +65,10 @@ price_change_item = sa.Table(
     sa.Column("state", sa.String(20), nullable=False, server_default="pending"),
     sa.Column("canary", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("published_at", UtcDateTime, nullable=True),
+    # Where the price came from (`product.pricelist.item:<id>@<write_date>`): a re-delivered
+    # source row is recognised and not proposed twice.
+    sa.Column("source_ref", sa.String(120), nullable=True),
+    sa.Index("ix_price_change_item_source_ref", "source_ref"),
 )
 
 price_approval = sa.Table(

@@ -65,6 +65,7 @@ class OdooPriceSource:
                     starts=parse_datetime(row.get("date_start")),
                     ends=parse_datetime(row.get("date_end")),
                     rule_id=int(row["id"]),
+                    ref=f"product.pricelist.item:{row['id']}@{row.get('write_date')}",
                 )
                 for row in members
                 for sku in skus.get(int(row["id"]), [])

@@ -86,15 +86,19 @@ class PriceCapture:
         if not channels:
             return []
         now = self.context.clock.now()
+        with self.context.unit() as unit:
+            seen = unit.records.seen_sources(p.ref for p in change.prices if p.ref)
         windows: dict[tuple[datetime | None, datetime | None], list[SourcePrice]] = defaultdict(list)
         for price in change.prices:
+            if price.ref is not None and price.ref in seen:
+                continue  # re-delivered (the poll re-reads the cursor's last second)
             if price.ends is not None and price.ends <= now:
                 continue  # a window already over changes nothing on the channels
             windows[(price.starts, price.ends)].append(price)
         created: list[ChangeSet] = []
         for (starts, ends), prices in sorted(windows.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][1]))):
             proposed = [
-                ProposedPrice(price.sku, channel, price.amount, price.currency)
+                ProposedPrice(price.sku, channel, price.amount, price.currency, source_ref=price.ref)
                 for channel in channels
                 for price in sorted(prices, key=lambda p: p.sku)
             ]
@@ -105,7 +109,7 @@ class PriceCapture:
                 proposed,
                 title=f"Pricelist {change.pricelist}: {len(prices)} SKU(s){window}",
                 proposed_by=change.author or self.context.settings.proposer,
-                source_key=f"pricelist:{change.pricelist}:{change.stamp}:{_digest(proposed)}",
+                source_key=f"pricelist:{change.pricelist}:{_digest(proposed)}",
                 pricelist=str(change.pricelist),
                 effective_from=starts if starts is not None and starts > now else None,
                 effective_until=ends,
@@ -116,5 +120,5 @@ class PriceCapture:
 
 
 def _digest(prices: list[ProposedPrice]) -> str:
-    text = "|".join(f"{p.sku}@{p.channel}={p.amount}" for p in prices)
+    text = "|".join(f"{p.sku}@{p.channel}={p.amount}:{p.source_ref}" for p in prices)
     return hashlib.sha256(text.encode()).hexdigest()[:24]

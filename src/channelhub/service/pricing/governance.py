@@ -48,6 +48,7 @@ class ProposedPrice:
     amount: Decimal
     currency: str
     tax_included: bool | None = None
+    source_ref: str | None = None
 
 
 class PriceGovernance:
@@ -204,6 +205,7 @@ class PriceGovernance:
             source_price=price.amount,
             cost=cost[0] if cost else None,
             map_floor=floor,
+            source_ref=price.source_ref,
         )
 
     async def _impact(self, items: Sequence[ChangeItem]) -> list[ImpactLine]:

@@ -23,6 +23,7 @@ class SourcePrice:
     starts: datetime | None = None
     ends: datetime | None = None
     rule_id: int | None = None
+    ref: str | None = None  # the source row and its version, e.g. `product.pricelist.item:7@<write_date>`
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ class ChangeItem:
     state: str = "pending"  # pending | published | failed | reverted | rolled_back
     canary: bool = False
     published_at: datetime | None = None
+    source_ref: str | None = None
 
     @property
     def change_percent(self) -> Decimal | None:
@@ -75,6 +76,7 @@ class ChangeItem:
             "state": self.state,
             "canary": self.canary,
             "published_at": _time(self.published_at),
+            "source_ref": self.source_ref,
         }
 
 
@@ -299,6 +301,19 @@ class PricingRecords:
             )
         )
 
+    def seen_sources(self, refs: Iterable[str]) -> set[str]:
+        """Which of these source rows were already captured into some change set."""
+        wanted = sorted(set(refs))
+        seen: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            rows = self._connection.execute(
+                sa.select(price_change_item.c.source_ref)
+                .where(price_change_item.c.source_ref.in_(wanted[start : start + 500]))
+                .distinct()
+            )
+            seen.update(str(row[0]) for row in rows)
+        return seen
+
     # -- price versions ------------------------------------------------------------------------
 
     def current_version(self, sku: str, channel: str) -> PriceVersion | None:
@@ -377,6 +392,7 @@ def _item_values(item: ChangeItem) -> dict[str, Any]:
         "state": item.state,
         "canary": item.canary,
         "published_at": item.published_at,
+        "source_ref": item.source_ref,
     }
 
 
@@ -397,6 +413,7 @@ def _item_of(row: sa.RowMapping) -> ChangeItem:
         state=row["state"],
         canary=bool(row["canary"]),
         published_at=row["published_at"],
+        source_ref=row["source_ref"],
     )
 
 

@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(20), nullable=False, server_default="pending"),
         sa.Column("canary", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("published_at", _TIME, nullable=True),
+        sa.Column("source_ref", sa.String(120), nullable=True),
         sa.PrimaryKeyConstraint("change_set_id", "sku", "channel", name="pk_price_change_item"),
         sa.ForeignKeyConstraint(
             ["change_set_id"],
@@ -73,6 +74,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
     )
+    op.create_index("ix_price_change_item_source_ref", "price_change_item", ["source_ref"])
     op.create_table(
         "price_approval",
         sa.Column("id", sa.Integer, autoincrement=True, nullable=False),
@@ -126,6 +128,7 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     op.drop_table("price_version")
     op.drop_table("price_approval")
+    op.drop_index("ix_price_change_item_source_ref", table_name="price_change_item")
     op.drop_table("price_change_item")
     op.drop_index("ix_price_change_set_status", table_name="price_change_set")
     op.drop_table("price_change_set")
