@@ -1,0 +1,46 @@
+"""The sandbox in-process with a tiny flash sale: every accepted order reaches Odoo exactly once,
+and both channels end up showing channelhub's available-to-sell."""
+
+from __future__ import annotations
+
+import pytest
+
+from channelhub.bootstrap import RuntimeSettings
+from channelhub.sandbox.runner import Sandbox, SandboxSettings, flash_sale_target
+from channelhub.sandbox.scenarios.flash_sale import FlashSaleSettings, audit_odoo_orders, run_flash_sale
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def test_sandbox_flash_sale_orders_reach_odoo_once_and_ats_reaches_both_channels(
+    tmp_path: object,
+) -> None:
+    settings = SandboxSettings(
+        skus=24, seed=5, work_dir=None, runtime=RuntimeSettings(reservation_check_interval_s=0.5)
+    )
+    async with Sandbox(settings) as sandbox:
+        assert sandbox.runtime is not None and sandbox.catalog is not None
+        assert set(sandbox.endpoints) >= {"odoo", "shopify", "woocommerce", "channelhub"}
+        target = flash_sale_target(sandbox)
+        sale = await run_flash_sale(
+            target,
+            FlashSaleSettings(
+                rate=8, duration_s=3, seed=5, receipt_every_s=1, adjustment_every_s=1.5, settle_s=8
+            ),
+        )
+        assert sale.orders > 0 and sum(sale.orders_by_channel.values()) == sale.orders
+        assert all(count > 0 for count in sale.orders_by_channel.values())
+
+        audit = await audit_odoo_orders(
+            target.odoo, sale.order_refs, [c.name for c in target.channels], wait_s=30
+        )
+        assert audit == {"lost_orders": 0, "duplicate_odoo_orders": 0}
+
+        # Every stock-changing event (orders on one channel, Odoo moves, the warehouse going
+        # offline) was shown by both channels.
+        assert sale.propagation["stock_changing_events"] >= sale.orders
+        assert sale.propagation["unpropagated_events"] == 0
+
+        report = await sandbox.runtime.reconcile(dry_run=True)
+        assert report.checked == 2 * len(sandbox.catalog.skus)
+        assert [d.to_dict() for d in report.diffs if d.kind != "pending"] == []
