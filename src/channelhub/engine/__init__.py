@@ -56,6 +56,7 @@ _EXPORTS = {
     "is_retryable": "handlers",
     "append": "outbox",
     "Worker": "worker",
+    "WorkerThread": "worker",
     "default_retry_policy": "worker",
 }
 
@@ -78,6 +79,7 @@ __all__ = [
     "NoHandlerError",
     "Tier",
     "Worker",
+    "WorkerThread",
     "append",
     "default_retry_policy",
     "deterministic_event_id",

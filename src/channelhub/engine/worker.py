@@ -21,6 +21,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -278,3 +279,47 @@ class Worker:
             except sa.exc.DBAPIError:
                 log.debug("closing a broken connection failed", exc_info=True)
             self._connection = None
+
+
+class WorkerThread:
+    """Runs a `Worker` on its own thread and event loop.
+
+    Use it inside an async application (API server, sandbox): the worker's batch transaction stays
+    open while its handlers await, and on SQLite that transaction holds the single writer lock, so
+    it must not share an event loop with code that writes to the same database.
+    """
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name=f"log-worker-{worker.worker_id}", daemon=True)
+        self.error: BaseException | None = None
+
+    def start(self) -> WorkerThread:
+        self._thread.start()
+        self._ready.wait()
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the current batch, release the partitions, and end the thread."""
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout_s)
+        if self._thread.is_alive():
+            raise RuntimeError(f"worker {self.worker.worker_id} did not stop within {timeout_s}s")
+
+    def _main(self) -> None:
+        async def run() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self.worker.run(self._stop)
+
+        try:
+            asyncio.run(run())
+        except BaseException as error:
+            self.error = error
+            self._ready.set()
+            raise

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
 from collections.abc import Callable
 
 import pytest
@@ -15,7 +14,7 @@ from channelhub.connectors.errors import PermanentError, TransientError
 from channelhub.engine.events import LoggedEvent, NewEvent, Tier
 from channelhub.engine.handlers import HandlerContext, HandlerRegistry, is_retryable
 from channelhub.engine.outbox import append
-from channelhub.engine.worker import Worker
+from channelhub.engine.worker import Worker, WorkerThread
 from channelhub.resilience import RetryPolicy
 from tests.integration.engine.conftest import LogDatabase
 
@@ -84,24 +83,17 @@ async def test_outbox_commits_state_and_events_together_or_not_at_all(log_db: Lo
 
 
 async def test_per_key_order_holds_with_two_concurrent_workers(log_db: LogDatabase) -> None:
-    stop = threading.Event()
     workers = [
-        Worker(log_db.engine, HandlerRegistry([(TOPIC, record_effect(name))]), batch_size=15, lease_s=3.0)
+        Worker(
+            log_db.engine,
+            HandlerRegistry([(TOPIC, record_effect(name))]),
+            batch_size=15,
+            lease_s=3.0,
+            poll_interval_s=0.005,
+        )
         for name in ("w1", "w2")
     ]
-
-    def work(worker: Worker) -> None:
-        async def loop() -> None:
-            while not stop.is_set():
-                if await worker.run_once() == 0:
-                    await asyncio.sleep(0.005)
-            worker.close()
-
-        asyncio.run(loop())
-
-    threads = [threading.Thread(target=work, args=(worker,)) for worker in workers]
-    for thread in threads:
-        thread.start()
+    threads = [WorkerThread(worker).start() for worker in workers]
     for _ in range(200):  # the second worker registers, the first gives back half the partitions
         if all(len(worker.leases.owned) == 16 for worker in workers):
             break
@@ -111,9 +103,9 @@ async def test_per_key_order_holds_with_two_concurrent_workers(log_db: LogDataba
         if len(log_db.effects()) >= 600:
             break
         await asyncio.sleep(0.05)
-    stop.set()
     for thread in threads:
-        thread.join(10)
+        thread.stop()
+    assert all(worker.leases.owned == [] for worker in workers), "stopping releases the partitions"
     effects = log_db.effects()
     assert sorted(event_id for event_id, *_ in effects) == sorted(f"e{i}" for i in range(600))
     last: dict[str, int] = {}
