@@ -11,8 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from channelhub.clock import SystemClock
+from channelhub.domain import Sku
+from channelhub.engine.events import LoggedEvent, NewEvent
+from channelhub.engine.handlers import HandlerContext, HandlerRegistry
+from channelhub.engine.outbox import append
 from channelhub.engine.publisher import Publisher, PublisherSettings
+from channelhub.engine.worker import Worker
 from channelhub.service.fakes import FakeChannelGateway
+from channelhub.store.repositories import StateRepositories
 
 from .conftest import Listings
 
@@ -79,3 +85,42 @@ def test_settings_refuse_nonsense() -> None:
         PublisherSettings(scan_limit=0)
     with pytest.raises(ValueError, match="coalescing_window_s"):
         PublisherSettings(coalescing_window_s=-1)
+
+
+async def test_the_durable_log_worker_wakes_the_publisher_after_each_commit(store: sa.Engine) -> None:
+    """The wiring the app uses: a handler changes desired values in the worker's transaction,
+    `Worker(on_committed=publisher.on_committed)` wakes the publisher once it is committed."""
+    clock = SystemClock()
+    shop = FakeChannelGateway("shop")
+    shop.stock_listing("SKU-1", 10)
+    publisher = Publisher(store, [shop], clock=clock, settings=SETTINGS)
+    handlers = HandlerRegistry()
+
+    async def stock_changed(event: LoggedEvent, ctx: HandlerContext) -> None:
+        StateRepositories.on(ctx.connection).listings.set_desired_quantities(
+            [("shop", Sku(event.key), int(event.payload["available"]))], ctx.clock.now()
+        )
+
+    handlers.register("test.stock.changed.v1", stock_changed)
+    worker = Worker(store, handlers, clock=clock, on_committed=publisher.on_committed)
+    stop = asyncio.Event()
+    running = [asyncio.create_task(publisher.run(stop)), asyncio.create_task(worker.run(stop))]
+    await eventually(lambda: publisher.snapshot()["shop"]["passes"] >= 1)
+
+    with store.begin() as connection:
+        append(
+            connection,
+            [
+                NewEvent(f"stock-{n}", "test.stock.changed.v1", "SKU-1", {"available": 9 - n})
+                for n in range(5)
+            ],
+            clock,
+        )
+    await eventually(lambda: shop.quantities["SKU-1"] == 5)
+
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(*running), 10.0)
+    worker.close()
+    assert [u.quantity for u in shop.published][-1] == 5 and not Listings(store, clock, "shop").state(
+        "SKU-1"
+    ).dirty
