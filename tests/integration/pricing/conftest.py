@@ -45,9 +45,9 @@ class Desk:
     service: PricingService
 
 
-def build_desk(url: str, yaml_text: str = PRICING_YAML) -> Desk:
-    upgrade_to_head(url)
-    engine = create_store_engine(url)
+def build_desk(url: str, yaml_text: str = PRICING_YAML, schema: str | None = None) -> Desk:
+    upgrade_to_head(url, schema)
+    engine = create_store_engine(url, schema=schema)
     clock = ManualClock(T0)
     source = FakePriceSource(cost_of={"A-1": d("40"), "A-2": d("40"), "MAP-1": d("20")})
     prices = {"A-1": d("100.00"), "A-2": d("80.00"), "MAP-1": d("60.00")}
