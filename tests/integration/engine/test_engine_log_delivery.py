@@ -238,3 +238,37 @@ async def test_a_payload_that_is_not_json_is_refused_with_the_event_named(log_db
     assert await worker.run_until_idle() == 1
     assert seen == [{"amount": "19.90"}]
     worker.close()
+
+
+async def test_a_delayed_event_holds_back_its_key_but_not_others(log_db: LogDatabase) -> None:
+    clock = ManualClock()
+    add(
+        log_db,
+        [
+            NewEvent("release-price", "price.release.v1", "SKU-1", {"n": 0}, delay_s=60.0),
+            NewEvent("after-release", TOPIC, "SKU-1", {"n": 1}),
+            NewEvent("other-sku", TOPIC, "SKU-2", {"n": 0}),
+        ],
+        clock,
+    )
+    effect = record_effect()
+    worker = Worker(
+        log_db.engine, HandlerRegistry([(TOPIC, effect), ("price.release.v1", effect)]), clock=clock
+    )
+    assert await worker.run_until_idle() == 1
+    clock.advance(61)
+    assert await worker.run_until_idle() == 2
+    assert [event_id for event_id, *_ in log_db.effects()] == ["other-sku", "release-price", "after-release"]
+    worker.close()
+
+
+async def test_an_event_without_a_handler_is_dead_lettered_with_the_topic_named(log_db: LogDatabase) -> None:
+    add(log_db, [NewEvent("x-1", "return.received.v1", "RMA-1", {"n": 0})])
+    worker = Worker(log_db.engine, HandlerRegistry([(TOPIC, record_effect())]))
+    assert await worker.run_until_idle() == 0
+    from channelhub.engine.dead_letters import list_dead_letters
+
+    with log_db.engine.connect() as connection:
+        (letter,) = list_dead_letters(connection)
+    assert letter.attempts == 1 and "return.received.v1" in letter.last_error
+    worker.close()
