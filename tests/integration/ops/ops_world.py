@@ -5,6 +5,8 @@ dead letters from a real worker, and the operations surface mounted on a FastAPI
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -113,9 +115,25 @@ def _seed_state(engine: sa.Engine, availability: AvailabilityService, now: datet
         )
 
 
+_MIGRATED: list[Path] = []
+
+
+def migrated_database(target: Path) -> str:
+    """A freshly migrated SQLite file at `target`: migrated once per process, then copied (the
+    migrations take a second; the tests need dozens of fresh databases)."""
+    if not _MIGRATED:
+        template = Path(tempfile.mkdtemp(prefix="ops-template-")) / "template.db"
+        upgrade_to_head(f"sqlite:///{template}")
+        _MIGRATED.append(template)
+    for suffix in ("", "-wal", "-shm"):
+        source = _MIGRATED[0].with_name(_MIGRATED[0].name + suffix)
+        if source.exists():
+            shutil.copyfile(source, target.with_name(target.name + suffix))
+    return f"sqlite:///{target}"
+
+
 def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-token-0123456789") -> OpsWorld:
-    url = f"sqlite:///{tmp_path}/ops.db"
-    upgrade_to_head(url)
+    url = migrated_database(tmp_path / "ops.db")
     engine = create_store_engine(url)
     availability = AvailabilityService(policy())
     now = datetime.now(UTC)

@@ -213,17 +213,29 @@ def _declared(dependencies: Iterable[Any]) -> tuple[Access | None, bool]:
     return None, False
 
 
+def _api_routes(app: FastAPI) -> Iterable[tuple[str, set[str], Any]]:
+    """(path, methods, dependant) of every API route, through included routers."""
+    try:  # FastAPI >= 0.130 wraps included routers; their routes come out with effective paths.
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI keeps a flat route list
+        for route in app.routes:
+            if isinstance(route, APIRoute):
+                yield route.path, set(route.methods), route.dependant
+        return
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute):
+            yield context.path or "", set(context.methods or ()), context.dependant
+
+
 def route_access(app: FastAPI) -> list[RouteAccess]:
     """Every (method, path) of the app's API routes with the access it declares."""
     settings: SecuritySettings | None = getattr(app.state, "channelhub_security", None)
     signed = settings.signed_prefixes if settings else ()
     table = []
-    for route in app.routes:
-        if not isinstance(route, APIRoute):
-            continue
-        access, page = _declared(route.dependant.dependencies)
-        if access is None and route.path.startswith(signed):
+    for path, methods, dependant in _api_routes(app):
+        access, page = _declared(dependant.dependencies)
+        if access is None and path.startswith(signed):
             access = "signed"  # webhook ingress: guarded by the platform's signature instead
-        for method in sorted(route.methods):
-            table.append(RouteAccess(method, route.path, access, page))
+        for method in sorted(methods):
+            table.append(RouteAccess(method, path, access, page))
     return table
