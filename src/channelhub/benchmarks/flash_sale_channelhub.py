@@ -1,4 +1,5 @@
-"""The `channelhub` arm: the real engine (`bootstrap.Runtime`) wired to the arm's emulators.
+"""The `channelhub` arm: the real engine (`bootstrap.Runtime`) in its own process, wired to the
+arm's emulators (see `flash_sale_engine` for why a separate process).
 
 The emulators deliver webhooks to the engine's ingress exactly as the platforms would: Shopify
 `orders/*` topics signed with the app secret (with the world's duplicate/reorder chaos),
@@ -10,21 +11,21 @@ runtime's own settings.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from channelhub.benchmarks.flash_sale_engine import ODOO_TOKEN_ENV
 from channelhub.benchmarks.flash_sale_stream import ShopperOrder
-from channelhub.benchmarks.flash_sale_world import (
-    SHOPIFY,
-    WEBHOOK_SECRET_ODOO,
-    WOO_WEBHOOK_SECRET,
-    World,
-)
+from channelhub.benchmarks.flash_sale_world import WEBHOOK_SECRET_ODOO, WOO_WEBHOOK_SECRET, World
 
 SHOPIFY_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled")
 WOO_TOPICS = ("order.created", "order.updated")
+WARM_UP_S = 600.0
 
 
 def subscribe_webhooks(world: World, ingress_url: str, odoo_token: str = WEBHOOK_SECRET_ODOO) -> None:
@@ -58,24 +59,74 @@ def subscribe_webhooks(world: World, ingress_url: str, odoo_token: str = WEBHOOK
     )
 
 
+class EngineProcess:
+    """The engine child process and its line protocol."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def launch(cls, world: World, store_dir: Path) -> tuple[EngineProcess, dict[str, Any]]:
+        landscape = store_dir / "landscape.yaml"
+        landscape.write_text(world.landscape_yaml(f"sqlite:///{store_dir / 'channelhub.db'}"))
+        env = {**os.environ, **world.secrets(), ODOO_TOKEN_ENV: WEBHOOK_SECRET_ODOO}
+        log = (store_dir / "engine.log").open("wb")
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "channelhub.benchmarks.flash_sale_engine", str(landscape),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log, env=env,
+            limit=1 << 20,
+        )  # fmt: skip
+        engine = cls(process)
+        ready = await asyncio.wait_for(engine._read(), WARM_UP_S)
+        if not ready.get("ready"):
+            raise RuntimeError(f"the engine did not start: {ready}; see {store_dir / 'engine.log'}")
+        return engine, ready
+
+    async def _read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the engine process exited")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    async def ask(self, op: str, **fields: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        async with self._lock:
+            self.process.stdin.write((json.dumps({"op": op, **fields}) + "\n").encode())
+            await self.process.stdin.drain()
+            return await self._read()
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            try:
+                await asyncio.wait_for(self.ask("stop"), 60)
+                await asyncio.wait_for(self.process.wait(), 30)
+            except (TimeoutError, RuntimeError):
+                self.process.kill()
+                await self.process.wait()
+
+
 @dataclass
 class ChannelhubArm:
     world: World
     store_dir: Path
     name: str = "channelhub"
-    runtime: Any = None
+    engine: EngineProcess | None = None
     errors: list[str] = field(default_factory=list)
+    memory: dict[str, int] = field(default_factory=dict)
 
     async def start(self) -> None:
-        from channelhub.bootstrap import Runtime, RuntimeSettings
+        self.engine, ready = await EngineProcess.launch(self.world, self.store_dir)
+        subscribe_webhooks(self.world, str(ready["url"]))
+        # Running before the sale: the first publish of every listing is done.
+        await self.settle(time.monotonic() + WARM_UP_S)
 
-        landscape = self.world.landscape(f"sqlite:///{self.store_dir / 'channelhub.db'}")
-        self.runtime = Runtime(
-            landscape,
-            RuntimeSettings(api_host="127.0.0.1", api_port=0, odoo_webhook_token=WEBHOOK_SECRET_ODOO),
-        )
-        await self.runtime.start()
-        subscribe_webhooks(self.world, self.runtime.url)
+    def _engine(self) -> EngineProcess:
+        if self.engine is None:
+            raise RuntimeError("the channelhub arm has not been started")
+        return self.engine
 
     async def order_accepted(self, order: ShopperOrder, channel_order_id: str) -> None:
         return None  # the channel's webhook tells the engine
@@ -84,27 +135,22 @@ class ChannelhubArm:
         return None  # Odoo's webhook (and the write_date poll) tell the engine
 
     async def warehouse_offline(self, code: str, skus: list[str]) -> None:
-        await self.runtime.set_warehouse(code, "offline", reason="flash-sale benchmark", by="bench")
-
-    def unpublished(self) -> int:
-        health = self.runtime.health()
-        return int(sum(health["unpublished"].values()))
+        await self._engine().ask("offline", code=code)
 
     async def settle(self, deadline: float) -> None:
         """Until the publisher has nothing left to send and no webhook is still on its way."""
         while time.monotonic() < deadline:
             pending = self.world.shopify.webhooks.pending() + self.world.woocommerce.webhooks.pending()
-            if pending == 0 and await asyncio.to_thread(self.unpublished) == 0:
+            if pending == 0 and (await self._engine().ask("unpublished"))["unpublished"] == 0:
                 return
             await asyncio.sleep(0.25)
 
     async def reconcile(self) -> None:
-        report = await self.runtime.reconcile()
-        for channel in (SHOPIFY, "woocommerce"):
-            await self.runtime.publisher.wait_idle(channel, 30.0)
-        if report.errors:
-            self.errors.append(repr(report.errors))
+        report = await self._engine().ask("reconcile")
+        if report.get("errors"):
+            self.errors.append(repr(report["errors"]))
+        self.memory = await self._engine().ask("memory")
 
     async def stop(self) -> None:
-        if self.runtime is not None:
-            await self.runtime.stop()
+        if self.engine is not None:
+            await self.engine.stop()

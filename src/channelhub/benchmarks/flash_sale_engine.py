@@ -1,0 +1,127 @@
+"""The channelhub engine in its own process, driven by the flash-sale benchmark.
+
+In production channelhub does not share a process (and a GIL) with Shopify, WooCommerce and Odoo;
+the benchmark's emulators and stream driver would otherwise steal its CPU. So the `channelhub`
+arm starts `python -m channelhub.benchmarks.flash_sale_engine LANDSCAPE.yaml` (secrets in the
+environment) and talks to it over stdin/stdout, one JSON object per line:
+
+    -> {"op": "unpublished"}             <- {"unpublished": 12}
+    -> {"op": "offline", "code": "east"} <- {"ok": true}
+    -> {"op": "reconcile"}               <- {"diffs": 3, "fixed": 3, "errors": {}}
+    -> {"op": "memory"}                  <- {"rss_kb": ..., "peak_rss_kb": ...}
+    -> {"op": "stop"}                    <- {"stopped": true}
+
+The first line it prints is `{"ready": true, "url": ..., "pid": ...}` once the runtime has started
+(snapshot taken, Shopify catalog read, webhooks can be delivered to `url`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+ODOO_TOKEN_ENV = "FLASH_SALE_ODOO_TOKEN"
+
+
+def memory_kb(pid: int | str = "self") -> dict[str, int]:
+    """Resident set size now and its peak (Linux `/proc/<pid>/status`, kB)."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found["rss_kb" if name == "VmRSS" else "peak_rss_kb"] = int(value.split()[0])
+    return found
+
+
+def _stdin_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
+    for line in sys.stdin:
+        loop.call_soon_threadsafe(queue.put_nowait, line)
+    loop.call_soon_threadsafe(queue.put_nowait, None)
+
+
+_protocol = sys.stdout
+
+
+def _reply(document: dict[str, Any]) -> None:
+    _protocol.write(json.dumps(document) + "\n")
+    _protocol.flush()
+
+
+async def _start(landscape_path: Path) -> Any:
+    from channelhub import bootstrap
+    from channelhub.config import load_config
+    from channelhub.service.adapters.factory import channel_gateway
+    from channelhub.service.adapters.shopify import ShopifyChannelGateway
+
+    landscape = load_config(landscape_path)
+    runtime = bootstrap.Runtime(
+        landscape,
+        bootstrap.RuntimeSettings(api_host="127.0.0.1", api_port=0, odoo_webhook_token=os.environ[ODOO_TOKEN_ENV]),
+    )
+    gateways = {c.name: channel_gateway(c) for c in landscape.channels if c.enabled}
+    for gateway in gateways.values():
+        if isinstance(gateway, ShopifyChannelGateway):
+            # One bulk operation instead of a paged catalog read on first publish (see
+            # `flash_sale_arms.warm_up`): the engine has been running before the sale.
+            await gateway.connector.load_catalog(bulk=True)
+    build = bootstrap.channel_gateways
+    bootstrap.channel_gateways = lambda _landscape, _clock=None: gateways  # type: ignore[assignment]
+    try:
+        await runtime.start()
+    finally:
+        bootstrap.channel_gateways = build
+    return runtime
+
+
+async def _serve(landscape_path: Path) -> None:
+    runtime = await _start(landscape_path)
+    _reply({"ready": True, "url": runtime.url, "pid": os.getpid()})
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    threading.Thread(target=_stdin_lines, args=(asyncio.get_running_loop(), queue), daemon=True).start()
+    try:
+        while (line := await queue.get()) is not None:
+            request = json.loads(line)
+            op = request.get("op")
+            if op == "unpublished":
+                health = await asyncio.to_thread(runtime.health)
+                _reply({"unpublished": int(sum(health["unpublished"].values()))})
+            elif op == "offline":
+                await runtime.set_warehouse(str(request["code"]), "offline", reason="flash sale", by="bench")
+                _reply({"ok": True})
+            elif op == "reconcile":
+                report = await runtime.reconcile()
+                for channel in runtime.channels:
+                    await runtime.publisher.wait_idle(channel, 60.0)
+                _reply({"diffs": len(report.diffs), "fixed": report.fixed, "errors": report.errors})
+            elif op == "memory":
+                _reply(memory_kb())
+            elif op == "stop":
+                break
+            else:
+                _reply({"error": f"unknown op {op!r}"})
+    finally:
+        with contextlib.suppress(Exception):
+            await runtime.stop()
+        _reply({"stopped": True})
+
+
+def main() -> None:
+    global _protocol
+    from channelhub.observability import configure_logging
+
+    # Replies go to the original stdout; anything else printed lands on stderr.
+    _protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+
+    configure_logging("WARNING")
+    asyncio.run(_serve(Path(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()
