@@ -64,6 +64,7 @@ COMMAND_MODULES = (
     "channelhub.pricing_commands",
     "channelhub.sandbox.commands",
     "channelhub.app_commands",
+    "channelhub.benchmarks.commands",
 )
 
 for _module_name in COMMAND_MODULES:
