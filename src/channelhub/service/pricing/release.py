@@ -248,6 +248,14 @@ class PriceRelease:
             self._move(change_set_id, ChangeSetStatus.ROLLED_BACK, actor.user, "rolled_back", {"reason": reason},
                        force=True)  # fmt: skip
             report.rolled_back[change_set_id] = reason
+        else:
+            # Not silently "rolled back": the set says so, and the business exception is open.
+            now = self.context.clock.now()
+            with self.context.unit() as unit:
+                current = self.context.load(unit, change_set_id)
+                held = ChangeSetStatus.HELD if current.status is ChangeSetStatus.CANARY else current.status
+                note = f"rollback incomplete ({reason}): {report.held.get(change_set_id, '')}"
+                unit.records.set_status(change_set_id, held, now, hold_reason=note)
         return report
 
     async def _restore(
