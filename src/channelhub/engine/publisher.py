@@ -9,7 +9,9 @@ One pass over a channel (`publish_once`):
 
 1. read the dirty listings (`ListingRepository.dirty`, longest waiting first): `scan_limit` rows
    plus as many as the previous pass could not send (held, or dirty for their price only), so
-   thousands of parked listings can never hide the ones behind them;
+   thousands of parked listings can never hide the ones behind them; when that window is full,
+   also the most at-risk dirty listings (`publish_queries.at_risk_dirty`), so a backlog never
+   delays a SKU that just sold out;
 2. order them by risk (`publish_plan`: near zero or dropping first, then fast sellers, then the
    rest) and leave out the ones that are backing off, parked or held (`publish_state`);
 3. batch them up to the gateway's `max_quantities_per_call` and send them in rounds of
@@ -47,6 +49,7 @@ from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.connectors.errors import ConnectorError, ThrottledError
 from channelhub.domain import Sku
 from channelhub.engine.publish_plan import PlannedUpdate, RiskRules, SalesVelocity, batches, plan_updates
+from channelhub.engine.publish_queries import at_risk_dirty
 from channelhub.engine.publish_state import ChannelMemory
 from channelhub.resilience import RetryPolicy
 from channelhub.service.ports import ChannelGateway, PublishResult, PublishStatus, QuantityUpdate
@@ -301,8 +304,15 @@ class Publisher:
         return total
 
     def _read_dirty(self, channel: str, limit: int) -> list[ListingState]:
+        """The longest waiting dirty listings; when there are more than `limit`, also the most
+        at-risk ones, so a backlog never hides a SKU that just sold out."""
         with self._engine.connect() as connection:
-            return StateRepositories.on(connection).listings.dirty(channel, limit)
+            states = StateRepositories.on(connection).listings.dirty(channel, limit)
+            if len(states) < limit:
+                return states
+            risky = at_risk_dirty(connection, channel, self.settings.risk.near_zero, self.settings.scan_limit)
+        seen = {state.sku for state in states}
+        return states + [state for state in risky if state.sku not in seen]
 
     async def _send(
         self, gateway: ChannelGateway, memory: ChannelMemory, groups: list[list[PlannedUpdate]]

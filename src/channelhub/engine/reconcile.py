@@ -32,10 +32,10 @@ import sqlalchemy as sa
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.domain import Sku
 from channelhub.engine.publish_plan import batches
+from channelhub.engine.publish_queries import listed_quantities
 from channelhub.engine.publisher import CALL_ERRORS, Publisher
 from channelhub.service.ports import ChannelGateway
 from channelhub.store.repositories import StateRepositories
-from channelhub.store.state_tables import channel_listing
 
 log = logging.getLogger(__name__)
 
@@ -228,26 +228,6 @@ async def reconcile(
     return ReconciliationReport(dry_run, started, clock.now(), tuple(results))
 
 
-def _listed_quantities(engine: sa.Engine, channel: str) -> list[tuple[str, int, int | None]]:
-    """(sku, desired, acknowledged) of every listing of `channel` that has a desired quantity and
-    whose stock the channel tracks (untracked listings show no quantity to compare)."""
-    table = channel_listing
-    query = (
-        sa.select(table.c.sku, table.c.desired_quantity, table.c.acknowledged_quantity)
-        .where(
-            table.c.channel == channel,
-            table.c.desired_quantity.is_not(None),
-            table.c.tracks_inventory == sa.true(),
-        )
-        .order_by(table.c.sku)
-    )
-    with engine.connect() as connection:
-        return [
-            (row.sku, int(row.desired_quantity), row.acknowledged_quantity)
-            for row in connection.execute(query)
-        ]
-
-
 async def _compare(
     engine: sa.Engine,
     publisher: Publisher,
@@ -258,7 +238,8 @@ async def _compare(
     yield_to_publisher_s: float,
     whole_channel_reads: bool,
 ) -> None:
-    listed = _listed_quantities(engine, result.channel)
+    with engine.connect() as connection:
+        listed = listed_quantities(connection, result.channel)
     size = read_batch or max(1, gateway.limits.max_quantities_per_call)
     whole: dict[str, int] | None = None
     if whole_channel_reads and listed:

@@ -337,3 +337,22 @@ async def test_a_conflict_that_found_the_expected_value_backs_off_instead_of_loo
 
     assert (result.calls, result.failed, result.more) == (1, 1, False)
     assert "compare-and-set refused" in (listings.state("SKU-1").last_error or "")
+
+
+async def test_a_backlog_never_hides_a_sku_that_just_sold_out(
+    store: sa.Engine, clock: ManualClock, listings: Listings
+) -> None:
+    shop = BatchRecordingGateway("shop", max_quantities_per_call=2)
+    backlog = {f"NEW-{n}": 20 for n in range(6)}  # a first publish, waiting longest
+    for sku in [*backlog, "HOT"]:
+        shop.stock_listing(sku, 5)
+    listings.acknowledge({"HOT": 5})
+    listings.desire(backlog)
+    clock.advance(1)
+    listings.desire({"HOT": 0})  # sold out just now, behind the backlog
+    publisher = make_publisher(store, clock, shop, scan_limit=3, max_batches_per_pass=1)
+
+    first = await publisher.publish_once("shop")
+
+    assert shop.batches[0][0] == "HOT" and shop.quantities["HOT"] == 0
+    assert first.dirty == 4  # the 3 longest waiting, plus the at-risk one
