@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import xmlrpc.client
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -130,7 +131,45 @@ class _HttpTransport:
         )
 
 
-class JsonRpcTransport(_HttpTransport):
+class _ServiceTransport(_HttpTransport, ABC):
+    """The two classic protocols: one `call(service, method, args)` to the `common`/`object`
+    services; they differ only in how that call is encoded."""
+
+    @abstractmethod
+    async def call(self, service: str, method: str, args: Sequence[Any], *, model: str = "") -> Any:
+        """Send one service call and return its result, or raise an `OdooError`."""
+
+    @staticmethod
+    def _rpc_method(service: str, method: str, args: Sequence[Any]) -> str:
+        """The ORM method an `object.execute_kw` call runs (for error context), else `method`."""
+        return str(args[4]) if service == "object" and len(args) > 4 else method
+
+    async def version(self) -> dict[str, Any]:
+        result = await self.call("common", "version", [])
+        if not isinstance(result, dict):
+            raise OdooProtocolError(f"common.version() returned {result!r}")
+        return result
+
+    async def authenticate(self, db: str, login: str, secret: str) -> int | None:
+        uid = await self.call("common", "authenticate", [db, login, secret, {}])
+        return uid if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0 else None
+
+    async def execute_kw(
+        self,
+        db: str,
+        uid: int,
+        secret: str,
+        model: str,
+        method: str,
+        args: Sequence[Any],
+        kwargs: Mapping[str, Any],
+    ) -> Any:
+        return await self.call(
+            "object", "execute_kw", [db, uid, secret, model, method, list(args), dict(kwargs)], model=model
+        )
+
+
+class JsonRpcTransport(_ServiceTransport):
     protocol = "jsonrpc"
 
     def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
@@ -138,7 +177,7 @@ class JsonRpcTransport(_HttpTransport):
         self._ids = itertools.count(1)
 
     async def call(self, service: str, method: str, args: Sequence[Any], *, model: str = "") -> Any:
-        rpc_method = method if service != "object" else str(args[4]) if len(args) > 4 else method
+        rpc_method = self._rpc_method(service, method, args)
         envelope = {
             "jsonrpc": "2.0",
             "method": "call",
@@ -169,36 +208,12 @@ class JsonRpcTransport(_HttpTransport):
             )
         return body["result"]
 
-    async def version(self) -> dict[str, Any]:
-        result = await self.call("common", "version", [])
-        if not isinstance(result, dict):
-            raise OdooProtocolError(f"common.version() returned {result!r}")
-        return result
 
-    async def authenticate(self, db: str, login: str, secret: str) -> int | None:
-        uid = await self.call("common", "authenticate", [db, login, secret, {}])
-        return uid if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0 else None
-
-    async def execute_kw(
-        self,
-        db: str,
-        uid: int,
-        secret: str,
-        model: str,
-        method: str,
-        args: Sequence[Any],
-        kwargs: Mapping[str, Any],
-    ) -> Any:
-        return await self.call(
-            "object", "execute_kw", [db, uid, secret, model, method, list(args), dict(kwargs)], model=model
-        )
-
-
-class XmlRpcTransport(_HttpTransport):
+class XmlRpcTransport(_ServiceTransport):
     protocol = "xmlrpc"
 
     async def call(self, service: str, method: str, args: Sequence[Any], *, model: str = "") -> Any:
-        rpc_method = str(args[4]) if service == "object" and len(args) > 4 else method
+        rpc_method = self._rpc_method(service, method, args)
         payload = xmlrpc.client.dumps(
             tuple(to_wire(list(args), none_as_false=True)), method, allow_none=False
         )
@@ -223,30 +238,6 @@ class XmlRpcTransport(_HttpTransport):
                 method=rpc_method,
             ) from exc
         return result
-
-    async def version(self) -> dict[str, Any]:
-        result = await self.call("common", "version", [])
-        if not isinstance(result, dict):
-            raise OdooProtocolError(f"common.version() returned {result!r}")
-        return result
-
-    async def authenticate(self, db: str, login: str, secret: str) -> int | None:
-        uid = await self.call("common", "authenticate", [db, login, secret, {}])
-        return uid if isinstance(uid, int) and not isinstance(uid, bool) and uid > 0 else None
-
-    async def execute_kw(
-        self,
-        db: str,
-        uid: int,
-        secret: str,
-        model: str,
-        method: str,
-        args: Sequence[Any],
-        kwargs: Mapping[str, Any],
-    ) -> Any:
-        return await self.call(
-            "object", "execute_kw", [db, uid, secret, model, method, list(args), dict(kwargs)], model=model
-        )
 
 
 # JSON-2 only takes named parameters; these are the names of the positional parameters of the ORM
