@@ -205,6 +205,17 @@ class OdooClient:
         proving Odoo did not apply it; ambiguous failures are raised for the caller to reconcile."""
         return await self.execute_kw(model, method, args, kwargs, idempotent=False)
 
+    async def back_off(self, attempt: int, error: BaseException, *, retryable: bool = True) -> bool:
+        """For callers running their own read-then-act loop: after failed `attempt`, wait the retry
+        policy's backoff and return True, or return False when the policy (or the caller, through
+        `retryable`) gives up and the error must be raised."""
+        decision = self.resilience.retry.decide(attempt, error)
+        if not decision.retry or not retryable:
+            return False
+        self.stats.retries += 1
+        await self.clock.sleep(decision.delay_s)
+        return True
+
     async def _guarded(self, operation: Any) -> Any:
         self.stats.attempts += 1
         async with self.resilience.breaker.guard(), self.resilience.limiter.slot():

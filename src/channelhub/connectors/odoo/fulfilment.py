@@ -62,7 +62,6 @@ async def _reconciling(
     """Look for the outcome; if absent, act once; repeat. Transient failures (of either step) are
     retried after the policy's backoff, and an action whose outcome cannot be found afterwards is
     an error, never a reason to act again. `find(acted)` learns whether this call acted."""
-    policy = client.resilience.retry
     attempt = 0
     acted = False
     succeeded = False
@@ -78,11 +77,8 @@ async def _reconciling(
             await act()
             succeeded = True
         except Exception as error:
-            decision = policy.decide(attempt, error)
-            if not decision.retry:
+            if not await client.back_off(attempt, error):
                 raise
-            client.stats.retries += 1
-            await client.clock.sleep(decision.delay_s)
 
 
 async def _read_one(client: OdooClient, model: str, record_id: int, fields: list[str]) -> dict[str, Any]:

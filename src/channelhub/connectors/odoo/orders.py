@@ -179,7 +179,6 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
         raise OdooValidationError("client_order_ref (the idempotency key) is required", model="sale.order")
     async with _creating.hold(request.client_order_ref):
         values: dict[str, Any] | None = None
-        policy = client.resilience.retry
         attempt = 0
         while True:
             attempt += 1
@@ -190,11 +189,8 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
             try:
                 order_id = await client.act("sale.order", "create", [values])
             except Exception as error:
-                decision = policy.decide(attempt, error)
-                if not decision.retry or not is_transient(error):
+                if not await client.back_off(attempt, error, retryable=is_transient(error)):
                     raise
-                client.stats.retries += 1
-                await client.clock.sleep(decision.delay_s)
                 continue
             state = await read_sale_order(client, int(order_id))
             return replace(state, created=True)
@@ -207,7 +203,6 @@ async def _until(
     act: Callable[[SaleOrderState], Awaitable[None]],
 ) -> SaleOrderState:
     """Read state; if not `done`, `act` once; on transient failure re-read before acting again."""
-    policy = client.resilience.retry
     attempt = 0
     while True:
         attempt += 1
@@ -217,11 +212,8 @@ async def _until(
         try:
             await act(order)
         except Exception as error:
-            decision = policy.decide(attempt, error)
-            if not decision.retry:
+            if not await client.back_off(attempt, error):
                 raise
-            client.stats.retries += 1
-            await client.clock.sleep(decision.delay_s)
 
 
 async def confirm_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:
