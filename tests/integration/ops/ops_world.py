@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -58,11 +59,17 @@ class OpsWorld:
     exception_id: int = 0
 
     def run_worker(self) -> int:
-        worker = Worker(self.engine, self.handlers, retry=None, poll_interval_s=0.001)
-        try:
-            return asyncio.run(worker.run_until_idle())
-        finally:
-            worker.close()
+        """Handle everything due, in a thread of its own (callers may run an event loop)."""
+
+        def run() -> int:
+            worker = Worker(self.engine, self.handlers, poll_interval_s=0.001)
+            try:
+                return asyncio.run(worker.run_until_idle())
+            finally:
+                worker.close()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(run).result()
 
     def bearer(self, role: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}

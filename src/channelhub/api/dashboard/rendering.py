@@ -48,13 +48,31 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else _age(value / 1000.0)
 
 
+def _when(value: str | None) -> str:
+    """An ISO time as people read it (UTC, to the second)."""
+    if not value:
+        return "–"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _rule(value: Any) -> str:
+    """A rule object from the explanation (`{"kind": "shared"}`) as a short phrase."""
+    if isinstance(value, dict):
+        return ", ".join(f"{key.replace('_', ' ')} {item}" for key, item in value.items() if item is not None)
+    return str(value)
+
+
 _environment = Environment(
     loader=FileSystemLoader(PACKAGE_DIR / "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_environment.filters.update(age=_age, unix=_unix, ms=_ms)
+_environment.filters.update(age=_age, unix=_unix, ms=_ms, when=_when, rule=_rule)
 
 
 def render(
