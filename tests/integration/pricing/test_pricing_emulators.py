@@ -33,6 +33,7 @@ from channelhub.sandbox.woocommerce.app import create_app as create_woo
 from channelhub.service.pricing import (
     ChangeSetStatus,
     OdooPriceSource,
+    OdooSalesVelocity,
     PricingContext,
     PricingService,
     ShopifyPricePublisher,
@@ -146,7 +147,15 @@ release: {{max_attempts: 2, retry_delay_s: 1}}
     upgrade_to_head(url)
     engine = create_store_engine(url)
     clock = ManualClock(datetime.now(UTC))
-    context = PricingContext(engine, settings, clock, {"shop": shop, "web": web}, OdooPriceSource(odoo))
+    partner = await odoo.client.execute_kw("res.partner", "create", [{"name": "Shop customer"}])
+    order = await odoo.client.execute_kw(
+        "sale.order", "create",
+        [{"partner_id": partner, "client_order_ref": "shop:1001",
+          "order_line": [(0, 0, {"product_id": product_ids[0], "product_uom_qty": 14.0})]}],
+    )  # fmt: skip
+    await odoo.client.execute_kw("sale.order", "action_confirm", [[order]])
+    velocity = OdooSalesVelocity(odoo, clock=clock, days=7)
+    context = PricingContext(engine, settings, clock, {"shop": shop, "web": web}, OdooPriceSource(odoo), velocity)
     service = PricingService(context)
     assert await service.capture.poll() == []  # Odoo and the channels agree: nothing to govern
     return Landscape(odoo, shop, web, skus, pricelist, items, service, clock, engine, url)
@@ -169,6 +178,8 @@ async def test_price_governance_through_the_emulators(landscape: Landscape) -> N
     }  # fmt: skip
     assert (await service.release.run_due()).published == []
     assert await landscape.shown(cut) == (BASE, BASE)
+    preview = await service.governance.preview(proposal.id, days=7)  # 14 sold on shop in 7 days
+    assert preview["revenue_delta"] == "-700.00" and preview["channels"] == ["shop", "web"]
 
     # The proposer cannot approve it; a price approver can, and both channels show it, read back.
     with pytest.raises(SelfApprovalForbidden):

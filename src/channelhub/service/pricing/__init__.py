@@ -15,10 +15,15 @@ every step in the hash-chained audit trail.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+from channelhub.connectors.errors import ConnectorError
 from channelhub.domain.audit import ChainReport
 from channelhub.domain.price_changes import ChangeSetStatus
 from channelhub.service.pricing.adapters import (
     OdooPriceSource,
+    OdooSalesVelocity,
     ShopifyPricePublisher,
     WooCommercePricePublisher,
     price_publisher_for,
@@ -46,6 +51,8 @@ from channelhub.service.pricing.settings import (
     parse_pricing,
 )
 
+_log = logging.getLogger(__name__)
+
 
 class PricingService:
     """The facade: one context, the three use-case groups, and the audit trail."""
@@ -55,6 +62,23 @@ class PricingService:
         self.governance = PriceGovernance(context)
         self.capture = PriceCapture(context, self.governance)
         self.release = PriceRelease(context)
+
+    async def tick(self) -> ReleaseReport:
+        """One scheduler tick (tier 2, e.g. every minute): capture pricelist changes when a
+        source is configured, then publish what is due, judge canaries and revert ended windows.
+        A failing capture does not stop releases (the next tick polls again)."""
+        if self.context.source is not None:
+            try:
+                await self.capture.poll()
+            except ConnectorError as error:
+                _log.warning("price capture failed, retrying next tick: %s", error)
+        return await self.release.run_due()
+
+    async def run_forever(self, interval_s: float = 60.0, *, stop: asyncio.Event | None = None) -> None:
+        """Tick every `interval_s` on the context's clock until `stop` is set."""
+        while stop is None or not stop.is_set():
+            await self.tick()
+            await self.context.clock.sleep(interval_s)
 
     def audit_verify(self) -> ChainReport:
         with self.context.unit() as unit:
@@ -80,6 +104,7 @@ __all__ = [
     "ChangeSetNotFound",
     "ChangeSetStatus",
     "OdooPriceSource",
+    "OdooSalesVelocity",
     "OrderRate",
     "PriceCapture",
     "PriceChangeBatch",

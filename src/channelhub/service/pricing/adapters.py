@@ -11,14 +11,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.connectors.odoo import ChangeCursor, OdooConnector
 from channelhub.connectors.odoo.catalog import company_currency
 from channelhub.connectors.odoo.changes import PRICELIST_ITEM_CHANGE_FIELDS, read_changes
-from channelhub.connectors.odoo.values import decimal, many2one_id, many2one_name, parse_datetime, text
+from channelhub.connectors.odoo.values import (
+    decimal,
+    format_datetime,
+    many2one_id,
+    many2one_name,
+    parse_datetime,
+    text,
+)
 from channelhub.connectors.shopify import Outcome, PriceUpdate, ShopifyConnector
 from channelhub.connectors.woocommerce import WooCommerceConnector
 from channelhub.connectors.woocommerce.mapping import PriceChange
@@ -149,6 +157,49 @@ class OdooPriceSource:
             return {}
         rows = await self.connector.client.execute_kw("res.users", "read", [sorted(user_ids), ["login"]])
         return {int(row["id"]): str(row.get("login") or row["id"]) for row in rows}
+
+
+class OdooSalesVelocity:
+    """Units sold per day per SKU on one channel over the last `days` days, from confirmed Odoo
+    sale orders (channel orders carry `client_order_ref = "<channel>:<order id>"`)."""
+
+    def __init__(self, connector: OdooConnector, *, clock: Clock = SYSTEM_CLOCK, days: int = 28) -> None:
+        if days < 1:
+            raise ValueError("the velocity window must be at least one day")
+        self.connector = connector
+        self.clock = clock
+        self.days = days
+
+    async def units_per_day(self, channel: str, skus: Sequence[str]) -> dict[str, Decimal]:
+        if not skus:
+            return {}
+        since = self.clock.now() - timedelta(days=self.days)
+        rows = await self.connector.client.search_read_all(
+            "sale.order.line",
+            [
+                ("order_id.client_order_ref", "=like", f"{channel}:%"),
+                ("order_id.state", "in", ["sale", "done"]),
+                ("order_id.date_order", ">=", format_datetime(since)),
+                ("product_id.default_code", "in", list(skus)),
+            ],
+            ["product_id", "product_uom_qty"],
+        )
+        units: dict[int, Decimal] = defaultdict(Decimal)
+        for row in rows:
+            product = many2one_id(row.get("product_id"))
+            if product is not None:
+                units[product] += decimal(row.get("product_uom_qty"))
+        if not units:
+            return {}
+        products = await self.connector.client.execute_kw(
+            "product.product", "read", [sorted(units), ["default_code"]], {"context": {"active_test": False}}
+        )
+        per_day: dict[str, Decimal] = defaultdict(Decimal)
+        for product in products:
+            code = text(product.get("default_code"))
+            if code:
+                per_day[code] += units[int(product["id"])] / self.days
+        return dict(per_day)
 
 
 class ShopifyPricePublisher:
