@@ -155,7 +155,9 @@ release: {{max_attempts: 2, retry_delay_s: 1}}
     )  # fmt: skip
     await odoo.client.execute_kw("sale.order", "action_confirm", [[order]])
     velocity = OdooSalesVelocity(odoo, clock=clock, days=7)
-    context = PricingContext(engine, settings, clock, {"shop": shop, "web": web}, OdooPriceSource(odoo), velocity)
+    context = PricingContext(
+        engine, settings, clock, {"shop": shop, "web": web}, OdooPriceSource(odoo), velocity
+    )
     service = PricingService(context)
     assert await service.capture.poll() == []  # Odoo and the channels agree: nothing to govern
     return Landscape(odoo, shop, web, skus, pricelist, items, service, clock, engine, url)
