@@ -177,3 +177,12 @@ def batches(items: Sequence[T], size: int) -> list[list[T]]:
     if size < 1:
         raise ValueError("batch size must be at least 1")
     return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def risk_batches(planned: Sequence[PlannedUpdate], size: int) -> list[list[PlannedUpdate]]:
+    """`planned` (riskiest first) in batches of at most `size`, the at-risk updates never sharing
+    a batch with the others: on a cost-limited channel a small urgent batch is cheap and goes out
+    at once, instead of waiting for the budget of a full batch padded with restocks."""
+    urgent = [update for update in planned if update.risk is Risk.AT_RISK]
+    rest = [update for update in planned if update.risk is not Risk.AT_RISK]
+    return batches(urgent, size) + batches(rest, size)

@@ -14,13 +14,14 @@ One pass over a channel (`publish_once`):
    delays a SKU that just sold out;
 2. order them by risk (`publish_plan`: near zero or dropping first, then fast sellers, then the
    rest) and leave out the ones that are backing off, parked or held (`publish_state`);
-3. batch them up to the gateway's `max_quantities_per_call` and send them in rounds of
-   `max_in_flight` concurrent calls; a wake-up between rounds (desired values changed since the
-   scan) ends the pass early so the next one re-plans with the new values. Each update carries
-   compare-and-set `expected_previous` = the acknowledged quantity, so a storefront sale in
-   between is a CONFLICT, not an overwrite;
-4. record each round's outcomes in one transaction: APPLIED → acknowledged (timestamped by the injected
-   clock, so propagation latency is `acknowledged_at - desired_at`); CONFLICT → the channel's
+3. batch them up to the gateway's `max_quantities_per_call` (at-risk updates in batches of
+   their own, so an urgent batch is small and cheap on a cost-limited shop) and send them in
+   rounds of `max_in_flight` concurrent calls; a wake-up between rounds (desired values changed
+   since the scan) ends the pass early so the next one re-plans with the new values. Each update
+   carries compare-and-set `expected_previous` = the acknowledged quantity, so a storefront sale
+   in between is a CONFLICT, not an overwrite;
+4. record each round's outcomes in one transaction: APPLIED → acknowledged (timestamped by the
+   injected clock, so propagation latency is `acknowledged_at - desired_at`); CONFLICT → the channel's
    real value becomes the acknowledged one, the row stays dirty and the next pass re-plans from
    the truth; FAILED → `last_error` is recorded and the SKU backs off (transient) or is parked
    (permanent) without holding back any other SKU; a failed call backs the whole channel off.
@@ -48,7 +49,7 @@ import sqlalchemy as sa
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.connectors.errors import ConnectorError, ThrottledError
 from channelhub.domain import Sku
-from channelhub.engine.publish_plan import PlannedUpdate, RiskRules, SalesVelocity, batches, plan_updates
+from channelhub.engine.publish_plan import PlannedUpdate, RiskRules, SalesVelocity, plan_updates, risk_batches
 from channelhub.engine.publish_queries import at_risk_dirty
 from channelhub.engine.publish_state import ChannelMemory
 from channelhub.resilience import RetryPolicy
@@ -235,7 +236,7 @@ class Publisher:
             memory.counters.held_back += held
 
             limits = gateway.limits
-            groups = batches(sendable, max(1, limits.max_quantities_per_call))
+            groups = risk_batches(sendable, max(1, limits.max_quantities_per_call))
             outcome, sent_groups, interrupted = await self._send_rounds(channel, gateway, memory, groups)
             # Rows that failed now are held next time, like the ones held already.
             memory.unsendable_last_pass = len(states) - len(sendable) + outcome.failed

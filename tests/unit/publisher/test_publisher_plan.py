@@ -14,6 +14,7 @@ from channelhub.engine.publish_plan import (
     SalesVelocity,
     batches,
     plan_updates,
+    risk_batches,
     risk_of,
 )
 from channelhub.engine.publish_state import ChannelMemory
@@ -139,3 +140,21 @@ def test_snapshot_reports_latency_percentiles() -> None:
     assert snapshot["propagation_p99_ms"] == pytest.approx(990, abs=10)
     assert snapshot["propagation_max_ms"] == 1000.0
     assert ChannelMemory(SalesVelocity(60.0)).snapshot(0.0)["propagation_p99_ms"] is None
+
+
+def test_urgent_updates_never_share_a_batch_with_routine_ones() -> None:
+    planned = plan_updates(
+        [listing("ZERO", 0, 4), listing("DROP", 10, 12), listing("UP-1", 30, 20), listing("UP-2", 31, 20)],
+        {},
+        RULES,
+    )
+    assert [[u.sku for u in batch] for batch in risk_batches(planned, 3)] == [
+        ["ZERO", "DROP"],
+        ["UP-1", "UP-2"],
+    ]
+    assert [[u.sku for u in batch] for batch in risk_batches(planned, 1)] == [
+        ["ZERO"],
+        ["DROP"],
+        ["UP-1"],
+        ["UP-2"],
+    ]
