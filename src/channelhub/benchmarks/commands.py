@@ -38,7 +38,9 @@ def register(groups: CommandGroups) -> None:
 
     @groups.bench.command("flash-sale")
     def bench_flash_sale_command(
-        skus: int = typer.Option(10_000, min=10, help="SKUs in the catalog (about 1 % are flash-sale items)."),
+        skus: int = typer.Option(
+            10_000, min=10, help="SKUs in the catalog (about 1 % are flash-sale items)."
+        ),
         rate: float = typer.Option(50.0, min=0.1, help="Shopper orders per second over both channels."),
         duration: float = typer.Option(120.0, min=1.0, help="Length of the sale in wall-clock seconds."),
         seed: int = typer.Option(1, help="Seed of the catalog, the stock and the order stream."),
@@ -66,7 +68,9 @@ def register(groups: CommandGroups) -> None:
     def bench_memory_command(
         skus: int = typer.Option(100_000, min=10, help="SKUs on each of the two channels."),
         seed: int = typer.Option(1, help="Seed of the catalog and the stock."),
-        max_wait: float = typer.Option(900.0, min=1.0, help="Give up waiting for the first publish after this."),
+        max_wait: float = typer.Option(
+            900.0, min=1.0, help="Give up waiting for the first publish after this."
+        ),
         json_file: Path | None = typer.Option(None, "--json", help="Write the result document here."),
     ) -> None:
         """Resident memory (RSS) of the engine process with SKUS x 2 channels, through start-up

@@ -90,16 +90,24 @@ class OdooClerk:
         self._uid: int | None = None
 
     async def _call(self, service: str, method: str, *args: Any) -> Any:
-        body = {"jsonrpc": "2.0", "method": "call", "params": {"service": service, "method": method, "args": args}}
+        body = {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "params": {"service": service, "method": method, "args": args},
+        }
         reply = (await self._http.post("/jsonrpc", json=body, timeout=30)).json()
         if reply.get("error"):
             raise RuntimeError(f"Odoo refused {method}: {reply['error'].get('message')}")
         return reply["result"]
 
-    async def _execute(self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None) -> Any:
+    async def _execute(
+        self, model: str, method: str, args: list[Any], kwargs: dict[str, Any] | None = None
+    ) -> Any:
         if self._uid is None:
             self._uid = int(await self._call("common", "login", self._db, self._login, self._password))
-        return await self._call("object", "execute_kw", self._db, self._uid, self._password, model, method, args, kwargs or {})
+        return await self._call(
+            "object", "execute_kw", self._db, self._uid, self._password, model, method, args, kwargs or {}
+        )
 
     async def move(self, sku: str, warehouse: str, delta: int) -> None:
         location = f"{ODOO_CODES[warehouse]}/Stock"
@@ -147,7 +155,10 @@ class StreamDriver:
 
     async def _order(self, order: ShopperOrder) -> None:
         url = self.world.urls[order.channel] + "/_sandbox/orders"
-        body = {"line_items": [{"sku": order.sku, "quantity": order.quantity}], "email": f"shopper{order.number}@example.com"}
+        body = {
+            "line_items": [{"sku": order.sku, "quantity": order.quantity}],
+            "email": f"shopper{order.number}@example.com",
+        }
         if order.channel == SHOPIFY:
             body["financial_status"] = "paid"
         try:
@@ -268,7 +279,9 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
         await _wait_for_orders(world, set(driver.tally.accepted), deadline)
         stop_sampling.set()
         await sampler
-        api_calls = {system: counter.calls - calls_before[system] for system, counter in world.counters.items()}
+        api_calls = {
+            system: counter.calls - calls_before[system] for system, counter in world.counters.items()
+        }
         await arm.reconcile()
         drift = sum(
             1
@@ -339,7 +352,8 @@ def targets(arms: dict[str, Any]) -> dict[str, Any]:
     if hub is None:
         return {}
     checks: dict[str, Any] = {
-        "p99_propagation_le_2000_ms": hub["p99_propagation_ms"] is not None and hub["p99_propagation_ms"] <= 2000,
+        "p99_propagation_le_2000_ms": hub["p99_propagation_ms"] is not None
+        and hub["p99_propagation_ms"] <= 2000,
         "zero_lost_orders": hub["lost_orders"] == 0,
         "zero_duplicate_odoo_orders": hub["duplicate_odoo_orders"] == 0,
         "zero_drift_after_reconcile": hub["drift_skus_after_reconcile"] == 0,

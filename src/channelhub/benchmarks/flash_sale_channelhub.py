@@ -67,11 +67,14 @@ class EngineProcess:
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def launch(cls, world: World, store_dir: Path) -> tuple[EngineProcess, dict[str, Any]]:
+    async def launch(
+        cls, world: World, store_dir: Path, extra_env: dict[str, str] | None = None
+    ) -> tuple[EngineProcess, dict[str, Any]]:
+        """Start the engine on `store_dir/channelhub.db` (reused when it exists: a restart)."""
         landscape = store_dir / "landscape.yaml"
         landscape.write_text(world.landscape_yaml(f"sqlite:///{store_dir / 'channelhub.db'}"))
-        env = {**os.environ, **world.secrets(), ODOO_TOKEN_ENV: WEBHOOK_SECRET_ODOO}
-        log = (store_dir / "engine.log").open("wb")
+        env = {**os.environ, **world.secrets(), ODOO_TOKEN_ENV: WEBHOOK_SECRET_ODOO, **(extra_env or {})}
+        log = (store_dir / "engine.log").open("ab")
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "channelhub.benchmarks.flash_sale_engine", str(landscape),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log, env=env,
@@ -97,6 +100,11 @@ class EngineProcess:
             self.process.stdin.write((json.dumps({"op": op, **fields}) + "\n").encode())
             await self.process.stdin.drain()
             return await self._read()
+
+    async def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind (what a power cut or the OOM killer does)."""
+        self.process.kill()
+        await self.process.wait()
 
     async def stop(self) -> None:
         if self.process.returncode is None:

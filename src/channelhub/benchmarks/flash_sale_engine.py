@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 ODOO_TOKEN_ENV = "FLASH_SALE_ODOO_TOKEN"
+API_PORT_ENV = "FLASH_SALE_API_PORT"  # optional: a fixed port (a restarted engine keeps its URL)
+BACKFILL_ENV = "FLASH_SALE_BACKFILL_S"  # optional: seconds between order backfills
 
 
 def memory_kb(pid: int | str = "self") -> dict[str, int]:
@@ -60,10 +62,14 @@ async def _start(landscape_path: Path) -> Any:
     from channelhub.service.adapters.shopify import ShopifyChannelGateway
 
     landscape = load_config(landscape_path)
-    runtime = bootstrap.Runtime(
-        landscape,
-        bootstrap.RuntimeSettings(api_host="127.0.0.1", api_port=0, odoo_webhook_token=os.environ[ODOO_TOKEN_ENV]),
+    settings = bootstrap.RuntimeSettings(
+        api_host="127.0.0.1",
+        api_port=int(os.environ.get(API_PORT_ENV, "0")),
+        odoo_webhook_token=os.environ[ODOO_TOKEN_ENV],
     )
+    if BACKFILL_ENV in os.environ:
+        settings.backfill_interval_s = float(os.environ[BACKFILL_ENV])
+    runtime = bootstrap.Runtime(landscape, settings)
     gateways = {c.name: channel_gateway(c) for c in landscape.channels if c.enabled}
     for gateway in gateways.values():
         if isinstance(gateway, ShopifyChannelGateway):

@@ -21,7 +21,10 @@ from channelhub.benchmarks.flash_sale_world import WorldSpec, running_world
 
 
 async def _measure(skus: int, seed: int, max_wait_s: float, progress: Any) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="flash-memory-") as tmp, running_world(WorldSpec(skus, seed)) as world:
+    with (
+        tempfile.TemporaryDirectory(prefix="flash-memory-") as tmp,
+        running_world(WorldSpec(skus, seed)) as world,
+    ):
         progress(f"world ready with {skus} SKUs; starting the engine")
         started = time.monotonic()
         engine, ready = await EngineProcess.launch(world, Path(tmp))

@@ -55,6 +55,7 @@ class WorldSpec:
     shopify_duplicate_rate: float = 0.05
     shopify_reorder_window_s: float = 0.06  # ~5 % of neighbouring deliveries swap at 25 orders/s
     shopify_plan: str = "basic"
+    shopify_webhook_time_scale: float = 1.0  # < 1 compresses Shopify's retry schedule (tests)
 
 
 @dataclass
@@ -317,6 +318,7 @@ def running_world(spec: WorldSpec) -> Iterator[World]:
             skus=0,
             plan=spec.shopify_plan,
             locations=1,
+            webhook_time_scale=spec.shopify_webhook_time_scale,
             chaos=ShopifyChaos(
                 webhook_duplicate_rate=spec.shopify_duplicate_rate,
                 webhook_reorder_window_s=spec.shopify_reorder_window_s,
@@ -327,7 +329,11 @@ def running_world(spec: WorldSpec) -> Iterator[World]:
     woo = create_woocommerce(WooCommerceSettings(seed=spec.seed, skus=0))
     woo_products = _add_woocommerce_catalog(woo, plan)
     location_gid = f"gid://shopify/Location/{shopify.shop.primary_location.id}"
-    counters = {"odoo": CallCounter(odoo.app), SHOPIFY: CallCounter(shopify.app), WOOCOMMERCE: CallCounter(woo)}
+    counters = {
+        "odoo": CallCounter(odoo.app),
+        SHOPIFY: CallCounter(shopify.app),
+        WOOCOMMERCE: CallCounter(woo),
+    }
     with (
         serve_in_thread(counters["odoo"]) as odoo_server,
         serve_in_thread(counters[SHOPIFY]) as shopify_server,
