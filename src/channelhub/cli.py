@@ -65,6 +65,7 @@ COMMAND_MODULES = (
     "channelhub.sandbox.commands",
     "channelhub.app_commands",
     "channelhub.benchmarks.commands",
+    "channelhub.ops_commands",
 )
 
 for _module_name in COMMAND_MODULES:

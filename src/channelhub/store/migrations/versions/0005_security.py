@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_security"
-down_revision = "0003_service"
+down_revision = "0004_pricing"
 branch_labels = None
 depends_on = None
 
