@@ -14,6 +14,7 @@ from channelhub.sandbox.odoo.api import api_records, available, model_of
 from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
 from channelhub.sandbox.odoo.model import BaseModel
+from channelhub.sandbox.odoo.models.priced_lines import PricedLine
 from channelhub.sandbox.odoo.orm import Env
 
 MOVE_TYPES = [
@@ -221,7 +222,7 @@ class AccountMove(BaseModel):
         })  # fmt: skip
 
 
-class AccountMoveLine(BaseModel):
+class AccountMoveLine(PricedLine):
     _name = "account.move.line"
     _description = "Journal Item"
     _order = "move_id, sequence, id"
@@ -237,8 +238,8 @@ class AccountMoveLine(BaseModel):
             "quantity": f.floating("Quantity", default=1.0),
             "price_unit": f.floating("Unit Price", default=0.0),
             "discount": f.floating("Discount (%)", default=0.0),
-            "price_subtotal": f.monetary("Subtotal", compute="_compute_subtotal"),
-            "price_total": f.monetary("Total", compute="_compute_subtotal"),
+            "price_subtotal": f.monetary("Subtotal", compute="_compute_prices"),
+            "price_total": f.monetary("Total", compute="_compute_prices"),
             "sale_line_ids": f.many2many("sale.order.line", "Sales Order Lines"),
             "tax_ids": f.many2many("account.tax", "Taxes"),
             "display_type": f.selection(
@@ -253,33 +254,6 @@ class AccountMoveLine(BaseModel):
                 related="move_id.state",
             ),
         }
-
-    def subtotal(self, rid: int) -> float:
-        row = self.rows[rid]
-        return (
-            float(row.get("price_unit") or 0.0)
-            * float(row.get("quantity") or 0.0)
-            * (1 - float(row.get("discount") or 0.0) / 100)
-        )
-
-    def tax_amount(self, env: Env, rid: int) -> float:
-        taxes = env["account.tax"].rows
-        row = self.rows[rid]
-        total = 0.0
-        for tax_id in row.get("tax_ids") or []:
-            tax = taxes.get(tax_id)
-            if tax is None or tax.get("price_include"):
-                continue
-            if tax.get("amount_type") == "fixed":
-                total += float(tax["amount"]) * float(row.get("quantity") or 0.0)
-            else:
-                total += self.subtotal(rid) * float(tax["amount"]) / 100
-        return total
-
-    def _compute_subtotal(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
-        if name == "price_total":
-            return {rid: round(self.subtotal(rid) + self.tax_amount(env, rid), 2) for rid in ids}
-        return {rid: round(self.subtotal(rid), 2) for rid in ids}
 
 
 class AccountMoveReversal(BaseModel):

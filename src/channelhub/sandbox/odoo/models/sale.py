@@ -16,6 +16,7 @@ from channelhub.sandbox.odoo.errors import UserError
 from channelhub.sandbox.odoo.fields import Field
 from channelhub.sandbox.odoo.model import BaseModel
 from channelhub.sandbox.odoo.models.picking import StockMove, StockPicking, wizard_action
+from channelhub.sandbox.odoo.models.priced_lines import PricedLine
 from channelhub.sandbox.odoo.models.pricelist import pricelist_price
 from channelhub.sandbox.odoo.orm import Env
 
@@ -283,10 +284,11 @@ def _first_id(env: Env, model: str) -> int:
     return min(active) if active else 0
 
 
-class SaleOrderLine(BaseModel):
+class SaleOrderLine(PricedLine):
     _name = "sale.order.line"
     _description = "Sales Order Line"
     _order = "order_id, sequence, id"
+    _quantity_field = "product_uom_qty"
 
     def _define_fields(self) -> dict[str, Field]:
         return {
@@ -366,33 +368,8 @@ class SaleOrderLine(BaseModel):
             if increase > 0 and orders.rows[order_id]["state"] == "sale":
                 orders.procure(env, order_id, [(rid, increase)])
 
-    def subtotal(self, rid: int) -> float:
-        row = self.rows[rid]
-        return (
-            float(row.get("price_unit") or 0.0)
-            * float(row.get("product_uom_qty") or 0.0)
-            * (1 - float(row.get("discount") or 0.0) / 100)
-        )
-
-    def tax_amount(self, env: Env, rid: int) -> float:
-        """Taxes excluded from the price: percent taxes on the subtotal, fixed taxes per unit."""
-        taxes = env["account.tax"].rows
-        row = self.rows[rid]
-        total = 0.0
-        for tax_id in row.get(env.version.tax_field) or []:
-            tax = taxes.get(tax_id)
-            if tax is None or tax.get("price_include"):
-                continue
-            if tax.get("amount_type") == "fixed":
-                total += float(tax["amount"]) * float(row.get("product_uom_qty") or 0.0)
-            else:
-                total += self.subtotal(rid) * float(tax["amount"]) / 100
-        return total
-
-    def _compute_prices(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
-        if name == "price_total":
-            return {rid: round(self.subtotal(rid) + self.tax_amount(env, rid), 2) for rid in ids}
-        return {rid: round(self.subtotal(rid), 2) for rid in ids}
+    def _tax_field(self, env: Env) -> str:
+        return env.version.tax_field
 
     def _compute_qty_delivered(self, env: Env, ids: list[int], name: str) -> dict[int, Any]:
         moves = model_of(env, StockMove)
