@@ -96,7 +96,7 @@ async def test_a_forged_or_unsigned_delivery_is_refused_and_nothing_is_stored() 
                     "X-WC-Webhook-Topic": "order.created",
                     "X-WC-Webhook-Delivery-ID": "1",
                     "X-WC-Webhook-ID": "1",
-                },  # fmt: skip
+                },
             )
             odoo = await client.post(
                 "/webhooks/odoo?token=wrong-token", content=b'{"_model": "stock.quant", "_id": 1}'

@@ -180,6 +180,7 @@ class CronArm:
     errors: list[str] = field(default_factory=list)
     _loop_task: asyncio.Task[None] | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _ran: asyncio.Event = field(default_factory=asyncio.Event)
     _next_run: float = 0.0
 
     async def start(self) -> None:
@@ -208,6 +209,7 @@ class CronArm:
         except Exception as error:  # a cron job logs and waits for the next run
             self.errors.append(repr(error))
         self.runs += 1
+        self._ran.set()
 
     async def _import_orders(self) -> None:
         assert self.erp is not None
@@ -249,9 +251,9 @@ class CronArm:
 
     async def settle(self, deadline: float) -> None:
         """Wait for the next scheduled run (the one that carries the last minute's changes)."""
-        runs = self.runs
-        while self.runs == runs and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        self._ran.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ran.wait(), max(0.1, deadline - time.monotonic()))
 
     async def reconcile(self) -> None:
         await self.run_once()  # a cron connector's repair is its next full export
