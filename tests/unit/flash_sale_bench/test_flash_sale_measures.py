@@ -1,0 +1,81 @@
+"""The flash-sale benchmark's measuring instruments: propagation delays and the truth ledger."""
+
+from __future__ import annotations
+
+import pytest
+
+from channelhub.benchmarks.flash_sale_propagation import PropagationTracker, percentile
+from channelhub.benchmarks.flash_sale_stream import (
+    ShopperOrder,
+    StockMove,
+    StreamSpec,
+    TruthLedger,
+    WarehouseOffline,
+    plan_stream,
+)
+from channelhub.benchmarks.flash_sale_world import StockPlan
+
+
+def test_an_event_is_propagated_when_the_last_channel_shows_its_truth() -> None:
+    tracker = PropagationTracker(["a", "b"])
+    tracker.stock_changed("S1", at=10.0, truth=4)
+    tracker.channel_shows("a", "S1", 10.0, 4)
+    tracker.channel_shows("b", "S1", 10.2, 5)  # still the old value
+    assert tracker.open_skus() == {"S1"}
+    tracker.channel_shows("b", "S1", 10.5, 4)
+    assert tracker.delays_ms() == [pytest.approx(500.0)]
+    assert tracker.open_skus() == set()
+
+
+def test_showing_a_newer_truth_acknowledges_the_older_events_too() -> None:
+    tracker = PropagationTracker(["a"])
+    tracker.stock_changed("S1", at=1.0, truth=9)
+    tracker.stock_changed("S1", at=2.0, truth=7)
+    tracker.channel_shows("a", "S1", 3.0, 7)
+    assert sorted(tracker.delays_ms()) == [pytest.approx(1000.0), pytest.approx(2000.0)]
+
+
+def test_a_value_seen_before_the_event_does_not_count_and_negatives_show_zero() -> None:
+    tracker = PropagationTracker(["a"])
+    tracker.stock_changed("S1", at=5.0, truth=0)
+    tracker.channel_shows("a", "S1", 4.0, 0)  # sampled before the event happened
+    assert tracker.unpropagated() == 1
+    tracker.channel_shows("a", "S1", 6.0, -3)  # sold past zero: shows nothing for sale
+    assert tracker.unpropagated() == 0
+    assert tracker.summary()["p99_propagation_ms"] == pytest.approx(1000.0)
+
+
+def test_percentile_is_nearest_rank_and_none_without_data() -> None:
+    assert percentile([], 99) is None
+    assert percentile([float(v) for v in range(1, 101)], 99) == 99.0
+    assert percentile([5.0], 50) == 5.0
+
+
+def test_ledger_counts_units_sold_beyond_the_true_ats() -> None:
+    ledger = TruthLedger({"S1": {"wh": 3, "east": 2}})
+    assert ledger.ats("S1") == 5
+    assert ledger.sell("S1", 4) == 0
+    assert ledger.take_offline("east") == ["S1"]
+    assert ledger.ats("S1") == 0  # 3 on hand online, 4 sold
+    assert ledger.sell("S1", 2) == 2
+    assert ledger.move("S1", "wh", 10) == 10
+    assert ledger.ats("S1") == 7  # 13 on hand online, 6 sold
+    assert ledger.move("S1", "wh", -50) == -13  # a count never goes below zero
+    assert ledger.oversold_units == 2 and ledger.oversold_by_sku == {"S1": 2}
+
+
+def test_the_same_seed_plans_the_same_stream() -> None:
+    stock = StockPlan(
+        {f"S{i}": {"wh": 10, "east": 5} for i in range(20)},
+        hot=["S0", "S1"],
+        cold=[f"S{i}" for i in range(2, 20)],
+    )
+    first = plan_stream(StreamSpec(rate=20, duration_s=30, seed=3), stock)
+    assert first == plan_stream(StreamSpec(rate=20, duration_s=30, seed=3), stock)
+    assert first != plan_stream(StreamSpec(rate=20, duration_s=30, seed=4), stock)
+    orders = [a for a in first if isinstance(a, ShopperOrder)]
+    assert 400 < len(orders) < 800  # ~ rate x duration
+    assert sum(o.sku in stock.hot for o in orders) > len(orders) / 2  # skewed to the hot SKUs
+    assert [a for a in first if isinstance(a, WarehouseOffline)] == [WarehouseOffline(15.0, "east")]
+    assert any(isinstance(a, StockMove) and a.delta > 0 for a in first)
+    assert [a.at for a in first] == sorted(a.at for a in first)
