@@ -35,7 +35,7 @@ def test_review_commands_and_audit_verify(tmp_path: Path) -> None:
     shown = json.loads(runner.invoke(app, ["price", "show", str(rejected.id), *common]).output)
     assert shown["status"] == "rejected" and shown["decision"]["rule"] == "below_margin_floor"
     assert {"sku", "channel", "old_price", "new_price"} <= set(shown["items"][0])
-    assert [row["action"] for row in shown["audit"]] == ["proposed", "decided"]
+    assert [row["action"] for row in shown["audit"]] == ["captured", "proposed", "decided"]
 
     mine = runner.invoke(app, ["price", "approve", str(pending.id), "--as", "maria", *common])
     assert mine.exit_code == 2 and "proposed this change set" in mine.output
@@ -55,7 +55,7 @@ def test_review_commands_and_audit_verify(tmp_path: Path) -> None:
 
     exported = tmp_path / "audit.csv"
     runner.invoke(app, ["audit", "export", "--format", "csv", "-o", str(exported), *common])
-    assert exported.read_text().count("\n") == 1 + 6
+    assert exported.read_text().count("\n") == 1 + 8
     assert runner.invoke(app, ["audit", "verify", *common]).exit_code == 0
     engine = sa.create_engine(url)
     with engine.begin() as connection:

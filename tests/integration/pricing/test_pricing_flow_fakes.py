@@ -54,8 +54,10 @@ async def test_big_cut_waits_for_a_price_approver_who_is_not_the_proposer(desk: 
     assert desk.shop.prices["A-1"] == d("99.99") and desk.web.prices["A-1"] == d("100.00")
     assert governance.get(created.id).status is ChangeSetStatus.ROLLED_BACK
     actions = [row["action"] for row in desk.service.audit_trail(f"price-change:{created.id}")]
-    assert actions == ["proposed", "decided", "approved", "scheduled", "verified", "verified", "published",
-                       "rollback_verified", "rollback_verified", "rolled_back"]  # fmt: skip
+    assert actions == [
+        "captured", "proposed", "decided", "approved", "scheduled", "released", "verified", "released",
+        "verified", "published", "rollback_verified", "rollback_verified", "rolled_back",
+    ]  # fmt: skip
     assert desk.service.audit_verify().ok
 
 
@@ -142,7 +144,7 @@ async def test_tampering_with_an_audit_row_is_named_by_verify(desk: Desk) -> Non
     desk.source.push(change(("A-1", "50.00")))
     [created] = await desk.service.capture.poll()
     desk.service.governance.reject(created.id, desk.service.context.approver("alice"), "too deep")
-    assert desk.service.audit_verify().ok and desk.service.audit_verify().count == 3
+    assert desk.service.audit_verify().ok and desk.service.audit_verify().count == 4
     with desk.engine.begin() as connection:
         connection.execute(sa.update(audit_log).where(audit_log.c.seq == 2).values(actor="mallory"))
     report = desk.service.audit_verify()
@@ -158,3 +160,15 @@ async def test_rejection_needs_a_comment_and_rollback_needs_the_role(desk: Desk)
         desk.service.governance.reject(created.id, desk.service.context.approver("alice"), " ")
     with pytest.raises(MissingApproverRole):
         await desk.service.release.rollback(created.id, desk.service.context.approver("carol"), "why")
+
+
+async def test_a_sku_a_channel_does_not_list_is_left_out_for_that_channel(desk: Desk) -> None:
+    desk.shop.prices["ONLY-SHOP"] = d("20.00")
+    desk.source.push(change(("ONLY-SHOP", "20.50")))
+    [created] = await desk.service.capture.poll()
+    assert [(i.sku, i.channel) for i in created.items] == [("ONLY-SHOP", "shop")]
+    [proposed] = [
+        r for r in desk.service.audit_trail(f"price-change:{created.id}") if r["action"] == "proposed"
+    ]
+    assert proposed["after"]["not_listed"] == ["ONLY-SHOP@web"]
+    assert (await desk.service.release.run_due()).published == [created.id]

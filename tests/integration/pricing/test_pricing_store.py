@@ -61,7 +61,7 @@ async def test_journey_and_tamper_detection_on_each_backend(any_desk: Desk) -> N
     service.governance.approve(created.id, service.context.approver("alice"), "ok")
     assert (await service.release.run_due()).published == [created.id]
     assert service.governance.get(created.id).status is ChangeSetStatus.PUBLISHED
-    assert service.audit_verify().ok and service.audit_verify().count == 7
+    assert service.audit_verify().ok and service.audit_verify().count == 10
     with any_desk.engine.begin() as connection:
         connection.execute(sa.delete(audit_log).where(audit_log.c.seq == 3))
     report = service.audit_verify()

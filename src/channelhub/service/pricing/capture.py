@@ -113,6 +113,14 @@ class PriceCapture:
                 pricelist=str(change.pricelist),
                 effective_from=starts if starts is not None and starts > now else None,
                 effective_until=ends,
+                captured={
+                    "source": f"odoo pricelist {change.pricelist}",
+                    "written_by": change.author,
+                    "prices": [
+                        {"sku": p.sku, "price": str(p.amount), "currency": p.currency, "ref": p.ref}
+                        for p in prices
+                    ],
+                },
             )
             if change_set is not None:
                 created.append(change_set)

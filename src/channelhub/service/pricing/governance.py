@@ -10,7 +10,7 @@ Every step is appended to the audit trail in the same transaction as the state i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -67,20 +67,27 @@ class PriceGovernance:
         pricelist: str | None = None,
         effective_from: datetime | None = None,
         effective_until: datetime | None = None,
+        captured: Mapping[str, Any] | None = None,
     ) -> ChangeSet | None:
         """Record one change set for `prices`; None when nothing would change or when this
-        `source_key` was proposed before (captures are re-delivered: they must not pile up)."""
+        `source_key` was proposed before (captures are re-delivered: they must not pile up).
+
+        A SKU the channel does not list (no version and the channel shows no price) is left out
+        for that channel. `captured` (what the source said) is audited before the proposal."""
         context = self.context
         key = source_key or _content_key(prices, effective_from, effective_until, context.clock.now())
         with context.unit() as unit:
             if unit.records.find_by_source(key) is not None:
                 return None
         now = context.clock.now()
-        baselines = await self._baselines(prices)
+        baselines, unlisted = await self._baselines(prices)
         costs = await context.source.costs(sorted({p.sku for p in prices})) if context.source else {}
+        velocity = await self._velocity(prices)
         with context.unit() as unit:
             items: list[ChangeItem] = []
             for price in prices:
+                if (price.sku, price.channel) in unlisted:
+                    continue
                 item = self._judge(
                     unit, price, baselines, costs, proposed_by, now, effective_from, effective_until
                 )
@@ -89,7 +96,7 @@ class PriceGovernance:
             if not items:
                 return None
             verdict = set_verdict([(f"{i.sku}@{i.channel}", _decision(i)) for i in items])
-            radius = blast_radius(await self._impact(items), context.settings.preview_days)
+            radius = blast_radius(_impact(items, velocity), context.settings.preview_days)
             at_risk = abs(radius.revenue_delta)
             draft = ChangeSet(
                 id=0,
@@ -113,9 +120,12 @@ class PriceGovernance:
             change_set_id = unit.records.add(draft, key)
             created = context.load(unit, change_set_id)
             subject = f"price-change:{change_set_id}"
-            unit.audit.append(
-                at=now, actor=proposed_by, action="proposed", subject=subject, after=summary(created)
-            )
+            if captured is not None:
+                unit.audit.append(at=now, actor="capture", action="captured", subject=subject, after=captured)
+            proposed = summary(created)
+            if unlisted:
+                proposed["not_listed"] = sorted(f"{sku}@{channel}" for sku, channel in unlisted)
+            unit.audit.append(at=now, actor=proposed_by, action="proposed", subject=subject, after=proposed)
             unit.audit.append(
                 at=now,
                 actor="policy",
@@ -131,20 +141,28 @@ class PriceGovernance:
                 )
             return created
 
-    async def _baselines(self, prices: Sequence[ProposedPrice]) -> dict[tuple[str, str], Decimal]:
-        """What each channel shows now for SKUs without a version yet (read once per channel)."""
+    async def _baselines(
+        self, prices: Sequence[ProposedPrice]
+    ) -> tuple[dict[tuple[str, str], Decimal], set[tuple[str, str]]]:
+        """What each channel shows now for SKUs without a version yet (read once per channel),
+        and the (SKU, channel) pairs the channel does not list at all."""
         missing: dict[str, list[str]] = {}
         with self.context.unit() as unit:
             for price in prices:
                 if unit.records.current_version(price.sku, price.channel) is None:
                     missing.setdefault(price.channel, []).append(price.sku)
         shown: dict[tuple[str, str], Decimal] = {}
+        unlisted: set[tuple[str, str]] = set()
         for channel, skus in missing.items():
             publisher = self.context.publishers.get(channel)
             if publisher is not None:
-                for sku, amount in (await publisher.read_prices(skus)).items():
-                    shown[(sku, channel)] = amount
-        return shown
+                found = await publisher.read_prices(skus)
+                for sku in skus:
+                    if sku in found:
+                        shown[(sku, channel)] = found[sku]
+                    else:
+                        unlisted.add((sku, channel))
+        return shown, unlisted
 
     def _judge(
         self,
@@ -208,24 +226,18 @@ class PriceGovernance:
             source_ref=price.source_ref,
         )
 
-    async def _impact(self, items: Sequence[ChangeItem]) -> list[ImpactLine]:
+    async def _velocity(
+        self, pairs: Sequence[ProposedPrice] | Sequence[ChangeItem]
+    ) -> dict[tuple[str, str], Decimal]:
+        """Recent units per day per (SKU, channel); read before any transaction opens (it may
+        call Odoo, and a store transaction must not wait on the network)."""
         velocity: dict[tuple[str, str], Decimal] = {}
         if self.context.velocity is not None:
-            for channel in sorted({item.channel for item in items}):
-                skus = sorted({item.sku for item in items if item.channel == channel})
+            for channel in sorted({pair.channel for pair in pairs}):
+                skus = sorted({pair.sku for pair in pairs if pair.channel == channel})
                 for sku, units in (await self.context.velocity.units_per_day(channel, skus)).items():
                     velocity[(sku, channel)] = units
-        return [
-            ImpactLine(
-                item.sku,
-                item.channel,
-                item.old_price,
-                item.new_price,
-                item.cost,
-                velocity.get((item.sku, item.channel), Decimal(0)),
-            )
-            for item in items
-        ]
+        return velocity
 
     def _scheduled_items(self, change_set: ChangeSet, now: datetime) -> tuple[ChangeItem, ...]:
         """Each item's release time: the effective start (or now), moved into its channel's next
@@ -314,7 +326,7 @@ class PriceGovernance:
         """The blast radius: SKUs, channels, revenue and margin at stake (velocity × delta)."""
         change_set = self.get(change_set_id)
         horizon = days or self.context.settings.preview_days
-        lines = await self._impact(change_set.items)
+        lines = _impact(change_set.items, await self._velocity(change_set.items))
         radius = blast_radius(lines, horizon)
         return {
             "id": change_set.id,
@@ -339,6 +351,20 @@ class PriceGovernance:
                 for line in lines
             ],
         }
+
+
+def _impact(items: Sequence[ChangeItem], velocity: Mapping[tuple[str, str], Decimal]) -> list[ImpactLine]:
+    return [
+        ImpactLine(
+            item.sku,
+            item.channel,
+            item.old_price,
+            item.new_price,
+            item.cost,
+            velocity.get((item.sku, item.channel), Decimal(0)),
+        )
+        for item in items
+    ]
 
 
 def _expect(change_set: ChangeSet, status: ChangeSetStatus, verb: str) -> None:

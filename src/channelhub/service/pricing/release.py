@@ -117,6 +117,12 @@ class PriceRelease:
         ok = True
         for channel in sorted({i.channel for i in items}):
             mine = [i for i in items if i.channel == channel]
+            with self.context.unit() as unit:
+                unit.audit.append(
+                    at=self.context.clock.now(), actor="system", action="released",
+                    subject=f"price-change:{change_set.id}",
+                    after={"channel": channel, "skus": len(mine), "canary": any(i.canary for i in mine)},
+                )  # fmt: skip
             outcome = await self._push(
                 channel, {i.sku: i.new_price for i in mine}, {i.sku: i.old_price for i in mine}
             )
