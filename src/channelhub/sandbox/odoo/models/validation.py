@@ -143,39 +143,9 @@ def _split_move(env: Env, mid: int, quantity: float, picking_id: int, state: str
     )
 
 
-class StockImmediateTransfer(BaseModel):
-    """<= 16.0 only: "Immediate Transfer?" — process() sets done = reserved and validates."""
+class _TransferWizard(BaseModel):
+    """The wizards `button_validate` opens: both hold the pickings being validated."""
 
-    _name = "stock.immediate.transfer"
-    _description = "Immediate Transfer"
-    _transient = True
-
-    def _define_fields(self) -> dict[str, Field]:
-        return {
-            "pick_ids": f.many2many("stock.picking", "Pick"),
-            "show_transfers": f.boolean("Show Transfers", default=False),
-        }
-
-    @api_records
-    def process(self, env: Env, ids: Any) -> Any:
-        pickings = model_of(env, StockPicking)
-        moves = model_of(env, StockMove)
-        picking_ids: list[int] = []
-        for wid in self.existing(ids):
-            picking_ids.extend(self.rows[wid].get("pick_ids") or [])
-        for pid in picking_ids:
-            if pickings.rows[pid]["state"] == "draft":
-                pickings.action_confirm(env, [pid])
-            for mid in pickings.move_ids_of(env, pid):
-                move = moves.rows[mid]
-                if move["state"] not in ("done", "cancel"):
-                    moves.update(env, mid, {"quantity_done": move.get("_reserved_qty") or 0.0})
-        return pickings.button_validate(env.with_context(skip_immediate=True), picking_ids)
-
-
-class StockBackorderConfirmation(BaseModel):
-    _name = "stock.backorder.confirmation"
-    _description = "Backorder Confirmation"
     _transient = True
 
     def _define_fields(self) -> dict[str, Field]:
@@ -186,6 +156,32 @@ class StockBackorderConfirmation(BaseModel):
 
     def _pickings(self, ids: Any) -> list[int]:
         return [pid for wid in self.existing(ids) for pid in self.rows[wid].get("pick_ids") or []]
+
+
+class StockImmediateTransfer(_TransferWizard):
+    """<= 16.0 only: "Immediate Transfer?" — process() sets done = reserved and validates."""
+
+    _name = "stock.immediate.transfer"
+    _description = "Immediate Transfer"
+
+    @api_records
+    def process(self, env: Env, ids: Any) -> Any:
+        pickings = model_of(env, StockPicking)
+        moves = model_of(env, StockMove)
+        picking_ids = self._pickings(ids)
+        for pid in picking_ids:
+            if pickings.rows[pid]["state"] == "draft":
+                pickings.action_confirm(env, [pid])
+            for mid in pickings.move_ids_of(env, pid):
+                move = moves.rows[mid]
+                if move["state"] not in ("done", "cancel"):
+                    moves.update(env, mid, {"quantity_done": move.get("_reserved_qty") or 0.0})
+        return pickings.button_validate(env.with_context(skip_immediate=True), picking_ids)
+
+
+class StockBackorderConfirmation(_TransferWizard):
+    _name = "stock.backorder.confirmation"
+    _description = "Backorder Confirmation"
 
     @api_records
     def process(self, env: Env, ids: Any) -> Any:
