@@ -254,15 +254,19 @@ class SaleOrder(BaseModel):
 
     @api_records
     def action_lock(self, env: Env, ids: Any) -> bool:
-        for rid in self.existing(ids):
-            changes = {"state": "done"} if env.version.sale_has_done_state else {"locked": True}
-            self.update(env, rid, {**changes, "write_date": env.now()})
-        return True
+        return self._set_locked(env, ids, True)
 
     @api_records
     def action_unlock(self, env: Env, ids: Any) -> bool:
+        return self._set_locked(env, ids, False)
+
+    def _set_locked(self, env: Env, ids: Any, locked: bool) -> bool:
+        """<=16 locks through the 'done' state, 17+ through the ``locked`` flag."""
+        if env.version.sale_has_done_state:
+            changes: dict[str, Any] = {"state": "done" if locked else "sale"}
+        else:
+            changes = {"locked": locked}
         for rid in self.existing(ids):
-            changes = {"state": "sale"} if env.version.sale_has_done_state else {"locked": False}
             self.update(env, rid, {**changes, "write_date": env.now()})
         return True
 
