@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from fastapi import APIRouter, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -187,10 +188,9 @@ class ChannelhubMetrics:
         return generate_latest(self.registry)
 
 
-def metrics_router(metrics: ChannelhubMetrics) -> Any:
+def metrics_router(metrics: ChannelhubMetrics) -> APIRouter:
     """`GET /metrics` (role `viewer`: Prometheus sends a bearer token, `authorization` in its
     scrape config)."""
-    from fastapi import APIRouter, Response
     from starlette.concurrency import run_in_threadpool
 
     from channelhub.api.security import Principal, Role, require_role

@@ -9,12 +9,15 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from channelhub.api.errors import ApiError
 
+MAX_ID = 2**63 - 1
+"""Ids and sequence numbers are 64-bit in the database: larger numbers cannot name anything."""
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A numeric id.")]
 LIMIT = Query(default=50, ge=1, le=500, description="Items per page.")
 CURSOR = Query(default=None, max_length=500, description="`next_cursor` of the previous page.")
 
@@ -35,6 +38,8 @@ def decode_cursor(cursor: str | None, kind: type | tuple[type, ...] = int) -> An
     if isinstance(value, list):
         value = tuple(value)
     if not isinstance(value, kind) or isinstance(value, bool):
+        raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned")
+    if isinstance(value, int) and not 0 <= value <= MAX_ID:
         raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned")
     return value
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
+from channelhub.api.operations.pagination import RowId
 from channelhub.api.security import Principal, Role, record_action, require_role
 from channelhub.service.operations import AvailabilityOperations, UnknownWarehouse, WarehouseAction
 
@@ -34,7 +35,7 @@ def control_router(ctx: OperationsContext) -> APIRouter:
 
     @router.get("/reconciliations/{run_id}", summary="One run with its diffs")
     def run_detail(
-        run_id: int,
+        run_id: RowId,
         kind: str | None = Query(default=None, pattern="^(drift|pending|missing)$"),
         _: Principal = require_role(Role.VIEWER),
     ) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
 from channelhub.api.operations.masking import mask_personal
 from channelhub.api.operations.overview import build_overview
-from channelhub.api.operations.pagination import CURSOR, LIMIT, decode_cursor, page
+from channelhub.api.operations.pagination import CURSOR, LIMIT, RowId, decode_cursor, page
 from channelhub.api.operations.queues import pending_for_key
 from channelhub.api.operations.state_views import (
     exception_by_id,
@@ -156,7 +156,7 @@ def state_router(ctx: OperationsContext) -> APIRouter:
         return page([_shown(row, who) for row in rows], limit, lambda item: item["id"])
 
     @router.get("/exceptions/{exception_id}", summary="One business exception")
-    def exception_detail(exception_id: int, who: Principal = require_role(Role.VIEWER)) -> dict[str, Any]:
+    def exception_detail(exception_id: RowId, who: Principal = require_role(Role.VIEWER)) -> dict[str, Any]:
         with ctx.engine.connect() as connection:
             found = exception_by_id(connection, exception_id)
         if found is None:
@@ -164,15 +164,15 @@ def state_router(ctx: OperationsContext) -> APIRouter:
         return _shown(found, who)
 
     @router.post("/exceptions/{exception_id}/retry", summary="Run the failed step again")
-    def retry(exception_id: int, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
+    def retry(exception_id: RowId, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
         return decide_exception(ctx, exception_id, ExceptionAction.RETRY, "", who)
 
     @router.post("/exceptions/{exception_id}/resolve", summary="Close as fixed by hand")
-    def resolve(exception_id: int, decision: Decision, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
+    def resolve(exception_id: RowId, decision: Decision, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
         return decide_exception(ctx, exception_id, ExceptionAction.RESOLVE, decision.note, who)
 
     @router.post("/exceptions/{exception_id}/dismiss", summary="Close as accepted (nothing more happens)")
-    def dismiss(exception_id: int, decision: Decision, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
+    def dismiss(exception_id: RowId, decision: Decision, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
         return decide_exception(ctx, exception_id, ExceptionAction.DISMISS, decision.note, who)
 
     @router.get("/orders", summary="Recently updated orders")
