@@ -38,6 +38,7 @@ from channelhub.service.pricing import (
     PricingService,
     ShopifyPricePublisher,
     WooCommercePricePublisher,
+    ensure_fixed_pricelist,
     parse_pricing,
 )
 from channelhub.store.db import create_store_engine, upgrade_to_head
@@ -118,18 +119,12 @@ async def _prepare(
         await odoo.client.execute_kw(
             "product.product", "write", [[product_id], {"default_code": sku, "standard_price": COST}]
         )
-    pricelist = await odoo.client.execute_kw("product.pricelist", "create", [{"name": "Channels"}])
+    pricelist, items = await ensure_fixed_pricelist(odoo, "Channels", dict.fromkeys(skus, BASE))
+    assert await ensure_fixed_pricelist(odoo, "Channels", dict.fromkeys(skus, BASE)) == (pricelist, items)
     [pricelist_row] = await odoo.client.execute_kw(
         "product.pricelist", "read", [[pricelist], ["currency_id"]]
     )
     currency = pricelist_row["currency_id"][1]
-    items = {}
-    for product_id, sku in zip(product_ids, skus, strict=True):
-        items[sku] = await odoo.client.execute_kw(
-            "product.pricelist.item", "create",
-            [{"pricelist_id": pricelist, "applied_on": "0_product_variant", "product_id": product_id,
-              "compute_price": "fixed", "fixed_price": float(BASE)}],
-        )  # fmt: skip
     shop = ShopifyPricePublisher("shop", shopify)
     web = WooCommercePricePublisher("web", woo)
     for publisher in (shop, web):

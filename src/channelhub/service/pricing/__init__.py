@@ -26,6 +26,7 @@ from channelhub.service.pricing.adapters import (
     OdooSalesVelocity,
     ShopifyPricePublisher,
     WooCommercePricePublisher,
+    ensure_fixed_pricelist,
     price_publisher_for,
 )
 from channelhub.service.pricing.audit_trail import AuditTrail
@@ -127,6 +128,7 @@ __all__ = [
     "SourcePrice",
     "UnknownChannel",
     "WooCommercePricePublisher",
+    "ensure_fixed_pricelist",
     "load_pricing",
     "parse_pricing",
     "price_publisher_for",

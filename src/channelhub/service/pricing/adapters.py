@@ -159,6 +159,67 @@ class OdooPriceSource:
         return {int(row["id"]): str(row.get("login") or row["id"]) for row in rows}
 
 
+async def ensure_fixed_pricelist(
+    connector: OdooConnector, name: str, prices: Mapping[str, Decimal]
+) -> tuple[int, dict[str, int]]:
+    """The pricelist called `name` (created if missing) with one undated fixed-price variant item
+    per SKU at `prices` (created or corrected; safe to repeat). Returns its id and SKU → item id.
+    For seeding a sandbox or a demo; SKUs Odoo does not know are left out."""
+    client = connector.client
+    found = await client.execute_kw("product.pricelist", "search", [[("name", "=", name)]], {"limit": 1})
+    pricelist = (
+        int(found[0])
+        if found
+        else int(await client.execute_kw("product.pricelist", "create", [{"name": name}]))
+    )
+    products = await client.search_read_all(
+        "product.product",
+        [("default_code", "in", sorted(prices))],
+        ["default_code"],
+        context={"active_test": False},
+    )
+    product_of = {str(row["default_code"]): int(row["id"]) for row in products}
+    existing = await client.search_read_all(
+        "product.pricelist.item",
+        [("pricelist_id", "=", pricelist), ("applied_on", "=", "0_product_variant"),
+         ("compute_price", "=", "fixed"), ("date_start", "=", False), ("date_end", "=", False)],
+        ["product_id", "fixed_price", "min_quantity"],
+    )  # fmt: skip
+    item_of = {
+        pid: row for row in existing if decimal(row.get("min_quantity")) <= 1
+        and (pid := many2one_id(row.get("product_id"))) is not None
+    }  # fmt: skip
+    items: dict[str, int] = {}
+    for sku, price in sorted(prices.items()):
+        product = product_of.get(sku)
+        if product is None:
+            continue
+        row = item_of.get(product)
+        if row is None:
+            items[sku] = int(
+                await client.execute_kw(
+                    "product.pricelist.item",
+                    "create",
+                    [
+                        {
+                            "pricelist_id": pricelist,
+                            "applied_on": "0_product_variant",
+                            "product_id": product,
+                            "compute_price": "fixed",
+                            "fixed_price": float(price),
+                        }
+                    ],
+                )  # fmt: skip
+            )
+        else:
+            items[sku] = int(row["id"])
+            if decimal(row.get("fixed_price")) != price:
+                await client.execute_kw(
+                    "product.pricelist.item", "write", [[items[sku]], {"fixed_price": float(price)}]
+                )
+    return pricelist, items
+
+
 class OdooSalesVelocity:
     """Units sold per day per SKU on one channel over the last `days` days, from confirmed Odoo
     sale orders (channel orders carry `client_order_ref = "<channel>:<order id>"`)."""
