@@ -29,7 +29,7 @@ from typing import Any
 from channelhub.engine.events import LoggedEvent, NewEvent
 from channelhub.engine.handlers import HandlerContext, HandlerRegistry
 from channelhub.engine.outbox import append
-from channelhub.engine.worker import Worker
+from channelhub.engine.worker import Worker, WorkerThread
 from channelhub.store.db import create_store_engine, isolated_schema, upgrade_to_head
 from channelhub.store.log_tables import PARTITIONS
 
@@ -108,32 +108,55 @@ def run_channelhub(
     engine = create_store_engine(url, schema, pool_size=workers + 2)
     tally = _Tally(expected=events)
     handlers = HandlerRegistry([(TOPIC, _stock_changed)])
-    stop = threading.Event()
     pool = [
         Worker(
             engine,
             handlers,
             batch_size=batch_size,
             lease_s=10.0,
-            poll_interval_s=0.002,
+            poll_interval_s=poll_s,
             on_committed=tally.committed,
         )
         for _ in range(workers)
     ]
 
-    def work(worker: Worker) -> None:
-        async def loop() -> None:
-            while not stop.is_set():
-                if await worker.run_once() == 0:
-                    await asyncio.sleep(worker.poll_interval_s)
-            worker.close()
+    threads = [WorkerThread(worker).start() for worker in pool]
+    try:
+        _wait_for_balanced_leases(pool)
+        started_at = _stream(url, schema, engine, events, keys, append_batch, producers, tally, progress)
+    finally:
+        for thread in threads:
+            thread.stop()
+    engine.dispose()
+    if progress is not None:
+        progress(events)
+    elapsed = tally.last_commit_at - started_at
+    return {
+        "events_per_s": round(events / elapsed, 1),
+        "elapsed_s": round(elapsed, 3),
+        "p50_ms": round(percentile(tally.latencies_ms, 0.50), 2),
+        "p99_ms": round(percentile(tally.latencies_ms, 0.99), 2),
+        "mean_ms": round(statistics.fmean(tally.latencies_ms), 2),
+        "order_violations": tally.order_violations,
+        "workers": workers,
+        "batch_size": batch_size,
+        "append_batch": append_batch,
+        "producers": producers,
+    }
 
-        asyncio.run(loop())
 
-    threads = [threading.Thread(target=work, args=(worker,), daemon=True) for worker in pool]
-    for thread in threads:
-        thread.start()
-    _wait_for_balanced_leases(pool)
+def _stream(
+    url: str,
+    schema: str | None,
+    engine: Any,
+    events: int,
+    keys: int,
+    append_batch: int,
+    producers: int,
+    tally: _Tally,
+    progress: Progress | None,
+) -> float:
+    """Run the producers until every event is acknowledged; returns when the first one started."""
     context = multiprocessing.get_context("spawn")
     go, started_at = context.Event(), context.Value("d", 0.0)
     producer_failures: list[BaseException] = []
@@ -175,31 +198,12 @@ def run_channelhub(
             getattr(unit, "exitcode", None) not in (None, 0) for unit in producer_units
         )
         if failed or time.monotonic() - last_change > 60:
-            stop.set()
             raise RuntimeError(
                 "the producer process failed" if failed else f"no progress for 60 s at {count} events"
             )
-    stop.set()
     for unit in producer_units:
         unit.join(30)
-    for thread in threads:
-        thread.join(30)
-    engine.dispose()
-    if progress is not None:
-        progress(events)
-    elapsed = tally.last_commit_at - started_at.value
-    return {
-        "events_per_s": round(events / elapsed, 1),
-        "elapsed_s": round(elapsed, 3),
-        "p50_ms": round(percentile(tally.latencies_ms, 0.50), 2),
-        "p99_ms": round(percentile(tally.latencies_ms, 0.99), 2),
-        "mean_ms": round(statistics.fmean(tally.latencies_ms), 2),
-        "order_violations": tally.order_violations,
-        "workers": workers,
-        "batch_size": batch_size,
-        "append_batch": append_batch,
-        "producers": producers,
-    }
+    return float(started_at.value)
 
 
 def _produce(

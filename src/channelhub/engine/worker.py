@@ -115,7 +115,10 @@ class Worker:
                     self._drop_connection()
                     handled = 0
                     await self.clock.sleep(max(self.poll_interval_s, 0.5))
-                if handled == 0:
+                if handled < self.batch_size:
+                    # Caught up: let work gather for a moment rather than spin on tiny batches;
+                    # each cycle has a fixed cost (round trips, a commit), so fuller batches
+                    # leave the CPU to producers and the database. A full batch loops at once.
                     await self.clock.sleep(self.poll_interval_s)
         finally:
             self.close()
