@@ -209,7 +209,7 @@ async def ensure_fixed_pricelist(
                             "fixed_price": float(price),
                         }
                     ],
-                )  # fmt: skip
+                )
             )
         else:
             items[sku] = int(row["id"])
