@@ -123,8 +123,10 @@ class ShopifyChannelGateway:
 
     async def read_available(self, skus: Sequence[str] | None = None) -> dict[str, int]:
         if skus is None:
-            listings = await self.connector.read_back()
-            return {sku: s.available for sku, s in listings.items() if s.available is not None}
+            # One bulk operation reads the whole catalog with `available` at our location: seconds
+            # for 10k SKUs, where paged reads cost minutes of bucket time on the basic plan.
+            index = await self.connector.load_catalog(bulk=True)
+            return {sku: ref.available for sku, ref in index.by_sku.items() if ref.available is not None}
         index = await self.connector.catalog()
         refs = {ref.inventory_item_id: sku for sku in skus if (ref := index.get(sku)) is not None}
         levels = await read_levels(self.connector.client, index.location_id, list(refs))
