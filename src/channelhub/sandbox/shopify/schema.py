@@ -24,6 +24,15 @@ SUPPORTED_VERSIONS: tuple[str, ...] = ("2025-10", "2026-10")
 
 _CONNECTION_ARGS = "first: Int, after: String, last: Int, before: String, reverse: Boolean = false"
 
+
+def _connection(node: str) -> str:
+    """Relay's edge and connection types, the same for every paginated type."""
+    return (
+        f"type {node}Edge {{ cursor: String! node: {node}! }}\n"
+        f"type {node}Connection {{ edges: [{node}Edge!]! nodes: [{node}!]! pageInfo: PageInfo! }}"
+    )
+
+
 _COMMON_SDL = f"""
 scalar DateTime
 scalar Decimal
@@ -70,8 +79,7 @@ type Location implements Node {{
   inventoryLevel(inventoryItemId: ID!): InventoryLevel
   inventoryLevels({_CONNECTION_ARGS}, query: String): InventoryLevelConnection!
 }}
-type LocationEdge {{ cursor: String! node: Location! }}
-type LocationConnection {{ edges: [LocationEdge!]! nodes: [Location!]! pageInfo: PageInfo! }}
+{_connection("Location")}
 
 enum ProductStatus {{ ACTIVE ARCHIVED DRAFT }}
 enum ProductVariantInventoryPolicy {{ DENY CONTINUE }}
@@ -90,8 +98,7 @@ type Product implements Node {{
   updatedAt: DateTime!
   variants({_CONNECTION_ARGS}): ProductVariantConnection!
 }}
-type ProductEdge {{ cursor: String! node: Product! }}
-type ProductConnection {{ edges: [ProductEdge!]! nodes: [Product!]! pageInfo: PageInfo! }}
+{_connection("Product")}
 
 type ProductVariant implements Node {{
   id: ID!
@@ -110,10 +117,7 @@ type ProductVariant implements Node {{
   createdAt: DateTime!
   updatedAt: DateTime!
 }}
-type ProductVariantEdge {{ cursor: String! node: ProductVariant! }}
-type ProductVariantConnection {{
-  edges: [ProductVariantEdge!]! nodes: [ProductVariant!]! pageInfo: PageInfo!
-}}
+{_connection("ProductVariant")}
 
 type InventoryItem implements Node {{
   id: ID!
@@ -127,10 +131,7 @@ type InventoryItem implements Node {{
   inventoryLevel(locationId: ID!): InventoryLevel
   inventoryLevels({_CONNECTION_ARGS}, query: String): InventoryLevelConnection!
 }}
-type InventoryItemEdge {{ cursor: String! node: InventoryItem! }}
-type InventoryItemConnection {{
-  edges: [InventoryItemEdge!]! nodes: [InventoryItem!]! pageInfo: PageInfo!
-}}
+{_connection("InventoryItem")}
 
 type InventoryQuantity implements Node {{
   id: ID!
@@ -148,10 +149,7 @@ type InventoryLevel implements Node {{
   createdAt: DateTime!
   updatedAt: DateTime!
 }}
-type InventoryLevelEdge {{ cursor: String! node: InventoryLevel! }}
-type InventoryLevelConnection {{
-  edges: [InventoryLevelEdge!]! nodes: [InventoryLevel!]! pageInfo: PageInfo!
-}}
+{_connection("InventoryLevel")}
 
 type InventoryChange {{
   name: String!
@@ -195,8 +193,7 @@ type LineItem implements Node {{
   originalTotalSet: MoneyBag!
   discountedTotalSet: MoneyBag!
 }}
-type LineItemEdge {{ cursor: String! node: LineItem! }}
-type LineItemConnection {{ edges: [LineItemEdge!]! nodes: [LineItem!]! pageInfo: PageInfo! }}
+{_connection("LineItem")}
 
 type Customer implements Node {{
   id: ID!
@@ -247,8 +244,7 @@ type Order implements Node {{
   fulfillments(first: Int): [Fulfillment!]!
   refunds(first: Int): [Refund!]!
 }}
-type OrderEdge {{ cursor: String! node: Order! }}
-type OrderConnection {{ edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }}
+{_connection("Order")}
 
 enum FulfillmentOrderStatus {{ CANCELLED CLOSED INCOMPLETE IN_PROGRESS ON_HOLD OPEN SCHEDULED }}
 type FulfillmentOrderAssignedLocation {{ name: String! location: Location }}
@@ -261,10 +257,7 @@ type FulfillmentOrderLineItem implements Node {{
   variant: ProductVariant
   inventoryItemId: ID
 }}
-type FulfillmentOrderLineItemEdge {{ cursor: String! node: FulfillmentOrderLineItem! }}
-type FulfillmentOrderLineItemConnection {{
-  edges: [FulfillmentOrderLineItemEdge!]! nodes: [FulfillmentOrderLineItem!]! pageInfo: PageInfo!
-}}
+{_connection("FulfillmentOrderLineItem")}
 type FulfillmentOrder implements Node {{
   id: ID!
   status: FulfillmentOrderStatus!
@@ -275,18 +268,12 @@ type FulfillmentOrder implements Node {{
   updatedAt: DateTime!
   lineItems({_CONNECTION_ARGS}): FulfillmentOrderLineItemConnection!
 }}
-type FulfillmentOrderEdge {{ cursor: String! node: FulfillmentOrder! }}
-type FulfillmentOrderConnection {{
-  edges: [FulfillmentOrderEdge!]! nodes: [FulfillmentOrder!]! pageInfo: PageInfo!
-}}
+{_connection("FulfillmentOrder")}
 
 enum FulfillmentStatus {{ CANCELLED ERROR FAILURE OPEN PENDING SUCCESS }}
 type FulfillmentTrackingInfo {{ company: String number: String url: URL }}
 type FulfillmentLineItem implements Node {{ id: ID! quantity: Int lineItem: LineItem! }}
-type FulfillmentLineItemEdge {{ cursor: String! node: FulfillmentLineItem! }}
-type FulfillmentLineItemConnection {{
-  edges: [FulfillmentLineItemEdge!]! nodes: [FulfillmentLineItem!]! pageInfo: PageInfo!
-}}
+{_connection("FulfillmentLineItem")}
 type Fulfillment implements Node {{
   id: ID!
   legacyResourceId: UnsignedInt64!
@@ -312,10 +299,7 @@ type RefundLineItem {{
   priceSet: MoneyBag!
   subtotalSet: MoneyBag!
 }}
-type RefundLineItemEdge {{ cursor: String! node: RefundLineItem! }}
-type RefundLineItemConnection {{
-  edges: [RefundLineItemEdge!]! nodes: [RefundLineItem!]! pageInfo: PageInfo!
-}}
+{_connection("RefundLineItem")}
 type Refund implements Node {{
   id: ID!
   legacyResourceId: UnsignedInt64!
@@ -349,10 +333,7 @@ type WebhookSubscription implements Node {{
   createdAt: DateTime!
   updatedAt: DateTime!
 }}
-type WebhookSubscriptionEdge {{ cursor: String! node: WebhookSubscription! }}
-type WebhookSubscriptionConnection {{
-  edges: [WebhookSubscriptionEdge!]! nodes: [WebhookSubscription!]! pageInfo: PageInfo!
-}}
+{_connection("WebhookSubscription")}
 input WebhookSubscriptionInput {{
   uri: String
   callbackUrl: URL
