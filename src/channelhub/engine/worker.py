@@ -124,7 +124,8 @@ class Worker:
             self.close()
 
     async def run_until_idle(self, max_cycles: int = 10_000) -> int:
-        """Handle events until a cycle finds nothing ready (tests, one-shot jobs); returns the count."""
+        """Handle events until a cycle finds nothing ready (tests, one-shot jobs); returns how many
+        events were processed (acknowledged, scheduled for a retry, or dead-lettered)."""
         total = 0
         for _ in range(max_cycles):
             handled = await self.run_once()
@@ -134,7 +135,8 @@ class Worker:
         raise RuntimeError(f"still busy after {max_cycles} cycles")
 
     async def run_once(self) -> int:
-        """One cycle: keep leases fresh, then handle at most one batch. Returns events acknowledged."""
+        """One cycle: keep leases fresh, then handle at most one batch. Returns the events processed
+        (acknowledged, scheduled for a retry, or dead-lettered); 0 means nothing was ready."""
         connection = self._connect()
         now = self.clock.now().timestamp()
         if now >= self._next_maintenance:
@@ -207,6 +209,7 @@ class Worker:
     ) -> int:
         done: list[LoggedEvent] = []
         blocked: set[OrderingKey] = set()
+        failed = 0
         with connection.begin():
             now = self.clock.now().timestamp()
             for index, event in enumerate(batch):
@@ -224,11 +227,12 @@ class Worker:
                     except Exception as raised:
                         savepoint.rollback()
                         error = raised
+                failed += 1
                 if not self._record_failure(connection, event, error, now):
                     blocked.add(ordering_key(event))
             self._ack(connection, done, now)
         self._committed(done)
-        return len(done)
+        return len(done) + failed
 
     def _record_failure(
         self, connection: sa.Connection, event: LoggedEvent, error: Exception, now: float

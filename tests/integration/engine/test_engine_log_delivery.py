@@ -184,7 +184,8 @@ async def test_transient_errors_retry_with_backoff_while_the_key_waits_then_dead
         effect(event, ctx)
 
     worker = Worker(log_db.engine, HandlerRegistry([(TOPIC, flaky)]), clock=clock, retry=policy(3))
-    assert await worker.run_until_idle() == 1  # B goes on; A's second event waits behind the first
+    # One retry scheduled, B handled; A's second event waits behind the first.
+    assert await worker.run_until_idle() == 2
     assert log_db.statuses()["second"] == ("pending", 0)
     for _ in range(3):
         clock.advance(11)  # past the largest backoff of this policy
@@ -215,7 +216,7 @@ async def test_permanent_error_dead_letters_at_once_and_the_rest_of_the_batch_co
             raise PermanentError("SKU unknown to Shopify", system="shopify")
 
     worker = Worker(log_db.engine, HandlerRegistry([(TOPIC, rejects_e5)]), clock=clock, retry=policy(5))
-    assert await worker.run_until_idle() == 19
+    assert await worker.run_until_idle() == 20  # 19 acknowledged, 1 dead-lettered
     statuses = log_db.statuses()
     assert statuses["e5"] == ("dead", 1)
     handled = [event_id for event_id, *_ in log_db.effects()]
@@ -265,7 +266,7 @@ async def test_a_delayed_event_holds_back_its_key_but_not_others(log_db: LogData
 async def test_an_event_without_a_handler_is_dead_lettered_with_the_topic_named(log_db: LogDatabase) -> None:
     add(log_db, [NewEvent("x-1", "return.received.v1", "RMA-1", {"n": 0})])
     worker = Worker(log_db.engine, HandlerRegistry([(TOPIC, record_effect())]))
-    assert await worker.run_until_idle() == 0
+    assert await worker.run_until_idle() == 1
     from channelhub.engine.dead_letters import list_dead_letters
 
     with log_db.engine.connect() as connection:

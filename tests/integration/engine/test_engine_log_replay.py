@@ -44,6 +44,18 @@ async def _dead_letters(db: LogDatabase, clock: ManualClock) -> None:
     worker.close()
 
 
+async def test_a_batch_of_failures_does_not_stop_run_until_idle(log_db: LogDatabase) -> None:
+    add(log_db, [NewEvent(f"bad-{i}", "order.placed.v1", f"SO-{i}", {"n": 0}) for i in range(30)])
+
+    def reject(event: LoggedEvent, ctx: HandlerContext) -> None:
+        raise PermanentError("customer missing")
+
+    worker = Worker(log_db.engine, HandlerRegistry([("order.placed.v1", reject)]), batch_size=10)
+    assert await worker.run_until_idle() == 30
+    assert {status for status, _ in log_db.statuses().values()} == {"dead"}
+    worker.close()
+
+
 async def test_replay_one_by_filter_and_all(log_db: LogDatabase) -> None:
     clock = ManualClock()
     await _dead_letters(log_db, clock)
@@ -116,7 +128,7 @@ async def test_idempotency_ledger_guards_effects_and_rolls_back_with_the_batch(l
             raise PermanentError("stop here")
 
     worker = Worker(log_db.engine, HandlerRegistry([("order.paid.v1", confirm_order)]), clock=clock)
-    assert await worker.run_until_idle() == 2
+    assert await worker.run_until_idle() == 3
     # paid-0 failed: its ledger entry rolled back with it, so paid-1 made the call and recorded it.
     assert external_calls == ["paid-0", "paid-1"]
     with log_db.engine.begin() as connection:
