@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -58,11 +59,11 @@ class OpsWorld:
     dead_event_ids: list[str] = field(default_factory=list)
     exception_id: int = 0
 
-    def run_worker(self) -> int:
+    def run_worker(self, on_committed: Any = None) -> int:
         """Handle everything due, in a thread of its own (callers may run an event loop)."""
 
         def run() -> int:
-            worker = Worker(self.engine, self.handlers, poll_interval_s=0.001)
+            worker = Worker(self.engine, self.handlers, poll_interval_s=0.001, on_committed=on_committed)
             try:
                 return asyncio.run(worker.run_until_idle())
             finally:
