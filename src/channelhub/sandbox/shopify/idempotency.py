@@ -14,6 +14,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo, StringValueNode, VariableNode
 
+from channelhub.sandbox.shopify.resolvers import ctx
 from channelhub.sandbox.shopify.state import ShopState
 
 # Mutations that refuse to run without a key from 2026-04 on (Shopify changelog "Making
@@ -72,3 +73,24 @@ def run_once(
         result = work()
         state.idempotency[(mutation, key)] = (fingerprint, result)
         return result
+
+
+def run_mutation_once(
+    info: GraphQLResolveInfo,
+    mutation: str,
+    arguments: dict[str, Any],
+    work: Callable[[ShopState, str, dict[str, Any]], dict[str, Any]],
+    mismatch: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """A mutation resolver's body: demand the key where the version does, then `run_once`
+    `work(state, version, arguments)`."""
+    context = ctx(info)
+    key = require_key(info, mutation, context.version)
+    return run_once(
+        context.state,
+        mutation,
+        key,
+        arguments,
+        lambda: work(context.state, context.version, arguments),
+        mismatch,
+    )

@@ -12,10 +12,10 @@ from urllib.parse import urlparse
 
 from graphql import GraphQLResolveInfo
 
-from channelhub.sandbox.shopify.idempotency import require_key, run_once
+from channelhub.sandbox.shopify.idempotency import run_mutation_once
 from channelhub.sandbox.shopify.operations import change_quantity
 from channelhub.sandbox.shopify.relay import parse_gid
-from channelhub.sandbox.shopify.resolvers import Resolver, ctx
+from channelhub.sandbox.shopify.resolvers import Resolver
 from channelhub.sandbox.shopify.schema import uses_change_from_quantity
 from channelhub.sandbox.shopify.state import ON_HAND_PARTS, InventoryLevel, ShopState, gid, iso
 
@@ -207,16 +207,7 @@ def _key_mismatch() -> dict[str, Any]:
 
 
 def inventory_set_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-    context = ctx(info)
-    key = require_key(info, "inventorySetQuantities", context.version)
-    return run_once(
-        context.state,
-        "inventorySetQuantities",
-        key,
-        input,
-        lambda: _set_quantities(context.state, context.version, input),
-        _key_mismatch,
-    )
+    return run_mutation_once(info, "inventorySetQuantities", input, _set_quantities, _key_mismatch)
 
 
 def _set_quantities(state: ShopState, version: str, input: dict[str, Any]) -> dict[str, Any]:
@@ -255,16 +246,7 @@ def _set_quantities(state: ShopState, version: str, input: dict[str, Any]) -> di
 
 
 def inventory_adjust_quantities(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-    context = ctx(info)
-    key = require_key(info, "inventoryAdjustQuantities", context.version)
-    return run_once(
-        context.state,
-        "inventoryAdjustQuantities",
-        key,
-        input,
-        lambda: _adjust_quantities(context.state, context.version, input),
-        _key_mismatch,
-    )
+    return run_mutation_once(info, "inventoryAdjustQuantities", input, _adjust_quantities, _key_mismatch)
 
 
 def _adjust_quantities(state: ShopState, version: str, input: dict[str, Any]) -> dict[str, Any]:

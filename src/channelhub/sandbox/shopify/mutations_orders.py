@@ -8,7 +8,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 
 from channelhub.sandbox.shopify import operations
-from channelhub.sandbox.shopify.idempotency import require_key, run_once
+from channelhub.sandbox.shopify.idempotency import run_mutation_once
 from channelhub.sandbox.shopify.relay import parse_gid
 from channelhub.sandbox.shopify.resolvers import Resolver, ctx
 from channelhub.sandbox.shopify.state import (
@@ -185,15 +185,12 @@ def _refund_lines(
 
 
 def refund_create(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
-    context = ctx(info)
-    key = require_key(info, "refundCreate", context.version)
-
     def mismatch() -> dict[str, Any]:
         message = "The same idempotency key cannot be used with different operation parameters."
         return {"order": None, "refund": None, "userErrors": [_user_error(["idempotencyKey"], message)]}
 
-    return run_once(
-        context.state, "refundCreate", key, input, lambda: _refund(context.state, input), mismatch
+    return run_mutation_once(
+        info, "refundCreate", input, lambda state, version, arguments: _refund(state, arguments), mismatch
     )
 
 
