@@ -81,6 +81,7 @@ class RuntimeSettings:
 
     api_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     odoo_webhook_token: str | None = None  # None: Odoo notifications refused; polling only
+    database_schema: str | None = None  # PostgreSQL only: run in this schema
     api_host: str | None = None  # None: the landscape's api.host
     api_port: int | None = None  # None: the landscape's api.port; 0: any free port
     serve_api: bool = True
@@ -104,11 +105,71 @@ def database_url(landscape: Landscape) -> str:
     return url
 
 
-def open_store(landscape: Landscape) -> Engine:
-    """Migrate the store to the newest schema and return an engine on it."""
+def open_store(landscape: Landscape, schema: str | None = None) -> Engine:
+    """Migrate the store to the newest schema and return an engine on it (`schema`: a PostgreSQL
+    schema of its own, e.g. one sandbox run)."""
     url = database_url(landscape)
-    upgrade_to_head(url)
-    return create_store_engine(url)
+    upgrade_to_head(url, schema)
+    engine = create_store_engine(url, schema=schema)
+    if engine.dialect.name == "sqlite":
+        WriteGate().install(engine)
+    return engine
+
+
+class WriteGate:
+    """First come, first served access to SQLite's single write lock, across this process's threads.
+
+    SQLite lets one writer in at a time; a waiting connection polls (sleeping up to 100 ms between
+    attempts) while the holder, when it commits, can begin again at once. The log worker, which
+    runs batch after batch, would then keep the lock nearly all the time and starve the publisher
+    and the inbox (measured: seconds of delay per pass). Transactions here take a ticket before
+    `BEGIN IMMEDIATE` and are served in order. A waiter gives up queueing after `timeout_s` and
+    falls back to SQLite's own busy handling, so a stuck holder can never hang the process.
+    """
+
+    def __init__(self, timeout_s: float = 30.0) -> None:
+        self._condition = threading.Condition()
+        self._next_ticket = 0
+        self._serving = 0
+        self._timeout_s = timeout_s
+
+    def enter(self) -> int | None:
+        with self._condition:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            if self._condition.wait_for(lambda: self._serving == ticket, timeout=self._timeout_s):
+                return ticket
+            # Timed out: skip our turn (whoever is served now keeps going), use SQLite's busy wait.
+            log.warning("write_gate_timeout", ticket=ticket, serving=self._serving)
+            self._skipped.add(ticket)
+            return None
+
+    def leave(self) -> None:
+        with self._condition:
+            self._serving += 1
+            while self._serving in self._skipped:
+                self._skipped.discard(self._serving)
+                self._serving += 1
+            self._condition.notify_all()
+
+    _skipped: set[int]
+
+    def install(self, engine: Engine) -> None:
+        """Queue every transaction of `engine` (SQLite only; PostgreSQL locks rows, not the file)."""
+        self._skipped = set()
+
+        def begin(connection: sa.Connection) -> None:
+            if connection.info.get("write_gate") is None:
+                connection.info["write_gate"] = self.enter()
+
+        def end(connection: sa.Connection) -> None:
+            if connection.info.pop("write_gate", None) is not None:
+                self.leave()
+
+        # Before the store's own listener issues BEGIN IMMEDIATE.
+        sa.event.listen(engine, "begin", begin, insert=True)
+        sa.event.listen(engine, "commit", end)
+        sa.event.listen(engine, "rollback", end)
 
 
 def availability_service(landscape: Landscape) -> AvailabilityService:
@@ -241,7 +302,7 @@ class Runtime:
             raise RuntimeError("the runtime is already running")
         settings = self.settings
         self._loop = asyncio.get_running_loop()
-        self.engine = engine = await asyncio.to_thread(open_store, self.landscape)
+        self.engine = engine = await asyncio.to_thread(open_store, self.landscape, settings.database_schema)
         self.channels = channel_gateways(self.landscape, self.clock)
         self._log_thread.start()
         await self._log_thread.call(self._connect_odoo())

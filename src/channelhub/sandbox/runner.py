@@ -50,6 +50,7 @@ class SandboxSettings:
     work_dir: Path | None = None  # None: a temporary directory, removed at exit
     api_port: int | None = None  # None: a free port
     hot_skus: int | None = None  # None: 5 % of the catalog (at least 3)
+    database_url: str | None = None  # None: SQLite in the work directory; postgresql://: own schema
     shopify_plan: str = "basic"
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
@@ -127,11 +128,13 @@ def shopify_location_gid(emulators: Emulators) -> str:
     return f"gid://shopify/Location/{emulators.shopify.shop.primary_location.id}"
 
 
-def sandbox_landscape(emulators: Emulators, work_dir: Path, api_port: int) -> tuple[Landscape, Path]:
+def sandbox_landscape(
+    emulators: Emulators, work_dir: Path, api_port: int, database_url: str | None = None
+) -> tuple[Landscape, Path]:
     """The landscape of the sandbox (shared pool, no safety stock, every warehouse feeds both),
     written to `work_dir/channelhub.yaml` with its secrets in `work_dir/secrets/` so the CLI
     (`channelhub reconcile --config ...`) can use the same file."""
-    database_url = f"sqlite:///{work_dir / 'channelhub.db'}"
+    database_url = database_url or f"sqlite:///{work_dir / 'channelhub.db'}"
     shopify, woo = emulators.shopify, emulators.woocommerce
     channels = f"[{SHOPIFY_CHANNEL}, {WOO_CHANNEL}]"
     warehouses = "\n".join(
@@ -290,6 +293,10 @@ async def register_webhooks(
             model="stock.quant",
             url=f"{hub_url}/webhooks/odoo?token={odoo_token}",
             fields=["product_id", "location_id", "quantity", "reserved_quantity"],
+            # On-hand changes only (receipts, counts, deliveries): reservations of channel orders
+            # are channelhub's own doing and reach it through the reservation check.
+            trigger="on_create_or_write",
+            trigger_fields=["quantity"],
         )
     )
     woo = emulators.woocommerce.settings
@@ -360,7 +367,12 @@ class Sandbox:
         work_dir.mkdir(parents=True, exist_ok=True)
         self.emulators = emulators = start_emulators(settings, self._stack)
         port = settings.api_port or free_port()
-        self.landscape, self.config_path = sandbox_landscape(emulators, work_dir, port)
+        if settings.database_url is not None:
+            from channelhub.store.db import isolated_schema
+
+            schema = self._stack.enter_context(isolated_schema(settings.database_url, prefix="sandbox"))
+            settings.runtime.database_schema = schema
+        self.landscape, self.config_path = sandbox_landscape(emulators, work_dir, port, settings.database_url)
         landscape = self.landscape
         self.catalog = catalog = await read_catalog(
             landscape, settings.hot_skus or max(3, settings.skus // 20)
