@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -172,3 +173,13 @@ async def test_a_sku_a_channel_does_not_list_is_left_out_for_that_channel(desk: 
     ]
     assert proposed["after"]["not_listed"] == ["ONLY-SHOP@web"]
     assert (await desk.service.release.run_due()).published == [created.id]
+
+
+async def test_two_schedulers_at_once_publish_each_channel_once(desk: Desk) -> None:
+    desk.source.push(change(("A-2", "79.00")))
+    [created] = await desk.service.capture.poll()
+    first, second = await asyncio.gather(desk.service.release.run_due(), desk.service.release.run_due())
+    assert sorted(first.published + second.published) == [created.id]
+    assert (desk.shop.calls, desk.web.calls) == (1, 1)
+    history = desk.service.governance.history("A-2", "web")
+    assert [v["cause"] for v in history] == ["baseline", "release"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,6 +57,7 @@ class FakePricePublisher:
         return self.name
 
     async def set_prices(self, prices: Mapping[str, Decimal]) -> dict[str, PushOutcome]:
+        await asyncio.sleep(0)  # a real channel is IO: let other tasks run in between
         self.calls += 1
         if self.fail_calls > 0:
             self.fail_calls -= 1
@@ -72,6 +74,7 @@ class FakePricePublisher:
         return outcomes
 
     async def read_prices(self, skus: Sequence[str]) -> dict[str, Decimal]:
+        await asyncio.sleep(0)
         self.reads += 1
         return {sku: self.drift.get(sku, self.prices[sku]) for sku in skus if sku in self.prices}
 

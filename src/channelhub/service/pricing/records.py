@@ -6,7 +6,7 @@ commits. `ChangeSet.to_dict()` is the JSON the API serves for `/api/v1/price-cha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -40,7 +40,7 @@ class ChangeItem:
     cost: Decimal | None = None
     map_floor: Decimal | None = None
     release_at: datetime | None = None
-    state: str = "pending"  # pending | published | failed | reverted | rolled_back
+    state: str = "pending"  # pending | releasing | published | reverted | rolled_back
     canary: bool = False
     published_at: datetime | None = None
     source_ref: str | None = None
@@ -289,6 +289,30 @@ class PricingRecords:
                     canary=item.canary,
                 )
             )
+
+    def claim_items(
+        self, change_set_id: int, channel: str, skus: Sequence[str], at: datetime, stale_before: datetime
+    ) -> bool:
+        """Mark these items `releasing` (claimed at `at`) if they are pending, or claimed before
+        `stale_before` by a worker that died; False when another worker holds any of them (then
+        nothing is claimed: the caller's transaction must be rolled back)."""
+        claimed = self._connection.execute(
+            sa.update(price_change_item)
+            .where(
+                price_change_item.c.change_set_id == change_set_id,
+                price_change_item.c.channel == channel,
+                price_change_item.c.sku.in_(list(skus)),
+                sa.or_(
+                    price_change_item.c.state == "pending",
+                    sa.and_(
+                        price_change_item.c.state == "releasing",
+                        price_change_item.c.published_at < stale_before,
+                    ),
+                ),
+            )
+            .values(state="releasing", published_at=at)
+        ).rowcount
+        return claimed == len(set(skus))
 
     def add_approval(self, change_set_id: int, approval: Approval) -> None:
         self._connection.execute(

@@ -21,6 +21,12 @@ from channelhub.service.pricing.records import ChangeItem, ChangeSet, with_state
 from channelhub.store.repositories import StateRepositories
 
 HOLD_KIND = "price_release_held"
+# A worker that claimed items and died leaves them `releasing`; after this long another may take them.
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+class _Taken(Exception):
+    """Another worker is publishing these items (rolls the claim transaction back)."""
 
 
 @dataclass
@@ -86,7 +92,13 @@ class PriceRelease:
 
     async def _release(self, change_set: ChangeSet, report: ReleaseReport, *, force: bool) -> None:
         now = self.context.clock.now()
-        pending = [i for i in change_set.items if i.state == "pending"]
+        stale = now - CLAIM_TIMEOUT
+        pending = [
+            i
+            for i in change_set.items
+            if i.state == "pending"
+            or (i.state == "releasing" and i.published_at is not None and i.published_at < stale)
+        ]
         due = [i for i in pending if force or i.release_at is None or i.release_at <= now]
         canary_first = change_set.canary is not None and any(i.canary for i in change_set.items)
         if (
@@ -117,6 +129,9 @@ class PriceRelease:
         ok = True
         for channel in sorted({i.channel for i in items}):
             mine = [i for i in items if i.channel == channel]
+            if not self._claim(change_set.id, channel, [i.sku for i in mine]):
+                ok = False  # another worker is publishing them; it finishes the set
+                continue
             with self.context.unit() as unit:
                 unit.audit.append(
                     at=self.context.clock.now(), actor="system", action="released",
@@ -143,9 +158,20 @@ class PriceRelease:
                     )  # fmt: skip
                 else:
                     ok = False
+                    unit.records.update_items(change_set.id, [with_state(i, "pending") for i in mine])
                     self._hold(unit, change_set, outcome, now)
                     report.held[change_set.id] = outcome.describe()
         return ok
+
+    def _claim(self, change_set_id: int, channel: str, skus: list[str]) -> bool:
+        now = self.context.clock.now()
+        try:
+            with self.context.unit() as unit:
+                if not unit.records.claim_items(change_set_id, channel, skus, now, now - CLAIM_TIMEOUT):
+                    raise _Taken()
+        except _Taken:
+            return False
+        return True
 
     async def _push(
         self, channel: str, wanted: dict[str, Decimal], previous: dict[str, Decimal | None]
