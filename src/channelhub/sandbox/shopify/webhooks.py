@@ -212,21 +212,26 @@ class WebhookSender:
                 self._in_flight -= 1
                 self._wake.notify_all()
 
+    def _record(
+        self, delivery: Delivery, status: int | None, error: str | None, *, dropped: bool = False
+    ) -> None:
+        self.attempts.append(
+            AttemptRecord(
+                delivery.webhook_id,
+                delivery.event_id,
+                delivery.topic,
+                delivery.uri,
+                delivery.attempt,
+                status,
+                error,
+                dropped,
+            )
+        )
+
     def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
         if delivery.skip_once:
             delivery.skip_once = False
-            self.attempts.append(
-                AttemptRecord(
-                    delivery.webhook_id,
-                    delivery.event_id,
-                    delivery.topic,
-                    delivery.uri,
-                    delivery.attempt,
-                    None,
-                    "dropped",
-                    True,
-                )
-            )
+            self._record(delivery, None, "dropped", dropped=True)
             self._retry_or_abandon(delivery)
             return
         signature = sign(delivery.body, self.api_secret)
@@ -250,17 +255,7 @@ class WebhookSender:
             status = response.status_code
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        self.attempts.append(
-            AttemptRecord(
-                delivery.webhook_id,
-                delivery.event_id,
-                delivery.topic,
-                delivery.uri,
-                delivery.attempt,
-                status,
-                error,
-            )
-        )
+        self._record(delivery, status, error)
         delivered = status is not None and 200 <= status < 300
         with self.state.lock:  # several delivery workers count at once
             if delivered:
