@@ -15,6 +15,7 @@ as `resolved` when it stops. A failed delivery is retried at the next evaluation
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,7 +48,9 @@ class AlertRules:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"unknown alert settings: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+            raise ValueError(
+                f"unknown alert settings: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
         rules = cls(**dict(values))
         for name in ("propagation_p99_above_s", "circuit_open_longer_than_s"):
             value = getattr(rules, name)
@@ -93,22 +96,28 @@ class AlertEvaluator:
         if rules.propagation_p99_above_s is not None:
             for channel, p99 in sorted(seen.propagation_p99_s.items()):
                 if p99 > rules.propagation_p99_above_s:
-                    firing.append(Alert(
-                        f"propagation_p99:{channel}", "propagation_p99",
-                        f"{channel}: p99 propagation {p99:.1f}s is above {rules.propagation_p99_above_s:g}s",
-                        {"channel": channel, "p99_s": p99},
-                    ))
+                    firing.append(
+                        Alert(
+                            f"propagation_p99:{channel}",
+                            "propagation_p99",
+                            f"{channel}: p99 propagation {p99:.1f}s is above {rules.propagation_p99_above_s:g}s",
+                            {"channel": channel, "p99_s": p99},
+                        )
+                    )
         if rules.dead_letters_growing:
             firing.extend(self._dead_letters(now, seen.dead_letters))
         if rules.circuit_open_longer_than_s is not None:
             firing.extend(self._circuits(now, seen.circuit_states, rules.circuit_open_longer_than_s))
         drift = seen.last_drift
         if rules.drift_found and drift is not None and int(drift.get("drift") or 0) > 0:
-            firing.append(Alert(
-                "drift_found", "drift_found",
-                f"reconciliation run {drift.get('run_id')} found {drift.get('drift')} listings drifted",
-                dict(drift),
-            ))
+            firing.append(
+                Alert(
+                    "drift_found",
+                    "drift_found",
+                    f"reconciliation run {drift.get('run_id')} found {drift.get('drift')} listings drifted",
+                    dict(drift),
+                )
+            )
         return firing
 
     def _dead_letters(self, now: float, count: int) -> list[Alert]:
@@ -118,11 +127,14 @@ class AlertEvaluator:
             history.popleft()
         oldest = min(value for _, value in history)
         if count > oldest:
-            return [Alert(
-                "dead_letters_growing", "dead_letters_growing",
-                f"dead letters grew from {oldest} to {count} within {self.rules.dead_letter_window_s:g}s",
-                {"from": oldest, "to": count},
-            )]
+            return [
+                Alert(
+                    "dead_letters_growing",
+                    "dead_letters_growing",
+                    f"dead letters grew from {oldest} to {count} within {self.rules.dead_letter_window_s:g}s",
+                    {"from": oldest, "to": count},
+                )
+            ]
         return []
 
     def _circuits(self, now: float, states: Mapping[str, str], limit_s: float) -> list[Alert]:
@@ -133,11 +145,14 @@ class AlertEvaluator:
                 continue
             since = self._not_closed_since.setdefault(endpoint, now)
             if now - since > limit_s:
-                alerts.append(Alert(
-                    f"circuit_open:{endpoint}", "circuit_open",
-                    f"{endpoint}: circuit not closed for {now - since:.0f}s (limit {limit_s:g}s)",
-                    {"endpoint": endpoint, "state": state, "for_s": round(now - since, 1)},
-                ))
+                alerts.append(
+                    Alert(
+                        f"circuit_open:{endpoint}",
+                        "circuit_open",
+                        f"{endpoint}: circuit not closed for {now - since:.0f}s (limit {limit_s:g}s)",
+                        {"endpoint": endpoint, "state": state, "for_s": round(now - since, 1)},
+                    )
+                )
         return alerts
 
 
@@ -163,9 +178,7 @@ def http_sender(timeout_s: float = 5.0) -> Sender:
 class AlertDispatcher:
     """Sends what changed since the last evaluation: new alerts, repeats, resolutions."""
 
-    def __init__(
-        self, rules: AlertRules, clock: Clock = SYSTEM_CLOCK, send: Sender | None = None
-    ) -> None:
+    def __init__(self, rules: AlertRules, clock: Clock = SYSTEM_CLOCK, send: Sender | None = None) -> None:
         self.rules = rules
         self.clock = clock
         self.evaluator = AlertEvaluator(rules, clock)
@@ -183,12 +196,12 @@ class AlertDispatcher:
         """Evaluate and deliver; returns the notifications delivered by this call."""
         now = self.clock.monotonic()
         firing = {alert.key: alert for alert in self.evaluator.evaluate(seen)}
-        delivered = []
+        delivered: list[dict[str, Any]] = []
         for key, alert in firing.items():
             last = self._last_sent.get(key)
-            if last is None or now - last >= self.rules.repeat_after_s:
-                if self._deliver("firing", alert, delivered):
-                    self._last_sent[key] = now
+            due = last is None or now - last >= self.rules.repeat_after_s
+            if due and self._deliver("firing", alert, delivered):
+                self._last_sent[key] = now
         for key in list(self._active):
             if key not in firing and self._deliver("resolved", self._active[key], delivered):
                 self._last_sent.pop(key, None)
@@ -207,10 +220,8 @@ class AlertDispatcher:
             "details": alert.details,
             "at": self.clock.now().isoformat(),
         }
-        if self.rules.webhook_url is None:
-            ok = True  # no destination: the alert is still shown in the dashboard
-        else:
-            ok = self._send(self.rules.webhook_url, body)
+        # Without a destination the alert still counts as delivered (the dashboard shows it).
+        ok = True if self.rules.webhook_url is None else self._send(self.rules.webhook_url, body)
         if ok:
             delivered.append(body)
             self.sent.append(body)
@@ -240,7 +251,5 @@ async def run_alerts(ctx: OperationsContext, dispatcher: AlertDispatcher, stop: 
     while not stop.is_set():
         seen = await asyncio.to_thread(observe, ctx)
         await asyncio.to_thread(dispatcher.process, seen)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=dispatcher.rules.evaluate_every_s)
-        except TimeoutError:
-            pass

@@ -75,16 +75,20 @@ class _StateCollector(Collector):
             yield from self._from_database(metrics.engine, metrics.now())
         if metrics.endpoints is not None:
             circuit = GaugeMetricFamily(
-                "channelhub_circuit_state", "1 for the state each endpoint's circuit breaker is in",
+                "channelhub_circuit_state",
+                "1 for the state each endpoint's circuit breaker is in",
                 labels=["endpoint", "state"],
             )
             for endpoint in metrics.endpoints.snapshots():
                 for state in CIRCUIT_STATES:
-                    circuit.add_metric([endpoint["endpoint"], state], 1.0 if endpoint["circuit_state"] == state else 0.0)
+                    circuit.add_metric(
+                        [endpoint["endpoint"], state], 1.0 if endpoint["circuit_state"] == state else 0.0
+                    )
             yield circuit
         if metrics.publisher_snapshot is not None:
             p99 = GaugeMetricFamily(
-                "channelhub_propagation_p99_seconds", "p99 of recent change-to-acknowledgement latency",
+                "channelhub_propagation_p99_seconds",
+                "p99 of recent change-to-acknowledgement latency",
                 labels=["channel"],
             )
             for channel, snapshot in sorted(metrics.publisher_snapshot().items()):
@@ -104,7 +108,9 @@ class _StateCollector(Collector):
         age = GaugeMetricFamily(
             "channelhub_queue_oldest_age_seconds", "Age of the oldest pending event per tier", labels=["tier"]
         )
-        retrying = GaugeMetricFamily("channelhub_queue_retrying", "Pending events that failed before", labels=["tier"])
+        retrying = GaugeMetricFamily(
+            "channelhub_queue_retrying", "Pending events that failed before", labels=["tier"]
+        )
         dead = GaugeMetricFamily("channelhub_dead_letters", "Dead letters per tier", labels=["tier"])
         for tier in stats.tiers.values():
             label = [str(tier.tier)]
@@ -114,7 +120,9 @@ class _StateCollector(Collector):
             oldest = tier.oldest_pending_at
             age.add_metric(label, 0.0 if oldest is None else max(0.0, now - oldest))
         risk = GaugeMetricFamily(
-            "channelhub_oversell_risk_skus", "SKUs a channel shows with more than can be sold", labels=["channel"]
+            "channelhub_oversell_risk_skus",
+            "SKUs a channel shows with more than can be sold",
+            labels=["channel"],
         )
         for channel, count in sorted(oversell.items()):
             risk.add_metric([channel], count)
@@ -143,17 +151,30 @@ class ChannelhubMetrics:
             "channelhub_events_out", "Events handled, per topic and tier", ["topic", "tier"], registry=r
         )
         self.handling_seconds = Histogram(
-            "channelhub_handling_seconds", "From append to acknowledgement, per topic", ["topic"],
-            buckets=LATENCY_BUCKETS, registry=r,
+            "channelhub_handling_seconds",
+            "From append to acknowledgement, per topic",
+            ["topic"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.propagation_seconds = Histogram(
-            "channelhub_propagation_seconds", "From a stock change to the channel's acknowledgement",
-            ["channel"], buckets=LATENCY_BUCKETS, registry=r,
+            "channelhub_propagation_seconds",
+            "From a stock change to the channel's acknowledgement",
+            ["channel"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
-        self.retries_total = Counter("channelhub_retries", "Handler attempts that will be retried", ["topic"], registry=r)
-        self.dead_letters_total = Counter("channelhub_dead_lettered", "Events dead-lettered", ["topic"], registry=r)
+        self.retries_total = Counter(
+            "channelhub_retries", "Handler attempts that will be retried", ["topic"], registry=r
+        )
+        self.dead_letters_total = Counter(
+            "channelhub_dead_lettered", "Events dead-lettered", ["topic"], registry=r
+        )
         self.rate_limit_wait_seconds = Counter(
-            "channelhub_rate_limit_wait_seconds", "Time spent waiting for rate limiters", ["endpoint"], registry=r
+            "channelhub_rate_limit_wait_seconds",
+            "Time spent waiting for rate limiters",
+            ["endpoint"],
+            registry=r,
         )
         self.registry.register(_StateCollector(self))
 

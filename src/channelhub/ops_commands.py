@@ -29,15 +29,20 @@ DatabaseOption = Annotated[
 ]
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="The landscape file (for its database). Default: $CHANNELHUB_CONFIG, else channelhub.yaml.",
-                 show_default=False),
+    typer.Option(
+        "--config",
+        help="The landscape file (for its database). Default: $CHANNELHUB_CONFIG, else channelhub.yaml.",
+        show_default=False,
+    ),
 ]
 ROLE_HELP = "viewer, operator, price_approver or admin."
 
 
 def register(groups: CommandGroups) -> None:
     """Add `token` and `user` to the CLI."""
-    token = typer.Typer(help="API tokens for the admin API (hashed at rest, shown once).", no_args_is_help=True)
+    token = typer.Typer(
+        help="API tokens for the admin API (hashed at rest, shown once).", no_args_is_help=True
+    )
     user = typer.Typer(help="Dashboard users.", no_args_is_help=True)
     groups.root.add_typer(token, name="token")
     groups.root.add_typer(user, name="user")
@@ -104,7 +109,9 @@ def create_token(
     except SecurityError as error:
         _fail(str(error))
     expiry = created.info.expires_at.isoformat() if created.info.expires_at else "never"
-    typer.echo(f"token {created.info.token_id} ({chosen.value}) expires {expiry}; it is shown only now:", err=True)
+    typer.echo(
+        f"token {created.info.token_id} ({chosen.value}) expires {expiry}; it is shown only now:", err=True
+    )
     typer.echo(created.token)
 
 

@@ -37,7 +37,9 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         _unavailable(f"chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
         try:
             yield launched
         finally:

@@ -19,7 +19,10 @@ def test_operator_logs_in_explains_a_sku_and_replays_a_dead_letter(
         page = context.new_page()
         page.set_default_timeout(10_000)
         console_errors: list[str] = []
-        page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+        page.on(
+            "console",
+            lambda message: console_errors.append(message.text) if message.type == "error" else None,
+        )
 
         page.goto(f"{server.url}/dashboard")
         assert "/dashboard/login" in page.url  # anonymous: sent to the login page

@@ -90,8 +90,14 @@ def policy() -> AvailabilityPolicy:
 
 def _order(now: datetime) -> ChannelOrderSnapshot:
     return ChannelOrderSnapshot(
-        channel="shop", channel_order_id="1001", name="#1001", currency="EUR", placed_at=now, updated_at=now,
-        payment=PaymentState.PAID, lines=(ChannelOrderLine("l1", None, 2, Decimal("9.90")),),
+        channel="shop",
+        channel_order_id="1001",
+        name="#1001",
+        currency="EUR",
+        placed_at=now,
+        updated_at=now,
+        payment=PaymentState.PAID,
+        lines=(ChannelOrderLine("l1", None, 2, Decimal("9.90")),),
         total=Decimal("19.80"),
     )
 
@@ -118,8 +124,12 @@ def _seed_state(engine: sa.Engine, availability: AvailabilityService, now: datet
         repos.orders.record(OrderLink(ORDER_KEY, "shop", "1001", "placed", now), now)  # type: ignore[arg-type]
         order = _order(now)
         return repos.exceptions.record(
-            "order_mapping_gap", ORDER_KEY, "line l1 has no SKU", (ExceptionAction.RETRY, ExceptionAction.DISMISS),
-            now, payload={"order": order.to_payload(), "customer": {"email": CUSTOMER_EMAIL}},
+            "order_mapping_gap",
+            ORDER_KEY,
+            "line l1 has no SKU",
+            (ExceptionAction.RETRY, ExceptionAction.DISMISS),
+            now,
+            payload={"order": order.to_payload(), "customer": {"email": CUSTOMER_EMAIL}},
         )
 
 
@@ -161,21 +171,37 @@ def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-tok
         for number in range(3):
             event_id = deterministic_event_id(FLAKY_TOPIC, f"shipment:{number}", "v1")
             dead_ids.append(event_id)
-            events.append(NewEvent(
-                event_id, FLAKY_TOPIC, f"shipment:{number}",
-                {"shipment": number, "customer": {"email": CUSTOMER_EMAIL, "name": "Jane Doe"}},
-            ))
+            events.append(
+                NewEvent(
+                    event_id,
+                    FLAKY_TOPIC,
+                    f"shipment:{number}",
+                    {"shipment": number, "customer": {"email": CUSTOMER_EMAIL, "name": "Jane Doe"}},
+                )
+            )
         append(connection, events)
 
-    endpoints_ctx = OperationsContext(engine=engine, availability=availability, bootstrap_token=bootstrap_token)
+    endpoints_ctx = OperationsContext(
+        engine=engine, availability=availability, bootstrap_token=bootstrap_token
+    )
     breaker = CircuitBreaker("shop:graphql", failure_threshold=1)
     breaker.record_failure()
-    endpoints_ctx.endpoints.register("shop:graphql", circuit=breaker, limiter=TokenBucket(rate=2, capacity=40))
+    endpoints_ctx.endpoints.register(
+        "shop:graphql", circuit=breaker, limiter=TokenBucket(rate=2, capacity=40)
+    )
     app = FastAPI(title="channelhub operations (test)")
     install_error_handlers(app)
     store = install_operations(app, endpoints_ctx)
-    world = OpsWorld(engine, endpoints_ctx, app, store, handlers, partner_fixed=world_flags,
-                     dead_event_ids=dead_ids, exception_id=exception_id)
+    world = OpsWorld(
+        engine,
+        endpoints_ctx,
+        app,
+        store,
+        handlers,
+        partner_fixed=world_flags,
+        dead_event_ids=dead_ids,
+        exception_id=exception_id,
+    )
     world.run_worker()
     for role in Role:
         world.tokens[role.value] = store.create_token(f"test {role.value}", role, "test").token

@@ -64,8 +64,12 @@ def test_replay_by_filter_needs_a_filter_or_all(world: OpsWorld, client: TestCli
 def test_discard_needs_a_reason_and_keeps_the_event_in_the_trail(world: OpsWorld, client: TestClient) -> None:
     event_id = world.dead_event_ids[2]
     headers = world.bearer("operator")
-    assert client.post(f"/api/v1/dead-letters/{event_id}/discard", json={}, headers=headers).status_code == 422
-    done = client.post(f"/api/v1/dead-letters/{event_id}/discard", json={"reason": "carrier retired"}, headers=headers)
+    assert (
+        client.post(f"/api/v1/dead-letters/{event_id}/discard", json={}, headers=headers).status_code == 422
+    )
+    done = client.post(
+        f"/api/v1/dead-letters/{event_id}/discard", json={"reason": "carrier retired"}, headers=headers
+    )
     assert done.json()["status"] == "discarded"
     assert client.get(f"/api/v1/dead-letters/{event_id}", headers=headers).status_code == 404
     trail = world.store.actions(f"event:{event_id}")
@@ -88,7 +92,9 @@ def test_exceptions_retry_appends_a_sync_and_dismiss_closes(world: OpsWorld, cli
     assert second.status_code == 200
     timeline = client.get(f"/api/v1/orders/{ORDER_KEY}/timeline", headers=headers).json()
     assert len(timeline["log"]) == 2  # each retry is its own event, not deduplicated away
-    resolve = client.post(f"/api/v1/exceptions/{world.exception_id}/resolve", json={"note": "x"}, headers=headers)
+    resolve = client.post(
+        f"/api/v1/exceptions/{world.exception_id}/resolve", json={"note": "x"}, headers=headers
+    )
     assert resolve.status_code == 409  # this kind allows retry and dismiss only
     dismissed = client.post(
         f"/api/v1/exceptions/{world.exception_id}/dismiss", json={"note": "customer called"}, headers=headers
@@ -107,7 +113,10 @@ def test_sync_status_per_sku_and_listing_pages(world: OpsWorld, client: TestClie
     sku = client.get("/api/v1/sync/skus/TEE-M", headers=headers).json()
     shop = next(item for item in sku["listings"] if item["channel"] == "shop")
     assert shop["oversell_risk"] is True and shop["acknowledged_quantity"] == shop["desired_quantity"] + 3
-    assert sku["explain"]["sku"] == "TEE-M" and {c["channel"] for c in sku["explain"]["channels"]} == {"shop", "web"}
+    assert sku["explain"]["sku"] == "TEE-M" and {c["channel"] for c in sku["explain"]["channels"]} == {
+        "shop",
+        "web",
+    }
     seen, cursor = [], None
     while True:
         query = "/api/v1/sync/listings?limit=1" + (f"&cursor={cursor}" if cursor else "")
@@ -138,7 +147,13 @@ def test_warehouse_hold_recomputes_and_is_recorded(world: OpsWorld, client: Test
     headers = world.bearer("operator")
     before = client.get("/api/v1/sync/skus/TEE-M", headers=headers).json()["explain"]["available_to_sell"]
     held = client.post("/api/v1/warehouses/east/hold", json={"reason": "stock take"}, headers=headers)
-    assert held.json() == {"warehouse": "east", "online": True, "on_hold": True, "changed": True, "channels": ["shop"]}
+    assert held.json() == {
+        "warehouse": "east",
+        "online": True,
+        "on_hold": True,
+        "changed": True,
+        "channels": ["shop"],
+    }
     after = client.get("/api/v1/sync/skus/TEE-M", headers=headers).json()["explain"]["available_to_sell"]
     assert after["shop"] == before["shop"] - 5 and after["web"] == before["web"]
     listed = client.get("/api/v1/warehouses", headers=headers).json()["items"]
@@ -166,11 +181,22 @@ def test_reconciliation_runs_are_recorded_with_diffs(world: OpsWorld, client: Te
     assert started.json()["drift"] == 1
     listed = client.get("/api/v1/reconciliations", headers=world.bearer("viewer")).json()["items"]
     assert [run["run_id"] for run in listed] == [run_id]
-    detail: dict[str, Any] = client.get(f"/api/v1/reconciliations/{run_id}?kind=drift", headers=headers).json()
+    detail: dict[str, Any] = client.get(
+        f"/api/v1/reconciliations/{run_id}?kind=drift", headers=headers
+    ).json()
     assert detail["diffs"] == [
-        {"channel": "shop", "sku": "TEE-M", "desired": 14, "channel_value": 20, "acknowledged": 17, "kind": "drift"}
+        {
+            "channel": "shop",
+            "sku": "TEE-M",
+            "desired": 14,
+            "channel_value": 20,
+            "acknowledged": 17,
+            "kind": "drift",
+        }
     ]
-    assert client.post("/api/v1/reconciliations", json={"channel": "mars"}, headers=headers).status_code == 404
+    assert (
+        client.post("/api/v1/reconciliations", json={"channel": "mars"}, headers=headers).status_code == 404
+    )
 
 
 def test_endpoints_show_circuit_and_limiter_state(world: OpsWorld, client: TestClient) -> None:

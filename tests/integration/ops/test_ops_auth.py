@@ -63,7 +63,7 @@ def test_a_revoked_token_is_refused_at_once(world: OpsWorld, client: TestClient)
 
 def test_a_token_with_a_right_id_but_wrong_secret_is_refused(world: OpsWorld, client: TestClient) -> None:
     token = world.tokens["admin"]
-    forged = token[: -4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
 
@@ -108,14 +108,21 @@ def test_secure_flag_is_set_over_https(world: OpsWorld) -> None:
 def test_wrong_password_and_missing_login_csrf_are_refused(world: OpsWorld, client: TestClient) -> None:
     form = client.get("/dashboard/login")
     login_csrf = form.text.split('name="login_csrf" value="')[1].split('"')[0]
-    wrong = client.post("/dashboard/login", data={"username": "olivia", "password": "nope-nope-nope", "login_csrf": login_csrf})
+    wrong = client.post(
+        "/dashboard/login",
+        data={"username": "olivia", "password": "nope-nope-nope", "login_csrf": login_csrf},
+    )
     assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
-    forged = client.post("/dashboard/login", data={"username": "olivia", "password": PASSWORD, "login_csrf": "x"})
+    forged = client.post(
+        "/dashboard/login", data={"username": "olivia", "password": PASSWORD, "login_csrf": "x"}
+    )
     assert forged.status_code == 403
     assert SESSION_COOKIE not in client.cookies
 
 
-def test_cookie_requests_that_change_something_need_the_csrf_token(world: OpsWorld, client: TestClient) -> None:
+def test_cookie_requests_that_change_something_need_the_csrf_token(
+    world: OpsWorld, client: TestClient
+) -> None:
     csrf = login(client)
     event_id = world.dead_event_ids[0]
     refused = client.post(f"/api/v1/dead-letters/{event_id}/replay")
@@ -123,7 +130,9 @@ def test_cookie_requests_that_change_something_need_the_csrf_token(world: OpsWor
     accepted = client.post(f"/api/v1/dead-letters/{event_id}/replay", headers={"X-CSRF-Token": csrf})
     assert accepted.status_code == 200
     form = client.post(
-        f"/dashboard/dead-letters/{world.dead_event_ids[1]}/replay", data={"csrf_token": csrf}, follow_redirects=False
+        f"/dashboard/dead-letters/{world.dead_event_ids[1]}/replay",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
     )
     assert form.status_code == 303
 
@@ -145,17 +154,29 @@ def test_a_disabled_user_loses_their_session(world: OpsWorld, client: TestClient
 
 def test_a_viewer_session_cannot_replay(world: OpsWorld, client: TestClient) -> None:
     csrf = login(client, "vic")
-    response = client.post(f"/api/v1/dead-letters/{world.dead_event_ids[0]}/replay", headers={"X-CSRF-Token": csrf})
+    response = client.post(
+        f"/api/v1/dead-letters/{world.dead_event_ids[0]}/replay", headers={"X-CSRF-Token": csrf}
+    )
     assert response.status_code == 403 and response.json()["error"]["code"] == "forbidden"
 
 
 def test_users_are_created_by_admins_with_good_passwords(world: OpsWorld, client: TestClient) -> None:
     admin = world.bearer("admin")
-    short = client.post("/api/v1/users", json={"username": "sam", "password": "short", "role": "viewer"}, headers=admin)
+    short = client.post(
+        "/api/v1/users", json={"username": "sam", "password": "short", "role": "viewer"}, headers=admin
+    )
     assert short.status_code == 422
-    ok = client.post("/api/v1/users", json={"username": "Sam", "password": "long-enough-pw", "role": "viewer"}, headers=admin)
+    ok = client.post(
+        "/api/v1/users",
+        json={"username": "Sam", "password": "long-enough-pw", "role": "viewer"},
+        headers=admin,
+    )
     assert ok.status_code == 201 and ok.json()["username"] == "sam"
-    again = client.post("/api/v1/users", json={"username": "sam", "password": "long-enough-pw", "role": "viewer"}, headers=admin)
+    again = client.post(
+        "/api/v1/users",
+        json={"username": "sam", "password": "long-enough-pw", "role": "viewer"},
+        headers=admin,
+    )
     assert again.status_code == 409
 
 
@@ -164,7 +185,9 @@ def test_tokens_never_appear_in_logs(
 ) -> None:
     configure_logging("DEBUG")
     caplog.set_level(logging.DEBUG)
-    created = client.post("/api/v1/tokens", json={"name": "ci", "role": "viewer"}, headers=world.bearer("admin"))
+    created = client.post(
+        "/api/v1/tokens", json={"name": "ci", "role": "viewer"}, headers=world.bearer("admin")
+    )
     secret_token = created.json()["token"]
     revoked = world.store.create_token("gone", Role.VIEWER, "test")
     world.store.revoke_token(revoked.info.token_id, "test")
@@ -179,4 +202,6 @@ def test_tokens_never_appear_in_logs(
     for secret in (secret_token, revoked.token, world.tokens["admin"], csrf, PASSWORD):
         assert secret not in logged
         assert secret.split("_")[-1] not in logged
-    logging.getLogger().handlers = [h for h in logging.getLogger().handlers if not getattr(h, "_channelhub", False)]
+    logging.getLogger().handlers = [
+        h for h in logging.getLogger().handlers if not getattr(h, "_channelhub", False)
+    ]

@@ -19,7 +19,9 @@ from channelhub.store.db import create_store_engine, isolated_schema, upgrade_to
 def test_token_create_list_revoke_and_user_create(tmp_path: Path) -> None:
     runner = CliRunner()
     database = f"sqlite:///{tmp_path}/cli.db"
-    created = runner.invoke(app, ["token", "create", "--role", "operator", "--name", "ci", "--database", database])
+    created = runner.invoke(
+        app, ["token", "create", "--role", "operator", "--name", "ci", "--database", database]
+    )
     assert created.exit_code == 0, created.output
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("chub_")
@@ -34,13 +36,16 @@ def test_token_create_list_revoke_and_user_create(tmp_path: Path) -> None:
     bad_role = runner.invoke(app, ["token", "create", "--role", "pope", "--database", database])
     assert bad_role.exit_code == 1 and "unknown role" in bad_role.output
     user = runner.invoke(
-        app, ["user", "create", "dana", "--role", "viewer", "--password-stdin", "--database", database],
+        app,
+        ["user", "create", "dana", "--role", "viewer", "--password-stdin", "--database", database],
         input="a-long-password\n",
     )
     assert user.exit_code == 0, user.output
     assert store.login("dana", "a-long-password") is not None
     weak = runner.invoke(
-        app, ["user", "create", "eve", "--role", "viewer", "--password-stdin", "--database", database], input="short\n"
+        app,
+        ["user", "create", "eve", "--role", "viewer", "--password-stdin", "--database", database],
+        input="short\n",
     )
     assert weak.exit_code == 1 and "at least 10" in weak.output
 
@@ -57,14 +62,26 @@ def test_security_and_read_models_on_postgres(postgres_url: str) -> None:
             session = store.login("pat", "pg-password-1")
             assert session is not None and store.session(session.session_id) is not None
             with engine.begin() as connection:
-                append(connection, [NewEvent("e-1", "t.v1", "k", {"n": 1}), NewEvent("e-2", "t.v1", "k", {"n": 2})])
+                append(
+                    connection,
+                    [NewEvent("e-1", "t.v1", "k", {"n": 1}), NewEvent("e-2", "t.v1", "k", {"n": 2})],
+                )
             with engine.connect() as connection:
                 stats = queue_stats(connection, datetime.now(UTC).timestamp())
                 assert stats.tiers[1].pending == 2
                 assert dead_letter_page(connection, DeadLetterQuery(error_contains="50%_"), None, 10) == []
-                assert listing_page(
-                    connection, channel=None, sku=None, dirty=None, with_error=None, after=("a", "b"), limit=5
-                ) == []
+                assert (
+                    listing_page(
+                        connection,
+                        channel=None,
+                        sku=None,
+                        dirty=None,
+                        with_error=None,
+                        after=("a", "b"),
+                        limit=5,
+                    )
+                    == []
+                )
                 assert channel_health(connection, datetime.now(UTC)) == []
         finally:
             engine.dispose()

@@ -50,7 +50,9 @@ def test_no_server_errors(fuzz_world: OpsWorld) -> None:
         def exercise(case: Any) -> None:
             response = case.call(headers=headers)
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}"
+                )
 
         exercise()
     assert operations > 30

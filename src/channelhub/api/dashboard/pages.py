@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from channelhub.api.dashboard.rendering import SECURITY_HEADERS, render
 from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
-from channelhub.api.operations.masking import mask_personal
+from channelhub.api.operations.masking import Shown, shown_to
 from channelhub.api.operations.overview import build_overview
 from channelhub.api.operations.pagination import decode_cursor, page
 from channelhub.api.operations.queues import DeadLetterQuery, dead_letter, dead_letter_page
@@ -39,8 +39,8 @@ from channelhub.store.log_tables import log_event
 LOGIN_CSRF_COOKIE = "channelhub_login_csrf"
 
 
-def _shown(value: Any, who: Principal) -> Any:
-    return value if sees_personal_data(who.role) else mask_personal(value)
+def _shown(value: Shown, who: Principal) -> Shown:
+    return shown_to(value, sees_personal_data(who.role))
 
 
 def _safe_next(path: str | None) -> str:
@@ -63,7 +63,11 @@ def _event_status(ctx: OperationsContext, event_id: str) -> dict[str, Any]:
             )
         ).first()
     if row is None:
-        return {"state": "handled", "label": "Handled", "detail": "the event went through and was acknowledged"}
+        return {
+            "state": "handled",
+            "label": "Handled",
+            "detail": "the event went through and was acknowledged",
+        }
     if row.status == "dead":
         return {"state": "dead", "label": "Dead letter", "detail": row.last_error or ""}
     detail = "waiting for a worker" if row.attempts == 0 else f"retrying after {row.attempts} failed attempts"
@@ -90,12 +94,24 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         # Double-submit check: another site can post this form but cannot read our cookie.
         if not expected or not secrets.compare_digest(form.get("login_csrf", ""), expected):
-            return render("login.html", None, 403, next="/dashboard", login_csrf=expected,
-                          error="The form expired. Please try again.")
+            return render(
+                "login.html",
+                None,
+                403,
+                next="/dashboard",
+                login_csrf=expected,
+                error="The form expired. Please try again.",
+            )
         created = await run_in_threadpool(store.login, form.get("username", ""), form.get("password", ""))
         if created is None:
-            return render("login.html", None, 401, next=_safe_next(form.get("next")), login_csrf=expected,
-                          error="Wrong username or password.")
+            return render(
+                "login.html",
+                None,
+                401,
+                next=_safe_next(form.get("next")),
+                login_csrf=expected,
+                error="Wrong username or password.",
+            )
         response = RedirectResponse(_safe_next(form.get("next")), status_code=303, headers=SECURITY_HEADERS)
         _set_cookie(request, response, SESSION_COOKIE, created.session_id, max_age=12 * 3600)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/dashboard")
@@ -122,12 +138,14 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
 
     def _orders(who: Principal) -> list[dict[str, Any]]:
         with ctx.engine.connect() as connection:
-            return _shown(recent_orders(connection, 8), who)  # type: ignore[no-any-return]
+            return _shown(recent_orders(connection, 8), who)
 
     # -- SKUs --------------------------------------------------------------------------------
 
     @router.get("/skus")
-    def find_sku(sku: str = Query(default="", max_length=64), _: Principal = require_page_role(Role.VIEWER)) -> Response:
+    def find_sku(
+        sku: str = Query(default="", max_length=64), _: Principal = require_page_role(Role.VIEWER)
+    ) -> Response:
         if not sku.strip():
             return RedirectResponse("/dashboard", status_code=303)
         return RedirectResponse(f"/dashboard/skus/{quote(sku.strip(), safe='')}", status_code=303)
@@ -137,7 +155,9 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
         try:
             explained = explain_sku(ctx, sku)
         except ApiError as error:
-            return render("message.html", who, error.status, page="skus", title=f"SKU {sku}", message=error.message)
+            return render(
+                "message.html", who, error.status, page="skus", title=f"SKU {sku}", message=error.message
+            )
         return render("sku.html", who, page="skus", sku=sku, e=explained)
 
     # -- orders ------------------------------------------------------------------------------
@@ -153,8 +173,14 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
         try:
             timeline = _shown(timeline_of(ctx, order_key), who)
         except ApiError as error:
-            return render("message.html", who, error.status, page="orders", title=f"Order {order_key}",
-                          message=error.message)
+            return render(
+                "message.html",
+                who,
+                error.status,
+                page="orders",
+                title=f"Order {order_key}",
+                message=error.message,
+            )
         return render("order.html", who, page="orders", t=timeline)
 
     # -- dead letters ------------------------------------------------------------------------
@@ -166,7 +192,9 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
         who: Principal = require_page_role(Role.VIEWER),
     ) -> HTMLResponse:
         with ctx.engine.connect() as connection:
-            rows = dead_letter_page(connection, DeadLetterQuery(topic=topic or None), decode_cursor(cursor), 50)
+            rows = dead_letter_page(
+                connection, DeadLetterQuery(topic=topic or None), decode_cursor(cursor), 50
+            )
         listing = page(_shown(rows, who), 50, lambda item: item["seq"])
         return render("dead_letters.html", who, page="dead-letters", listing=listing, topic=topic or "")
 
@@ -177,8 +205,12 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
         with ctx.engine.connect() as connection:
             found = dead_letter(connection, event_id)
         return render(
-            "dead_letter.html", who, page="dead-letters", event_id=event_id,
-            letter=None if found is None else _shown(found, who), replayed=replayed,
+            "dead_letter.html",
+            who,
+            page="dead-letters",
+            event_id=event_id,
+            letter=None if found is None else _shown(found, who),
+            replayed=replayed,
             status=_event_status(ctx, event_id),
         )
 
@@ -189,29 +221,42 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
     @router.post("/dead-letters/{event_id}/replay")
     def replay(event_id: str, who: Principal = require_page_role(Role.OPERATOR)) -> Response:
         if not replay_dead_letter(ctx, event_id, who):
-            return render("message.html", who, 404, page="dead-letters", title="Nothing to replay",
-                          message=f"There is no dead letter {event_id} (already replayed or discarded?).")
-        return RedirectResponse(f"/dashboard/dead-letters/{quote(event_id, safe='')}?replayed=true", status_code=303)
+            return render(
+                "message.html",
+                who,
+                404,
+                page="dead-letters",
+                title="Nothing to replay",
+                message=f"There is no dead letter {event_id} (already replayed or discarded?).",
+            )
+        return RedirectResponse(
+            f"/dashboard/dead-letters/{quote(event_id, safe='')}?replayed=true", status_code=303
+        )
 
     # -- business exceptions -----------------------------------------------------------------
 
     @router.get("/exceptions")
     def exceptions_page(who: Principal = require_page_role(Role.VIEWER)) -> HTMLResponse:
         with ctx.engine.connect() as connection:
-            rows = exception_page(connection, status="open", kind=None, subject=None, after_id=None, limit=200)
+            rows = exception_page(
+                connection, status="open", kind=None, subject=None, after_id=None, limit=200
+            )
         return render("exceptions.html", who, page="exceptions", exceptions=_shown(rows[:200], who))
 
     @router.post("/exceptions/{exception_id}/{action}")
     async def decide(
-        request: Request, exception_id: int, action: ExceptionAction,
+        request: Request,
+        exception_id: int,
+        action: ExceptionAction,
         who: Principal = require_page_role(Role.OPERATOR),
     ) -> Response:
         note = (await _form(request)).get("note", "")[:1000]
         try:
             await run_in_threadpool(decide_exception, ctx, exception_id, action, note, who)
         except ApiError as error:
-            return render("message.html", who, error.status, page="exceptions", title="Not done",
-                          message=error.message)
+            return render(
+                "message.html", who, error.status, page="exceptions", title="Not done", message=error.message
+            )
         return RedirectResponse("/dashboard/exceptions", status_code=303)
 
     return router
@@ -219,6 +264,11 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
 
 def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        name, value, max_age=max_age, path="/" if name == SESSION_COOKIE else "/dashboard",
-        httponly=True, samesite="strict", secure=settings_of(request).cookie_secure(request),
+        name,
+        value,
+        max_age=max_age,
+        path="/" if name == SESSION_COOKIE else "/dashboard",
+        httponly=True,
+        samesite="strict",
+        secure=settings_of(request).cookie_secure(request),
     )

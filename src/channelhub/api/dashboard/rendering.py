@@ -75,9 +75,7 @@ _environment = Environment(
 _environment.filters.update(age=_age, unix=_unix, ms=_ms, when=_when, rule=_rule)
 
 
-def render(
-    template: str, who: Principal | None, status_code: int = 200, **values: Any
-) -> HTMLResponse:
+def render(template: str, who: Principal | None, status_code: int = 200, **values: Any) -> HTMLResponse:
     context = {
         "static": STATIC_URL,
         "who": who,

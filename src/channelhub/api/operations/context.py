@@ -58,7 +58,9 @@ class OperationsContext:
         from channelhub.engine.reconcile import reconcile
 
         assert self.publisher is not None
-        return await reconcile(self.engine, self.publisher, channel=channel, dry_run=dry_run, clock=self.clock)
+        return await reconcile(
+            self.engine, self.publisher, channel=channel, dry_run=dry_run, clock=self.clock
+        )
 
     def need_availability(self) -> AvailabilityService:
         if self.availability is None:

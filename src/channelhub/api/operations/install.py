@@ -1,7 +1,7 @@
 """Mount the whole operations surface on an app: admin API, auth, dashboard, `/metrics`.
 
-    app = create_api(api_context)                          # webhook ingress and A's admin routes
-    install_operations(app, OperationsContext.from_api_context(api_context))
+app = create_api(api_context)                          # webhook ingress and A's admin routes
+install_operations(app, OperationsContext.from_api_context(api_context))
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def install_operations(app: FastAPI, ctx: OperationsContext) -> SecurityStore:
     if ctx.metrics is None:
         publisher = ctx.publisher
         ctx.metrics = ChannelhubMetrics(
-            ctx.engine, ctx.endpoints, publisher.snapshot if publisher is not None else None,
+            ctx.engine,
+            ctx.endpoints,
+            publisher.snapshot if publisher is not None else None,
             now=lambda: ctx.clock.now().timestamp(),
         )
 

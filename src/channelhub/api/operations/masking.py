@@ -7,16 +7,39 @@ e-mail addresses and phone numbers inside free text (error messages) are masked 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar, cast
 
 MASK = "•••"
 
+Shown = TypeVar("Shown")
+
 PERSONAL_KEYS = frozenset(
     {
-        "customer", "billing", "shipping", "billing_address", "shipping_address", "address",
-        "addresses", "email", "contact_email", "phone", "mobile", "first_name", "last_name",
-        "full_name", "customer_name", "partner_name", "street", "street2", "address1", "address2",
-        "city", "zip", "postcode", "company", "note",
+        "customer",
+        "billing",
+        "shipping",
+        "billing_address",
+        "shipping_address",
+        "address",
+        "addresses",
+        "email",
+        "contact_email",
+        "phone",
+        "mobile",
+        "first_name",
+        "last_name",
+        "full_name",
+        "customer_name",
+        "partner_name",
+        "street",
+        "street2",
+        "address1",
+        "address2",
+        "city",
+        "zip",
+        "postcode",
+        "company",
+        "note",
     }
 )
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -42,3 +65,8 @@ def mask_personal(value: Any) -> Any:
     if isinstance(value, str):
         return mask_text(value)
     return value
+
+
+def shown_to(value: Shown, sees_personal_data: bool) -> Shown:
+    """`value` as a caller may see it: unchanged from `operator` up, masked below."""
+    return value if sees_personal_data else cast(Shown, mask_personal(value))

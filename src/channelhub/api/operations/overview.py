@@ -34,7 +34,11 @@ def build_overview(ctx: OperationsContext) -> dict[str, Any]:
     channels = []
     for name in sorted(set(ctx.channels) | set(health)):
         row = health.get(name) or {
-            "channel": name, "listings": 0, "out_of_sync": 0, "with_errors": 0, "oversell_risk": 0,
+            "channel": name,
+            "listings": 0,
+            "out_of_sync": 0,
+            "with_errors": 0,
+            "oversell_risk": 0,
             "oldest_unsent_s": None,
         }
         published = publisher.get(name, {})

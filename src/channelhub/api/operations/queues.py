@@ -51,8 +51,9 @@ def queue_stats(connection: sa.Connection, now: float) -> QueueStats:
     table = log_event
     retrying = sa.func.sum(sa.case((table.c.attempts > 0, 1), else_=0))
     rows = connection.execute(
-        sa.select(table.c.tier, table.c.status, sa.func.count(), sa.func.min(table.c.created_at), retrying)
-        .group_by(table.c.tier, table.c.status)
+        sa.select(
+            table.c.tier, table.c.status, sa.func.count(), sa.func.min(table.c.created_at), retrying
+        ).group_by(table.c.tier, table.c.status)
     )
     stats = QueueStats()
     for tier, status, count, oldest, retry_count in rows:
@@ -98,9 +99,11 @@ class DeadLetterQuery:
         if self.tier is not None:
             clauses.append(table.c.tier == self.tier)
         if self.error_contains:
-            clauses.append(sa.func.lower(sa.func.coalesce(table.c.last_error, "")).contains(
-                self.error_contains.lower(), autoescape=True
-            ))
+            clauses.append(
+                sa.func.lower(sa.func.coalesce(table.c.last_error, "")).contains(
+                    self.error_contains.lower(), autoescape=True
+                )
+            )
         return clauses
 
 
@@ -133,9 +136,7 @@ def dead_letter_page(
     clauses = query.clauses()
     if after_seq is not None:
         clauses.append(log_event.c.seq > after_seq)
-    rows = connection.execute(
-        sa.select(log_event).where(*clauses).order_by(log_event.c.seq).limit(limit + 1)
-    )
+    rows = connection.execute(sa.select(log_event).where(*clauses).order_by(log_event.c.seq).limit(limit + 1))
     return [dead_letter_row(row, with_payload=False) for row in rows]
 
 

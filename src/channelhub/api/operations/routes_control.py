@@ -46,7 +46,9 @@ def control_router(ctx: OperationsContext) -> APIRouter:
         return {**run.summary(), "channels": run.report.get("channels", []), "diffs": diffs}
 
     @router.post("/reconciliations", status_code=201, summary="Reconcile now (dry run by default)")
-    async def start(request: ReconcileRequest, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
+    async def start(
+        request: ReconcileRequest, who: Principal = require_role(Role.OPERATOR)
+    ) -> dict[str, Any]:
         from channelhub.engine.reconcile import ReconciliationError
 
         runner = ctx.need_reconcile()
@@ -59,7 +61,11 @@ def control_router(ctx: OperationsContext) -> APIRouter:
         run = ctx.reconciliations.record(report, trigger=f"api:{who.name}")
         with ctx.engine.begin() as connection:
             record_action(
-                connection, ctx.clock.now(), who.name, "reconciliation.run", f"reconciliation:{run.run_id}",
+                connection,
+                ctx.clock.now(),
+                who.name,
+                "reconciliation.run",
+                f"reconciliation:{run.run_id}",
                 request.model_dump(),
             )
         return {**run.summary(), "diffs": run.report.get("diffs", [])}
@@ -97,9 +103,15 @@ def control_router(ctx: OperationsContext) -> APIRouter:
         now = ctx.clock.now()
         try:
             with ctx.engine.begin() as connection:
-                change = operations.set_warehouse(connection, code, action, now, reason=request.reason, by=who.name)
+                change = operations.set_warehouse(
+                    connection, code, action, now, reason=request.reason, by=who.name
+                )
                 record_action(
-                    connection, now, who.name, f"warehouse.{action.value}", f"warehouse:{code}",
+                    connection,
+                    now,
+                    who.name,
+                    f"warehouse.{action.value}",
+                    f"warehouse:{code}",
                     {"reason": request.reason, "changed": change.changed},
                 )
         except UnknownWarehouse as error:

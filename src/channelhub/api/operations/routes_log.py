@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
-from channelhub.api.operations.masking import mask_personal
+from channelhub.api.operations.masking import Shown, shown_to
 from channelhub.api.operations.pagination import CURSOR, LIMIT, decode_cursor, page
 from channelhub.api.operations.queues import (
     DeadLetterQuery,
@@ -21,7 +21,14 @@ from channelhub.api.operations.queues import (
     discard_dead_letter,
     queue_stats,
 )
-from channelhub.api.security import Principal, Role, public_route, record_action, require_role, sees_personal_data
+from channelhub.api.security import (
+    Principal,
+    Role,
+    public_route,
+    record_action,
+    require_role,
+    sees_personal_data,
+)
 from channelhub.engine.dead_letters import DeadLetterFilter, replay
 
 
@@ -38,8 +45,8 @@ class Discard(BaseModel):
     reason: str = Field(min_length=3, max_length=500, description="Why this event will never be handled.")
 
 
-def _shown(item: dict[str, Any], who: Principal) -> dict[str, Any]:
-    return item if sees_personal_data(who.role) else mask_personal(item)
+def _shown(value: Shown, who: Principal) -> Shown:
+    return shown_to(value, sees_personal_data(who.role))
 
 
 def replay_dead_letter(ctx: OperationsContext, event_id: str, who: Principal) -> bool:
@@ -122,27 +129,41 @@ def log_router(ctx: OperationsContext) -> APIRouter:
         return {"event_id": event_id, "status": "replayed"}
 
     @router.post("/dead-letters/replay", summary="Replay the dead letters matching a filter (or all)")
-    def replay_matching(request: ReplayFilter, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
-        matching = DeadLetterFilter(request.topic or None, request.key or None, request.error_contains or None)
+    def replay_matching(
+        request: ReplayFilter, who: Principal = require_role(Role.OPERATOR)
+    ) -> dict[str, Any]:
+        matching = DeadLetterFilter(
+            request.topic or None, request.key or None, request.error_contains or None
+        )
         if matching == DeadLetterFilter() and not request.all:
             raise ApiError(400, "invalid_request", "give a filter, or all=true to replay every dead letter")
         with ctx.engine.begin() as connection:
             count = replay(connection, matching, ctx.clock)
             record_action(
-                connection, ctx.clock.now(), who.name, "dead_letter.replay_matching", "dead-letters",
+                connection,
+                ctx.clock.now(),
+                who.name,
+                "dead_letter.replay_matching",
+                "dead-letters",
                 {**request.model_dump(), "replayed": count},
             )
         return {"replayed": count}
 
     @router.post("/dead-letters/{event_id}/discard", summary="Discard a dead letter, with the reason")
-    def discard(event_id: str, request: Discard, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
+    def discard(
+        event_id: str, request: Discard, who: Principal = require_role(Role.OPERATOR)
+    ) -> dict[str, Any]:
         with ctx.engine.begin() as connection:
             removed = discard_dead_letter(connection, event_id)
             if removed is None:
                 raise ApiError(404, "not_found", f"no dead letter {event_id!r}")
             # The trail keeps the whole event: a discard can be understood (and redone by hand) later.
             record_action(
-                connection, ctx.clock.now(), who.name, "dead_letter.discard", f"event:{event_id}",
+                connection,
+                ctx.clock.now(),
+                who.name,
+                "dead_letter.discard",
+                f"event:{event_id}",
                 {"reason": request.reason, "event": removed},
             )
         return {"event_id": event_id, "status": "discarded"}

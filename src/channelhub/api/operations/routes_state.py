@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
-from channelhub.api.operations.masking import mask_personal
+from channelhub.api.operations.masking import Shown, shown_to
 from channelhub.api.operations.overview import build_overview
 from channelhub.api.operations.pagination import CURSOR, LIMIT, RowId, decode_cursor, page
 from channelhub.api.operations.queues import pending_for_key
@@ -32,8 +32,8 @@ class Decision(BaseModel):
     note: str = Field(default="", max_length=1000, description="Why: kept with the exception.")
 
 
-def _shown(value: Any, who: Principal) -> Any:
-    return value if sees_personal_data(who.role) else mask_personal(value)
+def _shown(value: Shown, who: Principal) -> Shown:
+    return shown_to(value, sees_personal_data(who.role))
 
 
 def explain_sku(ctx: OperationsContext, sku: str, channel: str | None = None) -> dict[str, Any]:
@@ -78,7 +78,11 @@ def decide_exception(
             record_action(connection, now, who.name, f"exception.{action.value}", subject, {"note": note})
             if "order" in recorded.payload:
                 record_action(
-                    connection, now, who.name, f"exception.{action.value}", f"order:{recorded.subject}",
+                    connection,
+                    now,
+                    who.name,
+                    f"exception.{action.value}",
+                    f"order:{recorded.subject}",
                     {"exception_id": exception_id},
                 )
             return exception_by_id(connection, exception_id) or {}
@@ -94,9 +98,9 @@ def _retry(connection: sa.Connection, ctx: OperationsContext, exception_id: int,
     order = OrderIngestion.order_to_retry(connection, exception_id)
     # Each retry gets its own event id (attempt number), so a second retry is not deduplicated away.
     earlier = connection.execute(
-        sa.select(sa.func.count()).select_from(operator_action).where(
-            operator_action.c.subject == subject, operator_action.c.action == "exception.retry"
-        )
+        sa.select(sa.func.count())
+        .select_from(operator_action)
+        .where(operator_action.c.subject == subject, operator_action.c.action == "exception.retry")
     ).scalar_one()
     append(connection, [retry_event(order, exception_id, int(earlier) + 1)], ctx.clock)
 
@@ -123,7 +127,13 @@ def state_router(ctx: OperationsContext) -> APIRouter:
             raise ApiError(400, "invalid_cursor", "the cursor is not one this API returned")
         with ctx.engine.connect() as connection:
             rows = listing_page(
-                connection, channel=channel, sku=sku, dirty=dirty, with_error=with_error, after=after, limit=limit
+                connection,
+                channel=channel,
+                sku=sku,
+                dirty=dirty,
+                with_error=with_error,
+                after=after,
+                limit=limit,
             )
         return page(rows, limit, lambda item: [item["channel"], item["sku"]])
 
@@ -151,7 +161,12 @@ def state_router(ctx: OperationsContext) -> APIRouter:
     ) -> dict[str, Any]:
         with ctx.engine.connect() as connection:
             rows = exception_page(
-                connection, status=status, kind=kind, subject=subject, after_id=decode_cursor(cursor), limit=limit
+                connection,
+                status=status,
+                kind=kind,
+                subject=subject,
+                after_id=decode_cursor(cursor),
+                limit=limit,
             )
         return page([_shown(row, who) for row in rows], limit, lambda item: item["id"])
 
@@ -168,11 +183,15 @@ def state_router(ctx: OperationsContext) -> APIRouter:
         return decide_exception(ctx, exception_id, ExceptionAction.RETRY, "", who)
 
     @router.post("/exceptions/{exception_id}/resolve", summary="Close as fixed by hand")
-    def resolve(exception_id: RowId, decision: Decision, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
+    def resolve(
+        exception_id: RowId, decision: Decision, who: Principal = require_role(Role.OPERATOR)
+    ) -> dict[str, Any]:
         return decide_exception(ctx, exception_id, ExceptionAction.RESOLVE, decision.note, who)
 
     @router.post("/exceptions/{exception_id}/dismiss", summary="Close as accepted (nothing more happens)")
-    def dismiss(exception_id: RowId, decision: Decision, who: Principal = require_role(Role.OPERATOR)) -> dict[str, Any]:
+    def dismiss(
+        exception_id: RowId, decision: Decision, who: Principal = require_role(Role.OPERATOR)
+    ) -> dict[str, Any]:
         return decide_exception(ctx, exception_id, ExceptionAction.DISMISS, decision.note, who)
 
     @router.get("/orders", summary="Recently updated orders")
@@ -184,6 +203,6 @@ def state_router(ctx: OperationsContext) -> APIRouter:
 
     @router.get("/orders/{order_key}/timeline", summary="An order across the channel, channelhub and Odoo")
     def timeline(order_key: str, who: Principal = require_role(Role.VIEWER)) -> dict[str, Any]:
-        return _shown(timeline_of(ctx, order_key), who)  # type: ignore[no-any-return]
+        return _shown(timeline_of(ctx, order_key), who)
 
     return router

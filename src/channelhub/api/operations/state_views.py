@@ -80,16 +80,21 @@ def channel_health(connection: sa.Connection, now: datetime) -> list[dict[str, A
         table.c.desired_quantity.is_not(None),
         table.c.acknowledged_quantity > table.c.desired_quantity,
     )
-    query = sa.select(
-        table.c.channel,
-        sa.func.count(),
-        sa.func.sum(sa.case((table.c.dirty == sa.true(), 1), else_=0)),
-        sa.func.sum(sa.case((table.c.last_error.is_not(None), 1), else_=0)),
-        sa.func.sum(sa.case((risk, 1), else_=0)),
-        sa.type_coerce(
-            sa.func.min(sa.case((table.c.dirty == sa.true(), table.c.desired_at), else_=None)), UtcDateTime()
-        ),
-    ).group_by(table.c.channel).order_by(table.c.channel)
+    query = (
+        sa.select(
+            table.c.channel,
+            sa.func.count(),
+            sa.func.sum(sa.case((table.c.dirty == sa.true(), 1), else_=0)),
+            sa.func.sum(sa.case((table.c.last_error.is_not(None), 1), else_=0)),
+            sa.func.sum(sa.case((risk, 1), else_=0)),
+            sa.type_coerce(
+                sa.func.min(sa.case((table.c.dirty == sa.true(), table.c.desired_at), else_=None)),
+                UtcDateTime(),
+            ),
+        )
+        .group_by(table.c.channel)
+        .order_by(table.c.channel)
+    )
     health = []
     for channel, listings, dirty, errors, oversell, oldest in connection.execute(query):
         lag = None if oldest is None else max(0.0, (now - oldest).total_seconds())
@@ -161,7 +166,9 @@ def exception_page(
 
 
 def exception_by_id(connection: sa.Connection, exception_id: int) -> dict[str, Any] | None:
-    row = connection.execute(sa.select(business_exception).where(business_exception.c.id == exception_id)).first()
+    row = connection.execute(
+        sa.select(business_exception).where(business_exception.c.id == exception_id)
+    ).first()
     return None if row is None else exception_row(row)
 
 
@@ -231,15 +238,30 @@ def order_timeline(
         odoo = "no Odoo order yet" if link.odoo_order_id is None else f"sale.order {link.odoo_order_id}"
         add(link.updated_at, "odoo" if link.odoo_order_id else "channelhub", f"state {link.state}: {odoo}")
     for reservation in reservations:
-        add(reservation.created_at, "channelhub", f"soft reservation of {reservation.units} x {reservation.sku}")
+        add(
+            reservation.created_at,
+            "channelhub",
+            f"soft reservation of {reservation.units} x {reservation.sku}",
+        )
         if reservation.released:
             add(reservation.released_at, "channelhub", f"soft reservation of {reservation.sku} released")
     for exception in exceptions:
-        add(exception.created_at, "channelhub", f"business exception {exception.kind}", reason=exception.reason,
-            exception_id=int(exception.id), status=exception.status)
+        add(
+            exception.created_at,
+            "channelhub",
+            f"business exception {exception.kind}",
+            reason=exception.reason,
+            exception_id=int(exception.id),
+            status=exception.status,
+        )
         if exception.closed_at is not None:
-            add(exception.closed_at, "operator", f"exception {exception.status}", by=exception.closed_by,
-                note=exception.resolution)
+            add(
+                exception.closed_at,
+                "operator",
+                f"exception {exception.status}",
+                by=exception.closed_by,
+                note=exception.resolution,
+            )
     for action in actions:
         add(action.at, "operator", action.action, by=action.actor)
     events.sort(key=lambda event: event["at"])

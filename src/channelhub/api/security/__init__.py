@@ -47,6 +47,6 @@ __all__ = [
     "require_page_role",
     "require_role",
     "route_access",
-    "sees_personal_data",
     "security_router",
+    "sees_personal_data",
 ]

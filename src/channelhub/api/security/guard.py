@@ -105,7 +105,9 @@ def _authenticate_sync(settings: SecuritySettings, token: str | None, cookie: st
             return Principal("bootstrap-token", Role.ADMIN, "bootstrap")
         info = settings.store.authenticate_token(token)
         if info is None:
-            raise ApiError(401, "unauthorized", "the token is unknown, revoked or expired", headers=_CHALLENGE)
+            raise ApiError(
+                401, "unauthorized", "the token is unknown, revoked or expired", headers=_CHALLENGE
+            )
         return Principal(f"token:{info.token_id}:{info.name}", info.role, "token")
     if cookie:
         session = settings.store.session(cookie)
@@ -220,7 +222,7 @@ def _api_routes(app: FastAPI) -> Iterable[tuple[str, set[str], Any]]:
     except ImportError:  # pragma: no cover - older FastAPI keeps a flat route list
         for route in app.routes:
             if isinstance(route, APIRoute):
-                yield route.path, set(route.methods), route.dependant
+                yield route.path, set(route.methods or ()), route.dependant
         return
     for context in iter_route_contexts(app.routes):
         if isinstance(context.original_route, APIRoute):

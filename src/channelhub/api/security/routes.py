@@ -45,10 +45,14 @@ def security_router(store: SecurityStore) -> APIRouter:
         return {"items": [token.to_dict(now) for token in store.tokens()]}
 
     @router.post("/tokens", status_code=201, summary="Create an API token: the secret is shown once")
-    async def create_token(request: TokenRequest, who: Principal = require_role(Role.ADMIN)) -> dict[str, Any]:
+    async def create_token(
+        request: TokenRequest, who: Principal = require_role(Role.ADMIN)
+    ) -> dict[str, Any]:
         lifetime = None if request.expires_in_days is None else timedelta(days=request.expires_in_days)
         try:
-            created = await run_in_threadpool(store.create_token, request.name, request.role, who.name, lifetime)
+            created = await run_in_threadpool(
+                store.create_token, request.name, request.role, who.name, lifetime
+            )
         except SecurityError as error:
             raise ApiError(400, "invalid_request", str(error)) from None
         return {**created.info.to_dict(store.clock.now()), "token": created.token}

@@ -159,28 +159,27 @@ class SecurityStore:
             raise SecurityError("a token's lifetime must be positive")
         now = self.clock.now()
         token_id, secret, token = new_token()
-        values = {
+        expires_at = None if expires_in is None else now + expires_in
+        values: dict[str, Any] = {
             "token_id": token_id,
             "name": name.strip(),
             "role": Role(role).value,
             "secret_digest": digest(secret),
             "created_at": now,
             "created_by": created_by,
-            "expires_at": None if expires_in is None else now + expires_in,
+            "expires_at": expires_at,
         }
         with self.engine.begin() as connection:
             connection.execute(security_api_token.insert().values(values))
             record_action(
                 connection, now, created_by, "token.create", f"token:{token_id}", {"role": values["role"]}
             )
-        info = TokenInfo(token_id, values["name"], Role(role), now, created_by, values["expires_at"], None, None)
+        info = TokenInfo(token_id, name.strip(), Role(role), now, created_by, expires_at, None, None)
         return CreatedToken(info, token)
 
     def tokens(self) -> list[TokenInfo]:
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(security_api_token).order_by(security_api_token.c.created_at)
-            )
+            rows = connection.execute(sa.select(security_api_token).order_by(security_api_token.c.created_at))
             return [_token(row) for row in rows]
 
     def revoke_token(self, token_id: str, by: str) -> bool:
@@ -275,7 +274,9 @@ class SecurityStore:
             if row is None or not matches or row.disabled:
                 return None
             session_id = secrets.token_urlsafe(32)
-            session = DashboardSession(name, Role(row.role), secrets.token_urlsafe(24), now + SESSION_LIFETIME)
+            session = DashboardSession(
+                name, Role(row.role), secrets.token_urlsafe(24), now + SESSION_LIFETIME
+            )
             connection.execute(
                 security_session.insert().values(
                     session_digest=digest(session_id),
