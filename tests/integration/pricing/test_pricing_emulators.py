@@ -4,11 +4,13 @@ the real connectors and a migrated SQLite store; the pricing service runs on a m
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -228,3 +230,66 @@ async def test_price_governance_through_the_emulators(landscape: Landscape) -> N
         connection.execute(sa.update(audit_log).where(audit_log.c.seq == 4).values(after='{"comment":"ok"}'))
     tampered = await asyncio.to_thread(verify)
     assert tampered.exit_code == 1 and "row 4" in tampered.output
+
+
+async def test_cli_capture_approve_release_rollback_against_the_emulators(
+    landscape: Landscape, tmp_path: Path
+) -> None:
+    """The CLI wires Odoo and both channels from a landscape file (`--config`) and the pricing file."""
+    shopify, woo = landscape.shop.connector, landscape.web.connector
+    config = tmp_path / "channelhub.yaml"
+    config.write_text(
+        f"""
+version: 1
+odoo: {{url: "{landscape.odoo.client.connection.url}", database: retail, login: admin, password: {{env: ODOO_PW}}}}
+channels:
+  - {{name: shop, kind: shopify, currency: EUR, shop_domain: pricing-test.myshopify.com,
+      base_url: "{shopify.config.shop_url}", access_token: {{env: SHOP_TOKEN}}, client_secret: {{env: SHOP_SECRET}}}}
+  - {{name: web, kind: woocommerce, currency: EUR, url: "{woo.client.base.removesuffix("/wp-json/wc/v3/")}",
+      consumer_key: {{env: WOO_KEY}}, consumer_secret: {{env: WOO_SECRET}}, webhook_secret: {{env: WOO_HOOK}}}}
+warehouses: [{{code: wh, feeds: [shop, web]}}]
+database: {{url: "{landscape.url}"}}
+""",
+        encoding="utf-8",
+    )
+    channel = landscape.service.context.settings.channels["shop"]
+    pricing = tmp_path / "pricing.yaml"
+    pricing.write_text(
+        f"""
+policy: {{min_margin_percent: 10, max_auto_change_percent: 5}}
+channels:
+  shop: {{pricelist: {landscape.pricelist}, currency: {channel.currency}}}
+  web: {{pricelist: {landscape.pricelist}, currency: {channel.currency}}}
+users: {{alice: [price_approver], bob: [price_approver]}}
+release: {{max_attempts: 2, retry_delay_s: 0.05}}
+""",
+        encoding="utf-8",
+    )
+    env = {
+        "ODOO_PW": "admin", "SHOP_TOKEN": shopify.config.access_token, "SHOP_SECRET": shopify.config.api_secret or "",
+        "WOO_KEY": WOO_KEY, "WOO_SECRET": WOO_SECRET, "WOO_HOOK": "hook-secret",
+    }  # fmt: skip
+    common = ["--config", str(config), "--pricing", str(pricing)]
+
+    def cli(*args: str) -> Result:  # the CLI runs its own event loop: call it from a thread
+        return CliRunner().invoke(cli_app, [*args, *common], env=env)
+
+    cut = landscape.skus[0]
+    await landscape.odoo_call(
+        "product.pricelist.item", "write", [landscape.items[cut]], {"fixed_price": 60.0}
+    )
+    captured = await asyncio.to_thread(cli, "price", "capture")
+    assert captured.exit_code == 0, captured.output
+    [change_set] = json.loads(captured.output)
+    assert change_set["status"] == "pending_approval"
+    approved = await asyncio.to_thread(cli, "price", "approve", str(change_set["id"]), "--as", "alice")
+    assert approved.exit_code == 0 and "scheduled" in approved.output
+    released = await asyncio.to_thread(cli, "price", "release")
+    assert released.exit_code == 0, released.output
+    assert json.loads(released.output)["published"] == [change_set["id"]]
+    assert await landscape.shown(cut) == (Decimal(60), Decimal(60))
+    rolled = await asyncio.to_thread(
+        cli, "price", "rollback", str(change_set["id"]), "--as", "bob", "--reason", "test"
+    )
+    assert rolled.exit_code == 0, rolled.output
+    assert await landscape.shown(cut) == (BASE, BASE)
