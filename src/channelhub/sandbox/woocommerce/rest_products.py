@@ -173,15 +173,19 @@ class ProductRoutes:
     def get_product(self, call: Call) -> Reply:
         return Reply(200, product_payload(self.shop, self._product(call.ids["id"]), call.home))
 
+    def _add(self, call: Call, product: Product, body: dict[str, Any]) -> None:
+        """Store a new product or variation: WooCommerce keeps both as posts with one id sequence."""
+        apply_fields(self.shop, product, body, creating=True)
+        product.id = self.shop.next_id()
+        self.shop.add_product(product)
+        call.emit("product.created", product.id)
+
     def _create_product(self, call: Call, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("id"):
             raise WPError("woocommerce_rest_product_exists", "Cannot create existing product.", 400)
         kind = to_enum("type", body.get("type", "simple"), ("simple", "grouped", "external", "variable"))
         product = Product(id=0, name=str(body.get("name") or "Product"), type=kind, sku="", regular_price="")
-        apply_fields(self.shop, product, body, creating=True)
-        product.id = self.shop.next_id()
-        self.shop.add_product(product)
-        call.emit("product.created", product.id)
+        self._add(call, product, body)
         return product_payload(self.shop, product, call.home)
 
     def create_product(self, call: Call) -> Reply:
@@ -268,10 +272,7 @@ class ProductRoutes:
         variation = Product(
             id=0, name=parent.name, type="variation", sku="", regular_price="", parent_id=parent.id
         )
-        apply_fields(self.shop, variation, body, creating=True)
-        variation.id = self.shop.next_id()
-        self.shop.add_product(variation)
-        call.emit("product.created", variation.id)
+        self._add(call, variation, body)
         return variation_payload(self.shop, variation, call.home)
 
     def create_variation(self, call: Call) -> Reply:
