@@ -36,6 +36,16 @@ def quantities(env: Env, pid: int, **context: Any) -> dict[str, float]:
     return {k: v for k, v in row.items() if k != "id"}
 
 
+def levels(*, on_hand: float, free: float, virtual: float, outgoing: float) -> dict[str, float]:
+    """What `quantities` should read, in the retailer's words."""
+    return {
+        "qty_available": on_hand,
+        "free_qty": free,
+        "virtual_available": virtual,
+        "outgoing_qty": outgoing,
+    }
+
+
 def confirmed_order(env: Env, pid: int, quantity: float) -> tuple[int, int]:
     orders = env["sale.order"]
     [order] = orders.create(
@@ -73,19 +83,9 @@ def test_confirm_reserves_and_validation_moves_stock(version: str) -> None:
     db = OdooDatabase(version)
     with db.env() as env:
         pid = stocked_product(env, version, 10)
-        assert quantities(env, pid) == {
-            "qty_available": 10,
-            "free_qty": 10,
-            "virtual_available": 10,
-            "outgoing_qty": 0,
-        }
+        assert quantities(env, pid) == levels(on_hand=10, free=10, virtual=10, outgoing=0)
         order, picking = confirmed_order(env, pid, 4)
-        assert quantities(env, pid) == {
-            "qty_available": 10,
-            "free_qty": 6,
-            "virtual_available": 6,
-            "outgoing_qty": 4,
-        }
+        assert quantities(env, pid) == levels(on_hand=10, free=6, virtual=6, outgoing=4)
         pickings = env["stock.picking"]
         assert pickings.rows[picking]["state"] == "assigned"
         result = pickings.button_validate(env, [picking])
@@ -94,12 +94,7 @@ def test_confirm_reserves_and_validation_moves_stock(version: str) -> None:
             result = run_wizard(env, result, "process")
         assert result is True
         assert pickings.rows[picking]["state"] == "done"
-        assert quantities(env, pid) == {
-            "qty_available": 6,
-            "free_qty": 6,
-            "virtual_available": 6,
-            "outgoing_qty": 0,
-        }
+        assert quantities(env, pid) == levels(on_hand=6, free=6, virtual=6, outgoing=0)
         [line] = env["sale.order"].values_of(env, [order], "order_line")[order]
         assert env["sale.order.line"].values_of(env, [line], "qty_delivered")[line] == 4
 
@@ -127,12 +122,7 @@ def test_partial_delivery_backorder_wizard(version: str) -> None:
         [move] = env["stock.picking"].move_ids_of(env, backorder)
         assert env["stock.move"].rows[move]["product_uom_qty"] == 3
         assert env["stock.picking"].rows[backorder]["state"] == "assigned"
-        assert quantities(env, pid) == {
-            "qty_available": 8,
-            "free_qty": 5,
-            "virtual_available": 5,
-            "outgoing_qty": 3,
-        }
+        assert quantities(env, pid) == levels(on_hand=8, free=5, virtual=5, outgoing=3)
 
 
 @pytest.mark.parametrize("version", ["16.0", "18.0"])
@@ -145,12 +135,7 @@ def test_skip_backorder_context_without_backorder(version: str) -> None:
         scoped = env.with_context(skip_backorder=True, picking_ids_not_to_backorder=[picking])
         assert env["stock.picking"].button_validate(scoped, [picking]) is True
         assert env["stock.picking"].values_of(env, [picking], "backorder_ids")[picking] == []
-        assert quantities(env, pid) == {
-            "qty_available": 8,
-            "free_qty": 8,
-            "virtual_available": 8,
-            "outgoing_qty": 0,
-        }
+        assert quantities(env, pid) == levels(on_hand=8, free=8, virtual=8, outgoing=0)
 
 
 @pytest.mark.parametrize("version", ["17.0", "18.0"])
@@ -277,12 +262,7 @@ def test_move_lines_show_reservations_and_carry_done_quantities(version: str) ->
             env.with_context(skip_backorder=True, picking_ids_not_to_backorder=[picking]), [picking]
         )
         assert action is True
-        assert quantities(env, pid) == {
-            "qty_available": 6,
-            "free_qty": 6,
-            "virtual_available": 6,
-            "outgoing_qty": 0,
-        }
+        assert quantities(env, pid) == levels(on_hand=6, free=6, virtual=6, outgoing=0)
 
 
 def test_changes_to_a_confirmed_order_are_delivered() -> None:
@@ -367,12 +347,7 @@ def test_backorder_wizard_no_backorder_button(version: str) -> None:
             env["stock.move"].rows[m]["state"] for m in env["stock.picking"].move_ids_of(env, picking)
         )
         assert states == ["cancel", "done"]
-        assert quantities(env, pid) == {
-            "qty_available": 9,
-            "free_qty": 9,
-            "virtual_available": 9,
-            "outgoing_qty": 0,
-        }
+        assert quantities(env, pid) == levels(on_hand=9, free=9, virtual=9, outgoing=0)
 
 
 def test_credit_note_through_action_reverse() -> None:
@@ -423,12 +398,7 @@ def test_receipt_from_a_vendor_adds_stock(version: str) -> None:
         assert quantities(env, pid)["virtual_available"] == 25
         set_done_quantity(env, receipt, 24)
         assert env["stock.picking"].button_validate(env, [receipt]) is True
-        assert quantities(env, pid) == {
-            "qty_available": 25,
-            "free_qty": 25,
-            "virtual_available": 25,
-            "outgoing_qty": 0,
-        }
+        assert quantities(env, pid) == levels(on_hand=25, free=25, virtual=25, outgoing=0)
 
 
 def test_set_quantities_to_reservation_on_16() -> None:
