@@ -10,7 +10,13 @@ import json
 import pytest
 
 from channelhub.connectors.errors import WebhookVerificationError
-from channelhub.connectors.shopify.webhooks import DeliveryFilter, Verdict, parse_delivery, sign
+from channelhub.connectors.shopify.webhooks import (
+    DeliveryFilter,
+    Verdict,
+    WebhookDelivery,
+    parse_delivery,
+    sign,
+)
 
 SECRET = "shpss_0123456789abcdef"
 
@@ -42,6 +48,11 @@ def headers(
         "X-Shopify-API-Version": "2025-10",
         "Content-Type": "application/json",
     }
+
+
+def delivered(body: bytes, **header_values: str) -> WebhookDelivery:
+    """`body` as Shopify delivers it: correctly signed, with `headers(body, **header_values)`."""
+    return parse_delivery(headers(body, **header_values), body, SECRET)
 
 
 def test_signature_is_base64_hmac_sha256_of_the_raw_body() -> None:
@@ -106,8 +117,8 @@ def test_signed_but_malformed_deliveries_are_refused() -> None:
 
 def test_replay_of_the_same_webhook_id_is_a_duplicate() -> None:
     body = order_body(1, "2026-03-01T10:00:00Z")
-    first = parse_delivery(headers(body, webhook_id="w-1"), body, SECRET)
-    replay = parse_delivery(headers(body, webhook_id="w-1"), body, SECRET)
+    first = delivered(body, webhook_id="w-1")
+    replay = delivered(body, webhook_id="w-1")
     deliveries = DeliveryFilter()
     assert deliveries.judge(first) is Verdict.ACCEPT
     assert deliveries.judge(replay) is Verdict.DUPLICATE
@@ -116,11 +127,8 @@ def test_replay_of_the_same_webhook_id_is_a_duplicate() -> None:
 def test_same_event_to_a_second_subscription_is_a_duplicate() -> None:
     body = order_body(1, "2026-03-01T10:00:00Z")
     deliveries = DeliveryFilter()
-    assert (
-        deliveries.judge(parse_delivery(headers(body, webhook_id="w-1", event_id="ev-9"), body, SECRET))
-        is Verdict.ACCEPT
-    )
-    other = parse_delivery(headers(body, webhook_id="w-2", event_id="ev-9"), body, SECRET)
+    assert deliveries.judge(delivered(body, webhook_id="w-1", event_id="ev-9")) is Verdict.ACCEPT
+    other = delivered(body, webhook_id="w-2", event_id="ev-9")
     assert deliveries.judge(other) is Verdict.DUPLICATE
 
 
@@ -129,49 +137,32 @@ def test_reordered_older_delivery_never_overwrites_newer_state() -> None:
     newer = order_body(1, "2026-03-01T10:05:00-05:00", financial_status="paid")
     deliveries = DeliveryFilter()
     # The newer state arrives first; the older one is a late retry carrying its original payload.
-    assert (
-        deliveries.judge(parse_delivery(headers(newer, webhook_id="w-2", event_id="e2"), newer, SECRET))
-        is Verdict.ACCEPT
-    )
-    late = parse_delivery(headers(older, webhook_id="w-1", event_id="e1"), older, SECRET)
+    assert deliveries.judge(delivered(newer, webhook_id="w-2", event_id="e2")) is Verdict.ACCEPT
+    late = delivered(older, webhook_id="w-1", event_id="e1")
     assert deliveries.judge(late) is Verdict.STALE
     # A different order is unaffected, and a yet newer state is accepted.
     other = order_body(2, "2026-03-01T09:00:00Z")
-    assert (
-        deliveries.judge(parse_delivery(headers(other, webhook_id="w-3", event_id="e3"), other, SECRET))
-        is Verdict.ACCEPT
-    )
+    assert deliveries.judge(delivered(other, webhook_id="w-3", event_id="e3")) is Verdict.ACCEPT
     newest = order_body(1, "2026-03-01T15:06:00Z")
-    assert (
-        deliveries.judge(parse_delivery(headers(newest, webhook_id="w-4", event_id="e4"), newest, SECRET))
-        is Verdict.ACCEPT
-    )
+    assert deliveries.judge(delivered(newest, webhook_id="w-4", event_id="e4")) is Verdict.ACCEPT
 
 
 def test_staleness_falls_back_to_triggered_at_without_updated_at() -> None:
     body_a = json.dumps({"id": 77, "order_id": 1, "transactions": []}).encode()
     deliveries = DeliveryFilter()
-    first = parse_delivery(
-        headers(
-            body_a,
-            webhook_id="w-1",
-            event_id="e1",
-            topic="products/update",
-            triggered_at="2026-03-01T10:00:00Z",
-        ),
+    first = delivered(
         body_a,
-        SECRET,
+        webhook_id="w-1",
+        event_id="e1",
+        topic="products/update",
+        triggered_at="2026-03-01T10:00:00Z",
     )
-    late = parse_delivery(
-        headers(
-            body_a,
-            webhook_id="w-0",
-            event_id="e0",
-            topic="products/update",
-            triggered_at="2026-03-01T09:00:00Z",
-        ),
+    late = delivered(
         body_a,
-        SECRET,
+        webhook_id="w-0",
+        event_id="e0",
+        topic="products/update",
+        triggered_at="2026-03-01T09:00:00Z",
     )
     assert deliveries.judge(first) is Verdict.ACCEPT
     assert deliveries.judge(late) is Verdict.STALE
@@ -194,7 +185,7 @@ def test_inventory_levels_are_ordered_per_item_and_location() -> None:
     elsewhere = level(5, 2, 9, "2026-03-01T10:00:01Z")
     topic = "inventory_levels/update"
     judge = lambda body, wid: deliveries.judge(  # noqa: E731
-        parse_delivery(headers(body, webhook_id=wid, event_id=wid, topic=topic), body, SECRET)
+        delivered(body, webhook_id=wid, event_id=wid, topic=topic)
     )
     assert judge(newer, "a") is Verdict.ACCEPT
     assert judge(older, "b") is Verdict.STALE
