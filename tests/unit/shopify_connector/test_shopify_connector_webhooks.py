@@ -184,9 +184,10 @@ def test_inventory_levels_are_ordered_per_item_and_location() -> None:
     older = level(5, 1, 4, "2026-03-01T10:00:01Z")
     elsewhere = level(5, 2, 9, "2026-03-01T10:00:01Z")
     topic = "inventory_levels/update"
-    judge = lambda body, wid: deliveries.judge(  # noqa: E731
-        delivered(body, webhook_id=wid, event_id=wid, topic=topic)
-    )
+
+    def judge(body: bytes, wid: str) -> Verdict:
+        return deliveries.judge(delivered(body, webhook_id=wid, event_id=wid, topic=topic))
+
     assert judge(newer, "a") is Verdict.ACCEPT
     assert judge(older, "b") is Verdict.STALE
     assert judge(elsewhere, "c") is Verdict.ACCEPT
