@@ -133,78 +133,92 @@ def _seed_state(engine: sa.Engine, availability: AvailabilityService, now: datet
         )
 
 
-_MIGRATED: list[Path] = []
+@dataclass(frozen=True)
+class _Seeded:
+    """A fully seeded database file, built once per process and copied for every world (the
+    migrations, password hashing and the worker run take seconds; tests need dozens of worlds)."""
+
+    path: Path
+    tokens: dict[str, str]
+    dead_event_ids: list[str]
+    exception_id: int
 
 
-def migrated_database(target: Path) -> str:
-    """A freshly migrated SQLite file at `target`: migrated once per process, then copied (the
-    migrations take a second; the tests need dozens of fresh databases)."""
-    if not _MIGRATED:
-        template = Path(tempfile.mkdtemp(prefix="ops-template-")) / "template.db"
-        upgrade_to_head(f"sqlite:///{template}")
-        _MIGRATED.append(template)
-    for suffix in ("", "-wal", "-shm"):
-        source = _MIGRATED[0].with_name(_MIGRATED[0].name + suffix)
-        if source.exists():
-            shutil.copyfile(source, target.with_name(target.name + suffix))
-    return f"sqlite:///{target}"
+_SEEDED: list[_Seeded] = []
 
 
-def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-token-0123456789") -> OpsWorld:
-    url = migrated_database(tmp_path / "ops.db")
-    engine = create_store_engine(url)
-    availability = AvailabilityService(policy())
-    now = datetime.now(UTC)
-    exception_id = _seed_state(engine, availability, now)
-
+def _flaky_partner_handlers(flags: dict[str, bool]) -> HandlerRegistry:
     handlers = HandlerRegistry()
-    world_flags = {"fixed": False}
 
     def flaky_partner(event: LoggedEvent, ctx: HandlerContext) -> None:
-        if not world_flags["fixed"]:
+        if not flags["fixed"]:
             raise PermanentError("partner refused the payload: unknown carrier code")
 
     handlers.register(FLAKY_TOPIC, flaky_partner)
-    dead_ids = []
-    with engine.begin() as connection:
-        events = []
-        for number in range(3):
-            event_id = deterministic_event_id(FLAKY_TOPIC, f"shipment:{number}", "v1")
-            dead_ids.append(event_id)
-            events.append(
-                NewEvent(
-                    event_id,
-                    FLAKY_TOPIC,
-                    f"shipment:{number}",
-                    {"shipment": number, "customer": {"email": CUSTOMER_EMAIL, "name": "Jane Doe"}},
-                )
-            )
-        append(connection, events)
+    return handlers
 
-    endpoints_ctx = OperationsContext(
-        engine=engine, availability=availability, bootstrap_token=bootstrap_token
+
+def _seed(path: Path) -> _Seeded:
+    url = f"sqlite:///{path}"
+    upgrade_to_head(url)
+    engine = create_store_engine(url)
+    try:
+        exception_id = _seed_state(engine, AvailabilityService(policy()), datetime.now(UTC))
+        dead_ids = []
+        with engine.begin() as connection:
+            events = []
+            for number in range(3):
+                event_id = deterministic_event_id(FLAKY_TOPIC, f"shipment:{number}", "v1")
+                dead_ids.append(event_id)
+                payload = {"shipment": number, "customer": {"email": CUSTOMER_EMAIL, "name": "Jane Doe"}}
+                events.append(NewEvent(event_id, FLAKY_TOPIC, f"shipment:{number}", payload))
+            append(connection, events)
+        worker = Worker(engine, _flaky_partner_handlers({"fixed": False}), poll_interval_s=0.001)
+        try:
+            asyncio.run(worker.run_until_idle())
+        finally:
+            worker.close()
+        store = SecurityStore(engine)
+        tokens = {role.value: store.create_token(f"test {role.value}", role, "test").token for role in Role}
+        store.create_user("olivia", PASSWORD, Role.OPERATOR)
+        store.create_user("vic", PASSWORD, Role.VIEWER)
+    finally:
+        engine.dispose()  # the last connection checkpoints the WAL into the file
+    return _Seeded(path, tokens, dead_ids, exception_id)
+
+
+def _seeded_copy(target: Path) -> tuple[str, _Seeded]:
+    if not _SEEDED:
+        _SEEDED.append(_seed(Path(tempfile.mkdtemp(prefix="ops-template-")) / "template.db"))
+    seeded = _SEEDED[0]
+    for suffix in ("", "-wal", "-shm"):
+        source = seeded.path.with_name(seeded.path.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, target.with_name(target.name + suffix))
+    return f"sqlite:///{target}", seeded
+
+
+def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-token-0123456789") -> OpsWorld:
+    url, seeded = _seeded_copy(tmp_path / "ops.db")
+    engine = create_store_engine(url)
+    flags = {"fixed": False}
+    ctx = OperationsContext(
+        engine=engine, availability=AvailabilityService(policy()), bootstrap_token=bootstrap_token
     )
     breaker = CircuitBreaker("shop:graphql", failure_threshold=1)
     breaker.record_failure()
-    endpoints_ctx.endpoints.register(
-        "shop:graphql", circuit=breaker, limiter=TokenBucket(rate=2, capacity=40)
-    )
+    ctx.endpoints.register("shop:graphql", circuit=breaker, limiter=TokenBucket(rate=2, capacity=40))
     app = FastAPI(title="channelhub operations (test)")
     install_error_handlers(app)
-    store = install_operations(app, endpoints_ctx)
-    world = OpsWorld(
+    store = install_operations(app, ctx)
+    return OpsWorld(
         engine,
-        endpoints_ctx,
+        ctx,
         app,
         store,
-        handlers,
-        partner_fixed=world_flags,
-        dead_event_ids=dead_ids,
-        exception_id=exception_id,
+        _flaky_partner_handlers(flags),
+        tokens=dict(seeded.tokens),
+        partner_fixed=flags,
+        dead_event_ids=list(seeded.dead_event_ids),
+        exception_id=seeded.exception_id,
     )
-    world.run_worker()
-    for role in Role:
-        world.tokens[role.value] = store.create_token(f"test {role.value}", role, "test").token
-    store.create_user("olivia", PASSWORD, Role.OPERATOR)
-    store.create_user("vic", PASSWORD, Role.VIEWER)
-    return world
