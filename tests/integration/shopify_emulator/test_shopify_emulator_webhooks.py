@@ -93,6 +93,16 @@ def _sell(server: RunningServer, sku: str = "SKU-00001", quantity: int = 1) -> d
     return order
 
 
+def _sell_under_chaos(hooks: RunningServer, **chaos: float) -> ShopifyEmulator:
+    """One sale (three webhooks) through an emulator with `chaos`, every delivery finished."""
+    emulator = _emulator(f"{hooks.url}/hooks")
+    emulator.chaos.update(chaos)
+    with serve_in_thread(emulator.app) as server:
+        _sell(server)
+        assert emulator.webhooks.wait_idle(5)
+    return emulator
+
+
 def test_order_webhooks_are_signed_and_carry_shopify_headers(
     receiver: tuple[Receiver, RunningServer],
 ) -> None:
@@ -199,11 +209,7 @@ def test_slow_receivers_count_as_failures(receiver: tuple[Receiver, RunningServe
 
 def test_chaos_duplicates_keep_the_webhook_id(receiver: tuple[Receiver, RunningServer]) -> None:
     target, hooks = receiver
-    emulator = _emulator(f"{hooks.url}/hooks")
-    emulator.chaos.update({"webhook_duplicate_rate": 1.0})
-    with serve_in_thread(emulator.app) as server:
-        _sell(server)
-        assert emulator.webhooks.wait_idle(5)
+    _sell_under_chaos(hooks, webhook_duplicate_rate=1.0)
     by_id: dict[str, list[Received]] = {}
     for delivery in target.received:
         by_id.setdefault(delivery.headers["x-shopify-webhook-id"], []).append(delivery)
@@ -213,11 +219,7 @@ def test_chaos_duplicates_keep_the_webhook_id(receiver: tuple[Receiver, RunningS
 
 def test_chaos_drop_is_redelivered_later(receiver: tuple[Receiver, RunningServer]) -> None:
     target, hooks = receiver
-    emulator = _emulator(f"{hooks.url}/hooks")
-    emulator.chaos.update({"webhook_drop_rate": 1.0})
-    with serve_in_thread(emulator.app) as server:
-        _sell(server)
-        assert emulator.webhooks.wait_idle(5)
+    emulator = _sell_under_chaos(hooks, webhook_drop_rate=1.0)
     assert len(target.received) == 3
     dropped = [a for a in emulator.webhooks.attempts if a.dropped]
     assert len(dropped) == 3
@@ -228,11 +230,7 @@ def test_chaos_drop_is_redelivered_later(receiver: tuple[Receiver, RunningServer
 
 def test_chaos_bad_signatures(receiver: tuple[Receiver, RunningServer]) -> None:
     target, hooks = receiver
-    emulator = _emulator(f"{hooks.url}/hooks")
-    emulator.chaos.update({"webhook_bad_signature_rate": 1.0})
-    with serve_in_thread(emulator.app) as server:
-        _sell(server)
-        assert emulator.webhooks.wait_idle(5)
+    _sell_under_chaos(hooks, webhook_bad_signature_rate=1.0)
     for delivery in target.received:
         expected = base64.b64encode(
             hmac.new(SECRET.encode(), delivery.body, hashlib.sha256).digest()
