@@ -34,6 +34,7 @@ from channelhub.sandbox.woocommerce.app import WooCommerceSettings
 from channelhub.sandbox.woocommerce.app import create_app as create_woo
 from channelhub.service.pricing import (
     ChangeSetStatus,
+    OdooOrderRate,
     OdooPriceSource,
     OdooSalesVelocity,
     PricingContext,
@@ -179,6 +180,10 @@ async def test_price_governance_through_the_emulators(landscape: Landscape) -> N
     assert await landscape.shown(cut) == (BASE, BASE)
     preview = await service.governance.preview(proposal.id, days=7)  # 14 sold on shop in 7 days
     assert preview["revenue_delta"] == "-700.00" and preview["channels"] == ["shop", "web"]
+    rate = OdooOrderRate(landscape.odoo)  # the one confirmed shop order, placed just now
+    now = datetime.now(UTC)
+    assert await rate.orders_per_hour("shop", now - timedelta(hours=2), now + timedelta(minutes=1)) > 0
+    assert await rate.orders_per_hour("web", now - timedelta(hours=2), now + timedelta(minutes=1)) == 0
 
     # The proposer cannot approve it; a price approver can, and both channels show it, read back.
     with pytest.raises(SelfApprovalForbidden):

@@ -22,6 +22,7 @@ from channelhub.connectors.errors import ConnectorError
 from channelhub.domain.audit import ChainReport
 from channelhub.domain.price_changes import ChangeSetStatus
 from channelhub.service.pricing.adapters import (
+    OdooOrderRate,
     OdooPriceSource,
     OdooSalesVelocity,
     ShopifyPricePublisher,
@@ -104,6 +105,7 @@ __all__ = [
     "ChangeSet",
     "ChangeSetNotFound",
     "ChangeSetStatus",
+    "OdooOrderRate",
     "OdooPriceSource",
     "OdooSalesVelocity",
     "OrderRate",

@@ -263,6 +263,25 @@ class OdooSalesVelocity:
         return dict(per_day)
 
 
+class OdooOrderRate:
+    """Orders per hour a channel brought into Odoo in a time range (the canary's order signal)."""
+
+    def __init__(self, connector: OdooConnector) -> None:
+        self.connector = connector
+
+    async def orders_per_hour(self, channel: str, since: datetime, until: datetime) -> Decimal:
+        hours = Decimal(str((until - since).total_seconds())) / 3600
+        if hours <= 0:
+            return Decimal(0)
+        count = await self.connector.client.execute_kw(
+            "sale.order",
+            "search_count",
+            [[("client_order_ref", "=like", f"{channel}:%"), ("state", "!=", "cancel"),
+              ("date_order", ">=", format_datetime(since)), ("date_order", "<", format_datetime(until))]],
+        )  # fmt: skip
+        return Decimal(int(count)) / hours
+
+
 class ShopifyPricePublisher:
     """Variant prices through `productVariantsBulkUpdate`; read back with a fresh catalog read."""
 
