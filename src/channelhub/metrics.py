@@ -209,6 +209,19 @@ class ChannelhubMetrics:
         return generate_latest(self.registry)
 
 
+def combine_committed_hooks(
+    *hooks: Callable[[Sequence[Any], float], None] | None,
+) -> Callable[[Sequence[Any], float], None]:
+    """One `Worker(on_committed=...)` calling several hooks (e.g. the publisher's and the metrics')."""
+    chosen = [hook for hook in hooks if hook is not None]
+
+    def committed(events: Sequence[Any], at: float) -> None:
+        for hook in chosen:
+            hook(events, at)
+
+    return committed
+
+
 def metrics_router(metrics: ChannelhubMetrics) -> APIRouter:
     """`GET /metrics` (role `viewer`: Prometheus sends a bearer token, `authorization` in its
     scrape config)."""

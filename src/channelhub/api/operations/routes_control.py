@@ -116,6 +116,8 @@ def control_router(ctx: OperationsContext) -> APIRouter:
                 )
         except UnknownWarehouse as error:
             raise ApiError(404, "not_found", str(error)) from None
+        if change.changed and ctx.publisher is not None:
+            ctx.publisher.wake()  # the new desired quantities go out now, not at the next poll
         return {
             "warehouse": change.warehouse.code,
             "online": change.warehouse.online,
