@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import statistics
 import tempfile
 import threading
@@ -268,6 +269,7 @@ def bench_log(
         raise ValueError(f"backend must be sqlite or postgres, not {backend!r}")
     ours: list[dict[str, Any]] = []
     peers: list[dict[str, Any]] = []
+    load_before = os.getloadavg()[0]
     for _ in range(repeat):
         if backend == "sqlite":
             # One writer at a time is SQLite's nature: a second worker only adds lock waits.
@@ -297,6 +299,12 @@ def bench_log(
                     )
                 )
     result: dict[str, Any] = {"backend": backend, "events": events, "keys": keys, **_median(ours)}
+    # The machine is shared: record how busy it was, so numbers from different runs compare fairly.
+    result["host"] = {
+        "cpus": os.cpu_count(),
+        "load_avg_1m_before": round(load_before, 2),
+        "load_avg_1m_after": round(os.getloadavg()[0], 2),
+    }
     if peers:
         result["peer"] = _median(peers)
         result["vs_peer"] = round(result["events_per_s"] / result["peer"]["events_per_s"], 2)
