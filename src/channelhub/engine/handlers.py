@@ -17,7 +17,8 @@ class HandlerContext:
     """What a handler gets besides the event.
 
     `connection` is the open transaction in which the event will be acknowledged: database effects
-    written through it commit together with the acknowledgement (effectively once). For effects
+    written through it commit together with the acknowledgement (effectively once). Never commit
+    or roll it back yourself; raise instead (a `ConnectorError` with `transient` set says retry). For effects
     outside this database, guard the call with `claim_once(idempotency_key)` and make the external
     call idempotent too (e.g. Odoo `client_order_ref` looked up before create): if the worker dies
     between the external call and the commit, the event is delivered again.
