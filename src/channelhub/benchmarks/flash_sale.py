@@ -64,6 +64,7 @@ from channelhub.benchmarks.flash_sale_world import (
 
 ARMS = ("oracle", "cron", "channelhub")
 SAMPLE_INTERVAL_S = 0.02
+MAX_IN_FLIGHT = 32  # concurrent checkouts; a slow storefront delays the stream (see stream_seconds)
 SETTLE_S = 90.0  # after the stream: cron's next run comes within 60 s
 Progress = Callable[[str], None]
 
@@ -141,7 +142,9 @@ class StreamDriver:
         self.world, self.arm, self.ledger, self.tracker = world, arm, ledger, tracker
         self.tally = Tally()
         self.clerk = OdooClerk(world)
-        self._shop = httpx.AsyncClient(limits=httpx.Limits(max_connections=64), timeout=30)
+        self._shop = httpx.AsyncClient(limits=httpx.Limits(max_connections=MAX_IN_FLIGHT), timeout=30)
+        # Checkouts wait here, not in httpx's pool (whose queue scan is quadratic when it backs up).
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
     def _record(self, sku: str) -> None:
         self.tracker.stock_changed(sku, time.monotonic(), self.ledger.ats(sku))

@@ -10,7 +10,7 @@ Every arm gets the same calls from the stream driver, on the driver's event loop
 
 Arms:
 * `OracleArm`: zero-latency lower bound. Every stock-changing event writes the true ATS into every
-  channel's record directly (no API call, no delay). Orders go into Odoo in the background.
+  channel's record directly (no API call, no delay). Orders go into Odoo after the sale.
 * `CronArm`: how Odoo-side connectors sync today. Every `interval_s` (60 s): import the orders
   placed since the last run into Odoo (create + confirm), then export Odoo's free stock of every
   SKU to every channel through the same gateways (batched to each platform's limit, throttled by
@@ -39,7 +39,6 @@ from channelhub.service.ports import (
     ChannelOrderSnapshot,
     ErpGateway,
     PaymentState,
-    PublishStatus,
     QuantityUpdate,
 )
 
@@ -121,7 +120,6 @@ class OracleArm:
 
     async def start(self) -> None:
         self.erp = await odoo_gateway(self.world)
-        self._importer = asyncio.ensure_future(self._import_orders())
 
     def _publish(self, skus: Iterable[str]) -> None:
         for sku in skus:
@@ -151,6 +149,10 @@ class OracleArm:
                 self._queue.task_done()
 
     async def settle(self, deadline: float) -> None:
+        # Orders go into Odoo after the sale: the oracle's channel updates never wait for Odoo,
+        # and importing during the stream would only slow the emulators every arm shares a
+        # process with.
+        self._importer = asyncio.ensure_future(self._import_orders())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), max(0.1, deadline - time.monotonic()))
 
@@ -231,14 +233,7 @@ class CronArm:
             free[row.sku] = free.get(row.sku, 0) + row.on_hand - row.reserved - row.hold
         updates = [QuantityUpdate(sku, max(0, units)) for sku, units in sorted(free.items())]
         for gateway in self.channels.values():
-            results = await gateway.set_available(updates)
-            again = [
-                QuantityUpdate(r.sku, max(0, free[r.sku]), r.channel_quantity)
-                for r in results
-                if r.status is PublishStatus.CONFLICT
-            ]
-            if again:
-                await gateway.set_available(again)
+            await overwrite(gateway, updates)
 
     async def order_accepted(self, order: ShopperOrder, channel_order_id: str) -> None:
         return None  # a cron connector hears of it at its next run
@@ -267,6 +262,20 @@ class CronArm:
             await gateway.aclose()
         if self.erp is not None:
             await self.erp.aclose()
+
+
+async def overwrite(gateway: ChannelGateway, updates: list[QuantityUpdate]) -> None:
+    """A cron export writes blindly: Shopify's compare-and-set is switched off (`force`, i.e.
+    `ignoreCompareQuantity`), WooCommerce has none."""
+    from channelhub.connectors.shopify import QuantityUpdate as ShopifyQuantityUpdate
+    from channelhub.service.adapters.shopify import ShopifyChannelGateway
+
+    if isinstance(gateway, ShopifyChannelGateway):
+        await gateway.connector.set_available(
+            [ShopifyQuantityUpdate(u.sku, u.quantity) for u in updates], force=True
+        )
+    else:
+        await gateway.set_available(updates)
 
 
 def describe_errors(errors: list[str]) -> dict[str, Any]:

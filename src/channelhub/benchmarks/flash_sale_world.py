@@ -110,6 +110,9 @@ class World:
         product = self._woo_by_sku[sku]
         return int(product.stock_quantity or 0)
 
+    def woocommerce_product_id(self, sku: str) -> int:
+        return self._woo_by_sku[sku].id
+
     def set_shown(self, channel: str, sku: str, quantity: int) -> None:
         """Write a channel's quantity directly (the oracle's zero-latency path)."""
         if channel == SHOPIFY:
