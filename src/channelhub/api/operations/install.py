@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from channelhub.api.dashboard import STATIC_DIR, STATIC_URL, dashboard_router
+from channelhub.api.dashboard import STATIC_DIR, STATIC_URL, controls_router, dashboard_router
 from channelhub.api.errors import ApiError, install_error_handlers
 from channelhub.api.operations.context import OperationsContext
 from channelhub.api.operations.routes_control import control_router
@@ -47,5 +47,6 @@ def install_operations(app: FastAPI, ctx: OperationsContext) -> SecurityStore:
     app.include_router(security_router(store))
     app.include_router(metrics_router(ctx.metrics))
     app.include_router(dashboard_router(ctx, store))
+    app.include_router(controls_router(ctx))
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     return store

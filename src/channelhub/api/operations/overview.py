@@ -67,4 +67,8 @@ def build_overview(ctx: OperationsContext) -> dict[str, Any]:
         "dead_letters_by_topic": dead_by_topic,
         "queues": [tier.to_dict(now.timestamp()) for tier in queues.tiers.values()],
         "open_circuits": [e["endpoint"] for e in endpoints if e["circuit_state"] == "open"],
+        "alerts": [
+            {"key": alert.key, "rule": alert.rule, "summary": alert.summary}
+            for alert in (ctx.alerts.active if ctx.alerts is not None else [])
+        ],
     }
