@@ -25,7 +25,7 @@ async def test_sandbox_flash_sale_orders_reach_odoo_once_and_ats_reaches_both_ch
         sale = await run_flash_sale(
             target,
             FlashSaleSettings(
-                rate=8, duration_s=3, seed=5, receipt_every_s=1, adjustment_every_s=1.5, settle_s=8
+                rate=8, duration_s=3, seed=5, receipt_every_s=1, adjustment_every_s=1.5, settle_s=20
             ),
         )
         assert sale.orders > 0 and sum(sale.orders_by_channel.values()) == sale.orders
