@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.integration.ops.ops_world import CUSTOMER_EMAIL, ORDER_KEY, OpsWorld
+from tests.integration.ops.ops_world import CUSTOMER_EMAIL, ORDER_KEY, PASSWORD, OpsWorld
 from tests.integration.ops.test_ops_auth import login
 
 
@@ -133,3 +133,25 @@ def test_active_alerts_show_on_the_overview(world: OpsWorld, client: TestClient)
     world.ctx.alerts.process(Observation(propagation_p99_s={"shop": 4.0}))
     login(client, "olivia")
     assert "shop: p99 propagation 4.0s" in client.get("/dashboard/fragments/overview").text
+
+
+def test_replay_every_dead_letter_of_a_topic(world: OpsWorld, client: TestClient) -> None:
+    login(client, "olivia")
+    done = client.post(
+        "/dashboard/dead-letters/replay", data={"csrf_token": _csrf(client), "topic": "ops.flaky.v1"}
+    )
+    assert done.status_code == 200 and "Replayed 3 dead letters" in done.text
+    assert world.store.actions("dead-letters")[0]["details"]["replayed"] == 3
+
+
+def test_password_guessing_is_throttled(world: OpsWorld, client: TestClient) -> None:
+    form = client.get("/dashboard/login").text
+    login_csrf = form.split('name="login_csrf" value="')[1].split('"')[0]
+    for _ in range(5):
+        wrong = {"username": "olivia", "password": "guess-guess-guess", "login_csrf": login_csrf}
+        assert client.post("/dashboard/login", data=wrong).status_code == 401
+    right = {"username": "olivia", "password": PASSWORD, "login_csrf": login_csrf}
+    blocked = client.post("/dashboard/login", data=right)
+    assert blocked.status_code == 429 and "Too many failed attempts" in blocked.text
+    other = {"username": "vic", "password": PASSWORD, "login_csrf": login_csrf}
+    assert client.post("/dashboard/login", data=other, follow_redirects=False).status_code == 303

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from channelhub.api.dashboard.login_throttle import LoginThrottle
 from channelhub.api.dashboard.rendering import SECURITY_HEADERS, render
 from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
@@ -29,11 +30,13 @@ from channelhub.api.security import (
     Role,
     SecurityStore,
     public_route,
+    record_action,
     require_page_role,
     sees_personal_data,
 )
 from channelhub.api.security.guard import settings_of
 from channelhub.domain import ExceptionAction
+from channelhub.engine.dead_letters import DeadLetterFilter, replay
 from channelhub.store.log_tables import log_event
 
 LOGIN_CSRF_COOKIE = "channelhub_login_csrf"
@@ -76,6 +79,7 @@ def _event_status(ctx: OperationsContext, event_id: str) -> dict[str, Any]:
 
 def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
     router = APIRouter(prefix="/dashboard", include_in_schema=False)
+    throttle = LoginThrottle(ctx.clock)
 
     # -- login -------------------------------------------------------------------------------
 
@@ -102,8 +106,20 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
                 login_csrf=expected,
                 error="The form expired. Please try again.",
             )
-        created = await run_in_threadpool(store.login, form.get("username", ""), form.get("password", ""))
+        username = form.get("username", "").strip().lower()[:100]
+        wait_s = throttle.wait_s(username)
+        if wait_s > 0:
+            return render(
+                "login.html",
+                None,
+                429,
+                next=_safe_next(form.get("next")),
+                login_csrf=expected,
+                error=f"Too many failed attempts. Try again in {max(1, round(wait_s / 60))} min.",
+            )
+        created = await run_in_threadpool(store.login, username, form.get("password", ""))
         if created is None:
+            throttle.failed(username)
             return render(
                 "login.html",
                 None,
@@ -112,6 +128,7 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
                 login_csrf=expected,
                 error="Wrong username or password.",
             )
+        throttle.succeeded(username)
         response = RedirectResponse(_safe_next(form.get("next")), status_code=303, headers=SECURITY_HEADERS)
         _set_cookie(request, response, SESSION_COOKIE, created.session_id, max_age=12 * 3600)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/dashboard")
@@ -189,6 +206,7 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
     def dead_letters_page(
         topic: str | None = Query(default=None, max_length=200),
         cursor: str | None = Query(default=None, max_length=500),
+        replayed: int | None = Query(default=None, ge=0, le=10**9),
         who: Principal = require_page_role(Role.VIEWER),
     ) -> HTMLResponse:
         with ctx.engine.connect() as connection:
@@ -196,7 +214,14 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
                 connection, DeadLetterQuery(topic=topic or None), decode_cursor(cursor), 50
             )
         listing = page(_shown(rows, who), 50, lambda item: item["seq"])
-        return render("dead_letters.html", who, page="dead-letters", listing=listing, topic=topic or "")
+        return render(
+            "dead_letters.html",
+            who,
+            page="dead-letters",
+            listing=listing,
+            topic=topic or "",
+            replayed=replayed,
+        )
 
     @router.get("/dead-letters/{event_id}")
     def dead_letter_page_detail(
@@ -217,6 +242,15 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
     @router.get("/fragments/event/{event_id}")
     def event_status_fragment(event_id: str, who: Principal = require_page_role(Role.VIEWER)) -> HTMLResponse:
         return render("_event_status.html", who, status=_event_status(ctx, event_id))
+
+    @router.post("/dead-letters/replay")
+    async def replay_matching(
+        request: Request, who: Principal = require_page_role(Role.OPERATOR)
+    ) -> Response:
+        topic = (await _form(request)).get("topic", "").strip()[:200] or None
+        count = await run_in_threadpool(_replay_topic, ctx, topic, who)
+        target = f"/dashboard/dead-letters?replayed={count}" + (f"&topic={quote(topic)}" if topic else "")
+        return RedirectResponse(target, status_code=303)
 
     @router.post("/dead-letters/{event_id}/replay")
     def replay(event_id: str, who: Principal = require_page_role(Role.OPERATOR)) -> Response:
@@ -260,6 +294,20 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
         return RedirectResponse("/dashboard/exceptions", status_code=303)
 
     return router
+
+
+def _replay_topic(ctx: OperationsContext, topic: str | None, who: Principal) -> int:
+    with ctx.engine.begin() as connection:
+        count = replay(connection, DeadLetterFilter(topic=topic), ctx.clock)
+        record_action(
+            connection,
+            ctx.clock.now(),
+            who.name,
+            "dead_letter.replay_matching",
+            "dead-letters",
+            {"topic": topic, "all": topic is None, "replayed": count},
+        )
+    return count
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
