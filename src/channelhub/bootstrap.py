@@ -248,8 +248,16 @@ class Runtime:
     """The engine and the API in one process. `await start()`, then `await stop()`."""
 
     def __init__(
-        self, landscape: Landscape, settings: RuntimeSettings | None = None, *, clock: Clock = SYSTEM_CLOCK
+        self,
+        landscape: Landscape,
+        settings: RuntimeSettings | None = None,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        channels: Mapping[str, ChannelGateway] | None = None,
     ) -> None:
+        """`channels`: gateways to use instead of building them from the landscape (benchmarks
+        wrap them to count calls); they must be usable from the event loop that calls `start`."""
+        self._given_channels = dict(channels) if channels is not None else None
         self.landscape = landscape
         self.settings = settings or RuntimeSettings()
         self.clock = clock
@@ -303,7 +311,11 @@ class Runtime:
         settings = self.settings
         self._loop = asyncio.get_running_loop()
         self.engine = engine = await asyncio.to_thread(open_store, self.landscape, settings.database_schema)
-        self.channels = channel_gateways(self.landscape, self.clock)
+        self.channels = (
+            self._given_channels
+            if self._given_channels is not None
+            else channel_gateways(self.landscape, self.clock)
+        )
         self._log_thread.start()
         await self._log_thread.call(self._connect_odoo())
         assert self.erp is not None
