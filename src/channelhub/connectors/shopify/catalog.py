@@ -65,6 +65,13 @@ class SkuIndex:
             return
         self.by_sku[ref.sku] = ref
 
+    def add_read(self, ref: VariantRef | None) -> None:
+        """A variant as read from Shopify: indexed, or only counted when it has no SKU."""
+        if ref is None:
+            self.without_sku += 1
+        else:
+            self.add(ref)
+
     def remember_available(self, sku: str, available: int) -> None:
         ref = self.by_sku.get(sku)
         if ref is not None:
@@ -131,11 +138,7 @@ async def load_sku_index(
         connection=lambda data: data.get("productVariants"),
     ):
         for node in nodes:
-            ref = variant_ref(node)
-            if ref is None:
-                index.without_sku += 1
-            else:
-                index.add(ref)
+            index.add_read(variant_ref(node))
     return index
 
 
@@ -175,9 +178,5 @@ async def load_sku_index_bulk(
         if not line.strip():
             continue
         node = json.loads(line)
-        ref = variant_ref(node) if isinstance(node, dict) and "__parentId" not in node else None
-        if ref is None:
-            index.without_sku += 1
-        else:
-            index.add(ref)
+        index.add_read(variant_ref(node) if isinstance(node, dict) and "__parentId" not in node else None)
     return index
