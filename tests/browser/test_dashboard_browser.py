@@ -46,6 +46,7 @@ def test_operator_logs_in_explains_a_sku_and_replays_a_dead_letter(
 
         page.goto(f"{server.url}/dashboard/orders/{ORDER_KEY}")
         assert "order_mapping_gap" in page.text_content("ol.timeline")
+        page.screenshot(path=str(artifacts / "order-timeline.png"), full_page=True)
 
         world.partner_fixed["fixed"] = True  # the partner fixed their side: replaying will work now
         page.goto(f"{server.url}/dashboard/dead-letters")

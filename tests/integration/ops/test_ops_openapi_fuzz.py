@@ -64,3 +64,5 @@ def test_schema_lists_the_operations(fuzz_world: OpsWorld, tmp_path: Path) -> No
     paths = set(document["paths"])
     assert {"/api/v1/dead-letters", "/api/v1/exceptions/{exception_id}/retry", "/metrics"} <= paths
     assert not any(path.startswith("/dashboard") for path in paths)  # pages are not API
+    replay = document["paths"]["/api/v1/dead-letters/{event_id}/replay"]["post"]
+    assert replay["x-required-role"] == "operator" and "`operator` role" in replay["description"]

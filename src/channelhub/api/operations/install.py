@@ -17,6 +17,7 @@ from channelhub.api.operations.routes_control import control_router
 from channelhub.api.operations.routes_log import log_router
 from channelhub.api.operations.routes_state import state_router
 from channelhub.api.security import LoginRequired, SecuritySettings, SecurityStore, security_router
+from channelhub.api.security.guard import document_roles
 from channelhub.metrics import ChannelhubMetrics, metrics_router
 
 
@@ -41,11 +42,14 @@ def install_operations(app: FastAPI, ctx: OperationsContext) -> SecurityStore:
         return RedirectResponse(f"/dashboard/login?next={exc.next_path}", status_code=303)
 
     app.add_exception_handler(LoginRequired, login_required)
-    app.include_router(log_router(ctx))
-    app.include_router(state_router(ctx))
-    app.include_router(control_router(ctx))
-    app.include_router(security_router(store))
-    app.include_router(metrics_router(ctx.metrics))
+    for router in (
+        log_router(ctx),
+        state_router(ctx),
+        control_router(ctx),
+        security_router(store),
+        metrics_router(ctx.metrics),
+    ):
+        app.include_router(document_roles(router))
     app.include_router(dashboard_router(ctx, store))
     app.include_router(controls_router(ctx))
     app.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="dashboard-static")

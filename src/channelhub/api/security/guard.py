@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
@@ -213,6 +213,21 @@ def _declared(dependencies: Iterable[Any]) -> tuple[Access | None, bool]:
         if found[0] is not None:
             return found
     return None, False
+
+
+def document_roles(router: APIRouter) -> APIRouter:
+    """Write each route's declared access into its OpenAPI description (`x-required-role` too),
+    so integrators read in /docs which token a call needs."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        access, _ = _declared(route.dependant.dependencies)
+        if access is None:
+            continue
+        text = "Open to everybody." if access == "public" else f"Requires the `{access}` role (or higher)."
+        route.description = f"{route.description}\n\n{text}".strip()
+        route.openapi_extra = {**(route.openapi_extra or {}), "x-required-role": str(access)}
+    return router
 
 
 def _api_routes(app: FastAPI) -> Iterable[tuple[str, set[str], Any]]:
