@@ -187,7 +187,7 @@ def _seed(path: Path) -> _Seeded:
     return _Seeded(path, tokens, dead_ids, exception_id)
 
 
-def _seeded_copy(target: Path) -> tuple[str, _Seeded]:
+def seeded_copy(target: Path) -> tuple[str, _Seeded]:
     if not _SEEDED:
         _SEEDED.append(_seed(Path(tempfile.mkdtemp(prefix="ops-template-")) / "template.db"))
     seeded = _SEEDED[0]
@@ -199,7 +199,7 @@ def _seeded_copy(target: Path) -> tuple[str, _Seeded]:
 
 
 def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-token-0123456789") -> OpsWorld:
-    url, seeded = _seeded_copy(tmp_path / "ops.db")
+    url, seeded = seeded_copy(tmp_path / "ops.db")
     engine = create_store_engine(url)
     flags = {"fixed": False}
     ctx = OperationsContext(

@@ -14,11 +14,12 @@ from channelhub.cli import app
 from channelhub.engine.events import NewEvent
 from channelhub.engine.outbox import append
 from channelhub.store.db import create_store_engine, isolated_schema, upgrade_to_head
+from tests.integration.ops.ops_world import seeded_copy
 
 
 def test_token_create_list_revoke_and_user_create(tmp_path: Path) -> None:
     runner = CliRunner()
-    database = f"sqlite:///{tmp_path}/cli.db"
+    database, _ = seeded_copy(tmp_path / "cli.db")  # migrated already: the commands only check
     created = runner.invoke(
         app, ["token", "create", "--role", "operator", "--name", "ci", "--database", database]
     )

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from channelhub.engine.reconcile import ReconciliationReport
 from tests.integration.ops.ops_world import OpsWorld, build_world
 
-EXAMPLES_PER_OPERATION = 6
+EXAMPLES_PER_OPERATION = 4
 
 
 @pytest.fixture(scope="module")
