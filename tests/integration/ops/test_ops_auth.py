@@ -205,3 +205,15 @@ def test_tokens_never_appear_in_logs(
     logging.getLogger().handlers = [
         h for h in logging.getLogger().handlers if not getattr(h, "_channelhub", False)
     ]
+
+
+def test_sessions_expire_and_are_cleaned_up(world: OpsWorld) -> None:
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    store = SecurityStore(world.engine, clock)
+    first = store.login("olivia", PASSWORD)
+    assert first is not None and store.session(first.session_id) is not None
+    clock.advance(13 * 3600)
+    assert store.session(first.session_id) is None
+    assert store.login("olivia", PASSWORD) is not None
+    with world.engine.connect() as connection:
+        assert connection.execute(sa.select(sa.func.count()).select_from(security_session)).scalar_one() == 1

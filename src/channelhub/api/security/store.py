@@ -273,6 +273,8 @@ class SecurityStore:
             matches = check_password(password, row.password_hash if row else DECOY_PASSWORD_HASH)
             if row is None or not matches or row.disabled:
                 return None
+            # Expired sessions are useless: dropped here so the table stays the size of who is logged in.
+            connection.execute(sa.delete(security_session).where(security_session.c.expires_at <= now))
             session_id = secrets.token_urlsafe(32)
             session = DashboardSession(
                 name, Role(row.role), secrets.token_urlsafe(24), now + SESSION_LIFETIME
