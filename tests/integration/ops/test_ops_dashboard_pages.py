@@ -155,3 +155,37 @@ def test_password_guessing_is_throttled(world: OpsWorld, client: TestClient) -> 
     assert blocked.status_code == 429 and "Too many failed attempts" in blocked.text
     other = {"username": "vic", "password": PASSWORD, "login_csrf": login_csrf}
     assert client.post("/dashboard/login", data=other, follow_redirects=False).status_code == 303
+
+
+def test_absurd_ids_are_refused_not_crashing(world: OpsWorld, client: TestClient) -> None:
+    login(client, "olivia")
+    huge = client.post(f"/dashboard/exceptions/{2**70}/dismiss", data={"csrf_token": _csrf(client)})
+    assert huge.status_code == 422
+
+
+def test_odd_path_values_never_break_a_page(world: OpsWorld, client: TestClient) -> None:
+    from urllib.parse import quote
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    login(client, "vic")
+
+    @given(st.text(min_size=1, max_size=80))
+    @settings(
+        max_examples=25,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def visit(value: str) -> None:
+        segment = quote(value, safe="")
+        for path in (
+            f"/dashboard/skus/{segment}",
+            f"/dashboard/orders/{segment}",
+            f"/dashboard/dead-letters/{segment}",
+        ):
+            assert client.get(path).status_code < 500, path
+
+    visit()

@@ -19,7 +19,7 @@ from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
 from channelhub.api.operations.masking import Shown, shown_to
 from channelhub.api.operations.overview import build_overview
-from channelhub.api.operations.pagination import decode_cursor, page
+from channelhub.api.operations.pagination import RowId, decode_cursor, page
 from channelhub.api.operations.queues import DeadLetterQuery, dead_letter, dead_letter_page
 from channelhub.api.operations.routes_log import replay_dead_letter
 from channelhub.api.operations.routes_state import decide_exception, explain_sku, timeline_of
@@ -280,7 +280,7 @@ def dashboard_router(ctx: OperationsContext, store: SecurityStore) -> APIRouter:
     @router.post("/exceptions/{exception_id}/{action}")
     async def decide(
         request: Request,
-        exception_id: int,
+        exception_id: RowId,
         action: ExceptionAction,
         who: Principal = require_page_role(Role.OPERATOR),
     ) -> Response:
