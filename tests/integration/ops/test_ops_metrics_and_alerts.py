@@ -69,3 +69,25 @@ def test_alerts_reach_a_webhook_once(world: OpsWorld) -> None:
         dispatcher.process(observe(world.ctx))
     assert [(body["rule"], body["status"]) for body in received] == [("dead_letters_growing", "firing")]
     assert received[0]["details"] == {"from": 3, "to": 4}
+
+
+async def test_the_alert_loop_evaluates_until_stopped(world: OpsWorld) -> None:
+    import asyncio
+
+    from channelhub.alerts import run_alerts
+    from channelhub.engine.reconcile import ChannelReconciliation, QuantityDiff, ReconciliationReport
+
+    result = ChannelReconciliation("shop", checked=1)
+    result.diffs.append(QuantityDiff("shop", "TEE-M", 14, 20, 17))
+    now = world.ctx.clock.now()
+    world.ctx.reconciliations.record(ReconciliationReport(True, now, now, (result,)), trigger="schedule")
+    dispatcher = AlertDispatcher(AlertRules(webhook_url=None, evaluate_every_s=0.05), world.ctx.clock)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_alerts(world.ctx, dispatcher, stop))
+    for _ in range(200):
+        if dispatcher.sent:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert [body["rule"] for body in dispatcher.sent] == ["drift_found"]
