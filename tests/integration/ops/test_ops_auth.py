@@ -217,3 +217,13 @@ def test_sessions_expire_and_are_cleaned_up(world: OpsWorld) -> None:
     assert store.login("olivia", PASSWORD) is not None
     with world.engine.connect() as connection:
         assert connection.execute(sa.select(sa.func.count()).select_from(security_session)).scalar_one() == 1
+
+
+def test_ensure_user_creates_or_resets(world: OpsWorld) -> None:
+    world.store.ensure_user("demo", "first-password-1", Role.OPERATOR)
+    assert world.store.login("demo", "first-password-1") is not None
+    world.store.set_user_disabled("demo", True, "test")
+    world.store.ensure_user("demo", "second-password-2", Role.VIEWER)
+    assert world.store.login("demo", "first-password-1") is None
+    session = world.store.login("demo", "second-password-2")
+    assert session is not None and session.session.role is Role.VIEWER

@@ -237,6 +237,27 @@ class SecurityStore:
             record_action(connection, now, by, "user.create", f"user:{name}", {"role": Role(role).value})
         return UserInfo(name, Role(role), False, now, None)
 
+    def ensure_user(self, username: str, password: str, role: Role, by: str = "sandbox") -> UserInfo:
+        """Create the user, or reset an existing one's password and role and enable it: what the
+        sandbox needs to print working credentials on every start."""
+        name = check_username(username)
+        now = self.clock.now()
+        password_hash = hash_password(password)
+        with self.engine.begin() as connection:
+            updated = connection.execute(
+                sa.update(security_user)
+                .where(security_user.c.username == name)
+                .values(password_hash=password_hash, role=Role(role).value, disabled=False)
+            ).rowcount
+            if not updated:
+                connection.execute(
+                    security_user.insert().values(
+                        username=name, password_hash=password_hash, role=Role(role).value, created_at=now
+                    )
+                )
+            record_action(connection, now, by, "user.ensure", f"user:{name}", {"role": Role(role).value})
+        return UserInfo(name, Role(role), False, now, None)
+
     def users(self) -> list[UserInfo]:
         with self.engine.connect() as connection:
             rows = connection.execute(sa.select(security_user).order_by(security_user.c.username))
