@@ -236,10 +236,9 @@ def observe(ctx: OperationsContext) -> Observation:
     with ctx.engine.connect() as connection:
         dead = queue_stats(connection, ctx.clock.now().timestamp()).dead_letters
     p99: dict[str, float] = {}
-    if ctx.publisher is not None:
-        for channel, snapshot in ctx.publisher.snapshot().items():
-            if snapshot.get("propagation_p99_ms") is not None:
-                p99[channel] = float(snapshot["propagation_p99_ms"]) / 1000.0
+    for channel, snapshot in ctx.publisher_snapshot().items():
+        if snapshot.get("propagation_p99_ms") is not None:
+            p99[channel] = float(snapshot["propagation_p99_ms"]) / 1000.0
     states = {e["endpoint"]: e["circuit_state"] for e in ctx.endpoints.snapshots()}
     runs = ctx.reconciliations.runs()
     last = runs[0].summary() if runs else None

@@ -222,3 +222,28 @@ def test_errors_have_one_stable_shape(world: OpsWorld, client: TestClient) -> No
     ):
         error = response.json()["error"]
         assert set(error) >= {"code", "message"} and response.status_code >= 400
+
+
+class RacingPublisher:
+    """Stands in for the publisher: its first snapshot races an append on another thread."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("deque mutated during iteration")
+        return {"shop": {"propagation_p50_ms": 120.0, "propagation_p99_ms": 900.0, "backing_off_s": 0.0}}
+
+
+def test_overview_shows_publisher_latency_even_when_a_snapshot_races(
+    world: OpsWorld, client: TestClient
+) -> None:
+    world.ctx.publisher = RacingPublisher()  # type: ignore[assignment]
+    overview = client.get("/api/v1/overview", headers=world.bearer("viewer")).json()
+    assert overview["propagation_p99_ms"] == 900.0
+    shop = next(c for c in overview["channels"] if c["channel"] == "shop")
+    assert shop["propagation_p50_ms"] == 120.0
+    scraped = client.get("/metrics", headers=world.bearer("viewer")).text
+    assert 'channelhub_propagation_p99_seconds{channel="shop"} 0.9' in scraped

@@ -62,6 +62,20 @@ class OperationsContext:
             self.engine, self.publisher, channel=channel, dry_run=dry_run, clock=self.clock
         )
 
+    def publisher_snapshot(self) -> dict[str, dict[str, Any]]:
+        """The publisher's counters per channel, {} without a publisher.
+
+        The publisher runs on another thread and appends to the deques this reads; a copy that
+        races an append raises RuntimeError ("mutated during iteration"), so it is taken again."""
+        if self.publisher is None:
+            return {}
+        for _ in range(5):
+            try:
+                return self.publisher.snapshot()
+            except RuntimeError:
+                continue
+        return {}
+
     def need_availability(self) -> AvailabilityService:
         if self.availability is None:
             raise ApiError(503, "not_configured", "availability rules are not loaded in this process")

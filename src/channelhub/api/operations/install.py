@@ -29,11 +29,10 @@ def install_operations(app: FastAPI, ctx: OperationsContext) -> SecurityStore:
     app.state.channelhub_security = SecuritySettings(store, ctx.bootstrap_token, ctx.secure_cookies)
     app.state.channelhub_operations = ctx
     if ctx.metrics is None:
-        publisher = ctx.publisher
         ctx.metrics = ChannelhubMetrics(
             ctx.engine,
             ctx.endpoints,
-            publisher.snapshot if publisher is not None else None,
+            ctx.publisher_snapshot,
             now=lambda: ctx.clock.now().timestamp(),
         )
 

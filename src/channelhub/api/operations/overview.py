@@ -30,7 +30,7 @@ def build_overview(ctx: OperationsContext) -> dict[str, Any]:
         exceptions = open_exceptions_by_kind(connection)
         waiting = orders_waiting(connection)
         dead_by_topic = dead_letters_by_topic(connection)
-    publisher = ctx.publisher.snapshot() if ctx.publisher is not None else {}
+    publisher = ctx.publisher_snapshot()
     channels = []
     for name in sorted(set(ctx.channels) | set(health)):
         row = health.get(name) or {
