@@ -66,6 +66,7 @@ ARMS = ("oracle", "cron", "channelhub")
 SAMPLE_INTERVAL_S = 0.02
 MAX_IN_FLIGHT = 32  # concurrent checkouts; a slow storefront delays the stream (see stream_seconds)
 SETTLE_S = 90.0  # after the stream: cron's next run comes within 60 s
+ORDER_DRAIN_S = 300.0  # after settling: how long accepted orders may still take to reach Odoo
 Progress = Callable[[str], None]
 
 
@@ -146,8 +147,8 @@ class StreamDriver:
         # Checkouts wait here, not in httpx's pool (whose queue scan is quadratic when it backs up).
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
 
-    def _record(self, sku: str) -> None:
-        self.tracker.stock_changed(sku, time.monotonic(), self.ledger.ats(sku))
+    def _record(self, sku: str, at: float | None = None) -> None:
+        self.tracker.stock_changed(sku, time.monotonic() if at is None else at, self.ledger.ats(sku))
         self._observe(sku)
 
     def _observe(self, sku: str) -> None:
@@ -192,8 +193,9 @@ class StreamDriver:
 
     async def _offline(self, action: WarehouseOffline) -> None:
         changed = self.ledger.take_offline(action.warehouse)
+        at = time.monotonic()  # one operator action: every SKU it changes changed at this instant
         for sku in changed:
-            self._record(sku)
+            self._record(sku, at)
         await self.arm.warehouse_offline(action.warehouse, changed)
         for sku in changed:
             self._observe(sku)
@@ -279,12 +281,15 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
         progress(f"[{name}] stream done in {stream_s:.1f} s: {len(driver.tally.accepted)} orders accepted")
         deadline = time.monotonic() + SETTLE_S
         await arm.settle(deadline)
-        await _wait_for_orders(world, set(driver.tally.accepted), deadline)
         stop_sampling.set()
         await sampler
         api_calls = {
             system: counter.calls - calls_before[system] for system, counter in world.counters.items()
         }
+        # "Lost" means never in Odoo, not "late": give the arm time to finish its order imports.
+        drain_started = time.monotonic()
+        await _wait_for_orders(world, set(driver.tally.accepted), drain_started + ORDER_DRAIN_S)
+        drain_s = time.monotonic() - drain_started
         await arm.reconcile()
         drift = sum(
             1
@@ -311,6 +316,7 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             "duplicate_odoo_orders": sum(count - 1 for ref, count in refs.items() if count > 1),
             "drift_skus_after_reconcile": drift,
             "stream_seconds": round(stream_s, 1),
+            "order_drain_seconds": round(drain_s, 1),
             "channel_stats": stats,
         }
         errors = getattr(arm, "errors", None) or []
