@@ -15,6 +15,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +28,8 @@ from channelhub.api.errors import install_error_handlers
 from channelhub.api.operations import OperationsContext, install_operations
 from channelhub.api.pricing import PricingHandle, install_pricing
 from channelhub.bootstrap import channel_gateways, open_store
+from channelhub.clock import ManualClock
+from channelhub.connectors.odoo.values import format_datetime
 from channelhub.sandbox.pricing_setup import (
     PricingSandbox,
     PricingSandboxSettings,
@@ -67,6 +70,7 @@ class PricingLandscape:
     pricing: PricingSandbox
     api: httpx.AsyncClient
     endpoints: dict[str, Any]
+    clock: ManualClock
 
     def as_admin(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.endpoints['channelhub']['token']}"}
@@ -100,6 +104,7 @@ async def landscape(tmp_path: Path) -> AsyncIterator[PricingLandscape]:
         engine = open_store(landscape)
         gateways = channel_gateways(landscape)
         handle = PricingHandle()
+        clock = ManualClock(datetime.now(UTC))  # the governance's business time
         app = FastAPI(title="channelhub pricing e2e")
         install_error_handlers(app)
         store = install_operations(app, OperationsContext(engine=engine, bootstrap_token=ADMIN_TOKEN))
@@ -108,12 +113,13 @@ async def landscape(tmp_path: Path) -> AsyncIterator[PricingLandscape]:
         pricing = await setup_pricing(
             landscape, engine, gateways, skus=catalog.skus, handle=handle, security=store, work_dir=tmp_path,
             align_channels=emulator_price_aligner(emulators), settings=PricingSandboxSettings(tick_interval_s=0.3),
+            clock=clock,
         )  # fmt: skip
         endpoints: dict[str, Any] = {"channelhub": {"url": server.url, "token": ADMIN_TOKEN}}
         pricing.add_to(endpoints)
         try:
             async with httpx.AsyncClient(base_url=server.url, timeout=15) as api:
-                yield PricingLandscape(emulators, pricing, api, endpoints)
+                yield PricingLandscape(emulators, pricing, api, endpoints, clock)
         finally:
             await pricing.stop()
             for gateway in gateways.values():
@@ -188,3 +194,60 @@ async def test_a_price_cut_needs_a_second_person_then_reaches_both_shops_and_rol
 
     verify = await api.get("/api/v1/audit/verify", headers=landscape.as_admin())
     assert verify.json()["ok"] is True and verify.json()["count"] > 8
+
+
+async def test_a_dated_pricelist_item_publishes_at_its_start_and_reverts_at_its_end(
+    landscape: PricingLandscape,
+) -> None:
+    """With the governance's clock injected: `date_start` in an hour, `date_end` in three."""
+    pricing, clock = landscape.pricing, landscape.clock
+    costs = await _costs(landscape)
+    sku = max(pricing.items, key=lambda code: pricing.prices[code] - costs[code])
+    old = pricing.prices[sku]
+    promo = (old * Decimal("1.03")).quantize(Decimal("0.01"))  # within the auto threshold (5 %)
+    starts, ends = clock.now() + timedelta(hours=1), clock.now() + timedelta(hours=3)
+    client = pricing.connector.client
+    [product] = await client.execute_kw("product.product", "search", [[("default_code", "=", sku)]])
+    await client.execute_kw(
+        "product.pricelist.item", "create",
+        [{"pricelist_id": pricing.pricelist, "applied_on": "0_product_variant", "product_id": product,
+          "compute_price": "fixed", "fixed_price": float(promo), "date_start": format_datetime(starts),
+          "date_end": format_datetime(ends)}],
+    )  # fmt: skip
+    [window] = await eventually(
+        lambda: landscape.change_sets_of(sku), within_s=10, what="the window captured"
+    )
+    assert window["status"] == "scheduled" and window["effective_from"] is not None
+
+    async def status() -> str:
+        reply = await landscape.api.get(f"/api/v1/price-changes/{window['id']}", headers=landscape.as_admin())
+        return str(reply.json()["status"])
+
+    pricing.wake()
+    await asyncio.sleep(0.5)
+    assert await status() == "scheduled" and await landscape.shown(sku) == dict.fromkeys(CHANNELS, old)
+    clock.advance(3600)
+    pricing.wake()
+    await eventually(lambda: _is(status, "published"), within_s=5, what="published at date_start")
+    assert await landscape.shown(sku) == dict.fromkeys(CHANNELS, promo)
+    clock.advance(2 * 3600)
+    pricing.wake()
+    await eventually(lambda: _is(status, "reverted"), within_s=5, what="reverted at date_end")
+    assert await landscape.shown(sku) == dict.fromkeys(CHANNELS, old)
+
+    # The second user can also work in the dashboard with the credentials the endpoints file gives.
+    channelhub = landscape.endpoints["channelhub"]
+    async with httpx.AsyncClient(base_url=channelhub["url"]) as browser:
+        form = await browser.get("/dashboard/login")
+        login_csrf = form.text.split('name="login_csrf" value="')[1].split('"')[0]
+        await browser.post(
+            "/dashboard/login",
+            data={"username": channelhub["price_approver"], "password": channelhub["price_approver_password"],
+                  "login_csrf": login_csrf, "next": "/dashboard/prices"},
+        )  # fmt: skip
+        page = await browser.get(f"/dashboard/prices/{window['id']}")
+        assert page.status_code == 200 and 'data-status="reverted"' in page.text
+
+
+async def _is(probe: Callable[[], Awaitable[str]], wanted: str) -> bool:
+    return await probe() == wanted

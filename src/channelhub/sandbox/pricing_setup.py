@@ -245,7 +245,9 @@ async def setup_pricing(
     from channelhub.service.adapters.factory import odoo_connector
 
     settings = settings or PricingSandboxSettings()
-    connector = odoo_connector(landscape.odoo, clock=clock)
+    # The connector waits in real time (backoff, limits against a real server); `clock` is the
+    # business time of the governance (effective windows, audit times), injectable in tests.
+    connector = odoo_connector(landscape.odoo)
     await connector.connect()
     try:
         prices = await list_prices(connector, skus)
