@@ -59,10 +59,18 @@ def register(groups: CommandGroups) -> None:
         if unknown or not chosen:
             raise typer.BadParameter(f"choose from {', '.join(ARMS)}", param_hint="--arms")
         params = FlashSaleParams(skus, rate, duration, seed, cron_interval, chosen)
-        result = run_flash_sale(params, progress=lambda line: typer.echo(line, err=True))
-        result["command"] = _command_line()
-        result["machine"] = _machine()
-        _write(json_file, result)
+
+        def save(document: dict[str, Any], final: bool = False) -> None:
+            document["command"] = _command_line()
+            document["machine"] = _machine()
+            if final:
+                _write(json_file, document)
+            elif json_file is not None:  # partial: the arms finished so far
+                json_file.parent.mkdir(parents=True, exist_ok=True)
+                json_file.write_text(json.dumps(document, indent=2) + "\n")
+
+        result = run_flash_sale(params, progress=lambda line: typer.echo(line, err=True), on_arm_done=save)
+        save(result, final=True)
 
     @groups.bench.command("memory")
     def bench_memory_command(

@@ -332,10 +332,24 @@ def _headline(result: dict[str, Any]) -> str:
     return ", ".join(f"{key}={result.get(key)}" for key in keys)
 
 
-def run_flash_sale(params: FlashSaleParams, progress: Progress = print) -> dict[str, Any]:
+def run_flash_sale(
+    params: FlashSaleParams,
+    progress: Progress = print,
+    on_arm_done: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Run the arms one after the other; `on_arm_done` gets the document so far after each arm
+    (so a long run leaves its finished arms on disk even if a later one is interrupted)."""
     arms: dict[str, Any] = {}
+    document: dict[str, Any] = {}
     for name in params.arms:
         arms[name] = asyncio.run(run_arm(name, params, progress))
+        document = _document(params, arms)
+        if on_arm_done is not None:
+            on_arm_done(document)
+    return document
+
+
+def _document(params: FlashSaleParams, arms: dict[str, Any]) -> dict[str, Any]:
     return {
         "benchmark": "flash-sale",
         "parameters": {
@@ -349,7 +363,8 @@ def run_flash_sale(params: FlashSaleParams, progress: Progress = print) -> dict[
             "shopify_webhook_reorder_window_s": WorldSpec.shopify_reorder_window_s,
             "sample_interval_ms": SAMPLE_INTERVAL_S * 1000,
         },
-        "arms": arms,
+        "arms": dict(arms),
+        "complete": set(arms) == set(params.arms),
         "targets": targets(arms),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
