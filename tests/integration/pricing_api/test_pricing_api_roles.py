@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from channelhub.api import ApiContext, create_api
+from channelhub.api.operations import OperationsContext, install_operations
+from channelhub.api.pricing import install_pricing
 from channelhub.api.security import Role, RouteAccess, grants, route_access
+from channelhub.domain import AllocationRules
+from channelhub.service.availability import AvailabilityPolicy, AvailabilityService
 from tests.integration.pricing_api.pricing_api_world import PricingApiWorld, build_world
 
 PRICING_PREFIXES = ("/api/v1/price-changes", "/api/v1/prices/", "/api/v1/audit", "/dashboard/prices")
@@ -89,3 +95,39 @@ def test_each_role_gets_exactly_what_it_is_granted(
             assert status == 403, (user, route.method, route.path, status)
         checked += 1
     assert checked == len(EXPECTED) + 8
+
+
+def test_mounted_on_the_app_factory_next_to_the_operations_surface(tmp_path: Path) -> None:
+    """As the composition root mounts it: `create_api` + `install_operations` + `install_pricing`."""
+    world = build_world(tmp_path)
+    try:
+        api_context = ApiContext(
+            engine=world.engine,
+            channels={},
+            erp=None,
+            availability=AvailabilityService(AvailabilityPolicy(AllocationRules(channels=()), ())),
+            api_token="sandbox-admin-token-0123456789",
+        )
+        app = create_api(api_context)
+        install_operations(app, OperationsContext.from_api_context(api_context))
+        install_pricing(app, world.service, bootstrap_user="carol")
+        mounted = {
+            (r.method, r.path): r.access for r in route_access(app) if r.path.startswith(PRICING_PREFIXES)
+        }
+        assert {key: mounted[key] for key in EXPECTED} == EXPECTED
+        cut = world.propose({"A-1": "50.00"})
+        with TestClient(app) as client:
+            admin = {"Authorization": "Bearer sandbox-admin-token-0123456789"}
+            assert (
+                client.get(f"/api/v1/price-changes/{cut.id}", headers=admin).json()["status"]
+                == "pending_approval"
+            )
+            assert (
+                client.post(f"/api/v1/price-changes/{cut.id}/approve", json={}, headers=admin).status_code
+                == 403
+            )
+            assert client.get("/openapi.json").json()["paths"][
+                "/api/v1/price-changes/{change_set_id}/approve"
+            ]
+    finally:
+        world.engine.dispose()
