@@ -110,66 +110,7 @@ def open_store(landscape: Landscape, schema: str | None = None) -> Engine:
     schema of its own, e.g. one sandbox run)."""
     url = database_url(landscape)
     upgrade_to_head(url, schema)
-    engine = create_store_engine(url, schema=schema)
-    if engine.dialect.name == "sqlite":
-        WriteGate().install(engine)
-    return engine
-
-
-class WriteGate:
-    """First come, first served access to SQLite's single write lock, across this process's threads.
-
-    SQLite lets one writer in at a time; a waiting connection polls (sleeping up to 100 ms between
-    attempts) while the holder, when it commits, can begin again at once. The log worker, which
-    runs batch after batch, would then keep the lock nearly all the time and starve the publisher
-    and the inbox (measured: seconds of delay per pass). Transactions here take a ticket before
-    `BEGIN IMMEDIATE` and are served in order. A waiter gives up queueing after `timeout_s` and
-    falls back to SQLite's own busy handling, so a stuck holder can never hang the process.
-    """
-
-    def __init__(self, timeout_s: float = 30.0) -> None:
-        self._condition = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
-        self._timeout_s = timeout_s
-
-    def enter(self) -> int | None:
-        with self._condition:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            if self._condition.wait_for(lambda: self._serving == ticket, timeout=self._timeout_s):
-                return ticket
-            # Timed out: skip our turn (whoever is served now keeps going), use SQLite's busy wait.
-            log.warning("write_gate_timeout", ticket=ticket, serving=self._serving)
-            self._skipped.add(ticket)
-            return None
-
-    def leave(self) -> None:
-        with self._condition:
-            self._serving += 1
-            while self._serving in self._skipped:
-                self._skipped.discard(self._serving)
-                self._serving += 1
-            self._condition.notify_all()
-
-    _skipped: set[int]
-
-    def install(self, engine: Engine) -> None:
-        """Queue every transaction of `engine` (SQLite only; PostgreSQL locks rows, not the file)."""
-        self._skipped = set()
-
-        def begin(connection: sa.Connection) -> None:
-            if connection.info.get("write_gate") is None:
-                connection.info["write_gate"] = self.enter()
-
-        def end(connection: sa.Connection) -> None:
-            if connection.info.pop("write_gate", None) is not None:
-                self.leave()
-
-        # Before the store's own listener issues BEGIN IMMEDIATE.
-        sa.event.listen(engine, "begin", begin, insert=True)
-        sa.event.listen(engine, "commit", end)
-        sa.event.listen(engine, "rollback", end)
+    return create_store_engine(url, schema=schema)
 
 
 def availability_service(landscape: Landscape) -> AvailabilityService:
