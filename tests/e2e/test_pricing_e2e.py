@@ -102,29 +102,31 @@ async def landscape(tmp_path: Path) -> AsyncIterator[PricingLandscape]:
         catalog = await read_catalog(landscape, 3)
         seed_channels(emulators, catalog)
         engine = open_store(landscape)
+        stack.callback(engine.dispose)
         gateways = channel_gateways(landscape)
-        handle = PricingHandle()
-        clock = ManualClock(datetime.now(UTC))  # the governance's business time
-        app = FastAPI(title="channelhub pricing e2e")
-        install_error_handlers(app)
-        store = install_operations(app, OperationsContext(engine=engine, bootstrap_token=ADMIN_TOKEN))
-        install_pricing(app, handle)
-        server = stack.enter_context(serve_in_thread(app))
-        pricing = await setup_pricing(
-            landscape, engine, gateways, skus=catalog.skus, handle=handle, security=store, work_dir=tmp_path,
-            align_channels=emulator_price_aligner(emulators), settings=PricingSandboxSettings(tick_interval_s=0.3),
-            clock=clock,
-        )  # fmt: skip
-        endpoints: dict[str, Any] = {"channelhub": {"url": server.url, "token": ADMIN_TOKEN}}
-        pricing.add_to(endpoints)
         try:
-            async with httpx.AsyncClient(base_url=server.url, timeout=15) as api:
-                yield PricingLandscape(emulators, pricing, api, endpoints, clock)
+            handle = PricingHandle()
+            clock = ManualClock(datetime.now(UTC))  # the governance's business time
+            app = FastAPI(title="channelhub pricing e2e")
+            install_error_handlers(app)
+            store = install_operations(app, OperationsContext(engine=engine, bootstrap_token=ADMIN_TOKEN))
+            install_pricing(app, handle)
+            server = stack.enter_context(serve_in_thread(app))
+            pricing = await setup_pricing(
+                landscape, engine, gateways, skus=catalog.skus, handle=handle, security=store,
+                work_dir=tmp_path, align_channels=emulator_price_aligner(emulators),
+                settings=PricingSandboxSettings(tick_interval_s=0.3), clock=clock,
+            )  # fmt: skip
+            endpoints: dict[str, Any] = {"channelhub": {"url": server.url, "token": ADMIN_TOKEN}}
+            pricing.add_to(endpoints)
+            try:
+                async with httpx.AsyncClient(base_url=server.url, timeout=15) as api:
+                    yield PricingLandscape(emulators, pricing, api, endpoints, clock)
+            finally:
+                await pricing.stop()
         finally:
-            await pricing.stop()
             for gateway in gateways.values():
                 await gateway.aclose()
-            engine.dispose()
 
 
 async def _costs(landscape: PricingLandscape) -> dict[str, Decimal]:
