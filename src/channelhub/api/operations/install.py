@@ -10,7 +10,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from channelhub.api.dashboard import STATIC_DIR, STATIC_URL, controls_router, dashboard_router
 from channelhub.api.errors import ApiError, install_error_handlers
 from channelhub.api.operations.context import OperationsContext
 from channelhub.api.operations.routes_control import control_router
@@ -23,6 +22,9 @@ from channelhub.metrics import ChannelhubMetrics, metrics_router
 
 def install_operations(app: FastAPI, ctx: OperationsContext) -> SecurityStore:
     """Add the operations routes to `app`; returns the security store (users and tokens)."""
+    # Imported here: the dashboard's modules import this package's read models.
+    from channelhub.api.dashboard import STATIC_DIR, STATIC_URL, controls_router, dashboard_router
+
     if ApiError not in app.exception_handlers:
         install_error_handlers(app)
     store = SecurityStore(ctx.engine, ctx.clock)
