@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -23,11 +24,13 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI
+from typer.testing import CliRunner, Result
 
 from channelhub.api.errors import install_error_handlers
 from channelhub.api.operations import OperationsContext, install_operations
 from channelhub.api.pricing import PricingHandle, install_pricing
 from channelhub.bootstrap import channel_gateways, open_store
+from channelhub.cli import app as cli_app
 from channelhub.clock import ManualClock
 from channelhub.connectors.odoo.values import format_datetime
 from channelhub.sandbox.pricing_setup import (
@@ -196,6 +199,18 @@ async def test_a_price_cut_needs_a_second_person_then_reaches_both_shops_and_rol
 
     verify = await api.get("/api/v1/audit/verify", headers=landscape.as_admin())
     assert verify.json()["ok"] is True and verify.json()["count"] > 8
+
+    # The CLI reads the same store with the sandbox's landscape and pricing files.
+    config = str(Path(landscape.endpoints["channelhub"]["pricing"]).with_name("channelhub.yaml"))
+
+    def cli(*args: str) -> Result:  # the CLI runs its own event loop: call it from a thread
+        return CliRunner().invoke(cli_app, [*args, "--config", config])
+
+    listed = await asyncio.to_thread(cli, "price", "list", "--status", "rolled_back", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [c["id"] for c in json.loads(listed.output)] == [change_set["id"]]
+    audited = await asyncio.to_thread(cli, "audit", "verify")
+    assert audited.exit_code == 0 and "intact" in audited.output
 
 
 async def test_a_dated_pricelist_item_publishes_at_its_start_and_reverts_at_its_end(
