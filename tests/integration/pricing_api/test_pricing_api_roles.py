@@ -63,8 +63,12 @@ def test_every_pricing_route_declares_the_documented_role(shared: tuple[PricingA
     api = {(r.method, r.path): r.access for r in table if not r.page}
     assert api == EXPECTED
     pages = {(r.method, r.path): r.access for r in table if r.page}
-    assert len(pages) == 8
-    assert {access for (method, _), access in pages.items() if method == "POST"} == {Role.PRICE_APPROVER}
+    assert len(pages) == 9
+    assert pages[("POST", "/dashboard/prices/{change_set_id}/retry")] == Role.OPERATOR
+    decisions = {
+        access for (method, path), access in pages.items() if method == "POST" and "retry" not in path
+    }
+    assert decisions == {Role.PRICE_APPROVER}
     assert {access for (method, _), access in pages.items() if method == "GET"} == {Role.VIEWER}
 
 
@@ -94,7 +98,7 @@ def test_each_role_gets_exactly_what_it_is_granted(
         else:
             assert status == 403, (user, route.method, route.path, status)
         checked += 1
-    assert checked == len(EXPECTED) + 8
+    assert checked == len(EXPECTED) + 9
 
 
 def test_mounted_on_the_app_factory_next_to_the_operations_surface(tmp_path: Path) -> None:

@@ -196,3 +196,27 @@ def test_without_a_pricing_service_the_routes_say_so(tmp_path: Path) -> None:
             assert client.get("/api/v1/price-changes", headers=world.bearer("vera")).status_code == 200
     finally:
         world.engine.dispose()
+
+
+def test_a_held_release_is_retried_by_an_operator(world: PricingApiWorld, client: TestClient) -> None:
+    cut = world.propose({"A-1": "50.00"})
+    client.post(f"/api/v1/price-changes/{cut.id}/approve", json={}, headers=world.bearer("alice"))
+    world.web.refuse.add("A-1")
+    assert world.release_due() == []
+    held = client.get(f"/api/v1/price-changes/{cut.id}", headers=world.bearer("vera")).json()
+    assert held["status"] == "held" and "web" in held["hold_reason"]
+    assert world.web.prices["A-1"] == Decimal("100.00")  # nothing half-published on web
+
+    page = client.get(f"/dashboard/prices/{cut.id}", headers=world.bearer("oscar")).text
+    assert 'data-status="held"' in page and 'data-action="retry"' in page
+    url = f"/api/v1/price-changes/{cut.id}/retry"
+    assert (
+        client.post(url, headers=world.bearer("alice")).status_code == 403
+    )  # deciding prices is not operating
+    world.web.refuse.clear()
+    retried = client.post(url, headers=world.bearer("oscar"))
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "published" and retried.json()["report"]["published"] == [cut.id]
+    assert world.shop.prices["A-1"] == world.web.prices["A-1"] == Decimal("50.00")
+    trail = client.get(f"/api/v1/audit?subject=price-change:{cut.id}", headers=world.bearer("vera")).json()
+    assert any(row["action"] == "retried" and row["actor"] == "oscar" for row in trail["items"])

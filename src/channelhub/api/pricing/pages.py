@@ -35,6 +35,7 @@ DONE = {
     "approved": "Approved.",
     "rejected": "Rejected: the proposer sees your comment.",
     "rolled_back": "Rolled back: the prior prices are back on every channel.",
+    "retried": "Retried: the release ran again (see the status and the journey below).",
 }
 
 
@@ -196,5 +197,18 @@ def pricing_pages_router(handle: PricingHandle) -> APIRouter:
                 "Rollback incomplete",
             )
         return RedirectResponse(f"/dashboard/prices/{change_set_id}?done=rolled_back", status_code=303)
+
+    @router.post("/{change_set_id}/retry")
+    async def retry(change_set_id: RowId, who: Principal = require_page_role(Role.OPERATOR)) -> Response:
+        """A held release goes back on schedule and what is due is published now."""
+        try:
+            service = handle.need()
+            actor = approver_of(who, handle.bootstrap_user).user
+            await handle.call(service.release.retry(change_set_id, actor))
+        except ApiError as error:
+            return fail(who, error, "Not retried")
+        except PRICING_ERRORS as error:
+            return fail(who, pricing_api_error(error), "Not retried")
+        return RedirectResponse(f"/dashboard/prices/{change_set_id}?done=retried", status_code=303)
 
     return router
