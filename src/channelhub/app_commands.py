@@ -96,10 +96,14 @@ def run(
         finally:
             await runtime.stop()
 
+    from channelhub.connectors.errors import ConnectorError
+
     try:
         asyncio.run(serve())
     except KeyboardInterrupt:
         typer.echo("stopped")
+    except (ConnectorError, OSError) as error:
+        _fail(f"channelhub could not start: {type(error).__name__}: {error}")
 
 
 # -- explain -----------------------------------------------------------------------------------

@@ -172,6 +172,8 @@ class _LogThread:
         self._task = self.submit(run())
 
     def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._task is not None:
@@ -247,8 +249,16 @@ class Runtime:
         )
 
     async def start(self) -> None:
+        """Start everything; on failure whatever was started is stopped again and the error raised."""
         if self.started:
             raise RuntimeError("the runtime is already running")
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         settings = self.settings
         self._loop = asyncio.get_running_loop()
         self.engine = engine = await asyncio.to_thread(open_store, self.landscape, settings.database_schema)
