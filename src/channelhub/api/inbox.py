@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from channelhub.api.context import ODOO_CHANNEL
@@ -109,6 +110,11 @@ class InboxProcessor:
             delivery = gateway.verify_webhook(headers, entry.body)
         except (ConnectorError, ValueError, KeyError, TypeError, AttributeError) as error:
             raise NotReadable(f"{type(error).__name__}: {error}") from error
+        except Exception as error:
+            # A mapping bug must not turn one row into a poison pill that stops the whole inbox:
+            # the row is kept, failed with what went wrong, and the next rows go on.
+            log.error("inbox_row_unexpected_error", channel=entry.channel, error=type(error).__name__)
+            raise NotReadable(f"unexpected {type(error).__name__}: {error}") from error
         events = events_for_delivery(delivery)
         if not events and delivery.kind is DeliveryKind.ORDER:
             raise NotReadable("order delivery without an order snapshot")
@@ -185,7 +191,11 @@ class InboxProcessor:
         try:
             while not stop.is_set():
                 self._wake.clear()
-                result = self.process_once()
+                try:
+                    result = self.process_once()
+                except sa.exc.OperationalError as error:  # the store is busy or briefly unreachable
+                    log.warning("inbox_store_unavailable", error=str(error)[:200])
+                    result = InboxPass()
                 if result.rows >= self.batch_size:
                     await asyncio.sleep(0)
                     continue

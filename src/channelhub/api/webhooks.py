@@ -118,9 +118,23 @@ def _channel_for(context: ApiContext, kind: str, name: str | None) -> ChannelGat
     raise ApiError(400, "invalid_request", f"several {kind} channels ({names}): add ?channel=NAME")
 
 
+MAX_BODY_BYTES = 5 * 1024 * 1024
+"""Larger deliveries are refused (413): no platform sends webhooks this big."""
+
+
+async def _read_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", f"webhook bodies are limited to {MAX_BODY_BYTES} bytes")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiError(413, "payload_too_large", f"webhook bodies are limited to {MAX_BODY_BYTES} bytes")
+    return body
+
+
 async def _channel_delivery(context: ApiContext, request: Request, kind: str) -> JSONResponse:
     gateway = _channel_for(context, kind, request.query_params.get("channel"))
-    body = await request.body()
+    body = await _read_body(request)
     with correlation_scope():
         try:
             delivery = gateway.verify_webhook(request.headers, body)
@@ -164,7 +178,7 @@ def webhook_router(context: ApiContext) -> APIRouter:
 
     @router.post("/odoo", summary="Odoo automation-rule notifications (?token= or X-Channelhub-Token)")
     async def odoo(request: Request) -> JSONResponse:
-        body = await request.body()
+        body = await _read_body(request)
         with correlation_scope():
             if context.erp is None:
                 return _refused(ODOO_CHANNEL, WebhookVerificationError("Odoo notifications are not enabled"))

@@ -102,3 +102,18 @@ async def test_api_odoo_notification_is_stored_without_its_token_and_becomes_an_
     assert row.channel == "odoo" and "x-channelhub-token" not in row.headers
     assert hub.processor.process_all().events == 1
     assert hub.log_topics() == ["erp.notification.v1"]
+
+
+async def test_api_signed_body_that_trips_the_mapping_is_kept_as_failed_not_a_500(hub: Hub) -> None:
+    body = json.dumps({"id": 5, "created_at": "2026-11-23T10:00:00Z", "line_items": "not a list"}).encode()
+    response = await hub.http.post("/webhooks/shopify", content=body, headers=shopify_headers(body, "wh-odd"))
+    assert response.status_code == 200 and response.json()["status"] == "accepted"
+    [row] = hub.inbox_rows()
+    assert row.status == "failed" and row.error.startswith("payload could not be read")
+
+
+async def test_api_oversized_webhook_is_refused_with_413(hub: Hub) -> None:
+    body = b"{" + b" " * (5 * 1024 * 1024) + b"}"
+    response = await hub.http.post("/webhooks/shopify", content=body, headers=shopify_headers(body, "wh-big"))
+    assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+    assert hub.inbox_rows() == []
