@@ -134,6 +134,7 @@ class Tally:
     accepted: dict[str, str] = dataclasses.field(default_factory=dict)  # client_order_ref -> sku
     refused: int = 0
     failed: int = 0
+    failed_stock_moves: int = 0
 
 
 class StreamDriver:
@@ -185,7 +186,12 @@ class StreamDriver:
         self._observe(order.sku)
 
     async def _stock(self, move: StockMove) -> None:
-        await self.clerk.move(move.sku, move.warehouse, move.delta)
+        try:
+            await self.clerk.move(move.sku, move.warehouse, move.delta)
+        except (httpx.TransportError, RuntimeError):
+            # Not booked (Odoo unreachable or refused): the stock did not change; counted.
+            self.tally.failed_stock_moves += 1
+            return
         self.ledger.move(move.sku, move.warehouse, move.delta)
         self._record(move.sku)
         await self.arm.stock_moved(move.sku)
@@ -305,6 +311,7 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             "orders": len(driver.tally.accepted),
             "refused_orders": driver.tally.refused,
             "failed_order_requests": driver.tally.failed,
+            "failed_stock_moves": driver.tally.failed_stock_moves,
             "oversold_units": ledger.oversold_units,
             "oversold_skus": len(ledger.oversold_by_sku),
             "channel_reported_oversold_units": sum(s["oversold_units"] for s in stats.values()),
