@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine, make_url
 
 from channelhub.api import ApiContext, create_api
@@ -94,6 +95,9 @@ class RuntimeSettings:
     worker_batch_size: int = 50  # small batches: the worker holds the SQLite write lock per batch
     hand_over_inline: bool = False
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
+    # Extra surfaces mounted on the API app before it serves, e.g.
+    # `lambda app, ctx: install_operations(app, OperationsContext.from_api_context(ctx))`.
+    api_mounts: list[Callable[[FastAPI, ApiContext], object]] = field(default_factory=list)
 
 
 def database_url(landscape: Landscape) -> str:
@@ -311,9 +315,13 @@ class Runtime:
         )
         self._spawn(schedule.run(self._stop), "reconcile")
         if settings.serve_api:
+            context = self.api_context()
+            app = create_api(context)
+            for mount in settings.api_mounts:
+                mount(app, context)
             self.api = self._exit.enter_context(
                 serve_in_thread(
-                    create_api(self.api_context()),
+                    app,
                     host=settings.api_host or self.landscape.api.host,
                     port=settings.api_port if settings.api_port is not None else self.landscape.api.port,
                 )

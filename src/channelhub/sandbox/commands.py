@@ -61,6 +61,9 @@ def sandbox(
     log_level: Annotated[
         str, typer.Option("--log-level", help="JSON logs on stderr at this level.")
     ] = "WARNING",
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard/--no-dashboard", help="Mount the operations dashboard and /metrics.")
+    ] = True,
 ) -> None:
     """Start Odoo, Shopify and WooCommerce emulators, the engine and the API on loopback with seeded
     data; print the URLs; optionally drive a flash sale and write a report."""
@@ -71,11 +74,20 @@ def sandbox(
 
     configure_logging(log_level.upper())
     settings = SandboxSettings(skus=skus, seed=seed, work_dir=work_dir, api_port=port)
+    if dashboard:
+        settings.runtime.api_mounts.append(_mount_operations)
     options = _SessionOptions(scenario, rate, duration, seed, endpoints_file, report, exit_when_done)
     try:
         asyncio.run(_session(settings, options))
     except KeyboardInterrupt:
         typer.echo("sandbox stopped")
+
+
+def _mount_operations(app: Any, context: Any) -> None:
+    """The operations surface (dashboard, /metrics, tokens) on the sandbox's API."""
+    from channelhub.api.operations import OperationsContext, install_operations
+
+    install_operations(app, OperationsContext.from_api_context(context))
 
 
 class _SessionOptions(NamedTuple):
@@ -101,7 +113,8 @@ def _print_endpoints(console: Console, endpoints: dict[str, Any]) -> None:
     table.add_row("WooCommerce", woo["url"], f"key {woo['key']}")
     table.add_row("channelhub API", hub["url"], f"Bearer {hub['token']}")
     console.print(table)
-    console.print(f"OpenAPI: {hub['url']}/docs")
+    console.print(f"OpenAPI: {hub['url']}/docs   dashboard: {hub['url']}/dashboard")
+    console.print(f"Landscape file for the CLI: {endpoints['config']}")
     console.print(
         f"Explain: curl -H 'Authorization: Bearer {hub['token']}' {hub['url']}/api/v1/availability/SKU"
     )
