@@ -86,11 +86,23 @@ class ChannelMemory:
         backoff = self.channel_backoff
         return backoff.until if backoff is not None and backoff.until > now else None
 
-    def next_due(self) -> float | None:
-        """The earliest time at which something held becomes due (None: nothing is held)."""
-        if self.channel_backoff is not None:
-            return self.channel_backoff.until
-        dues = [b.until for b in self.sku_backoff.values()]
+    def next_due(self, now: float) -> float | None:
+        """The earliest time after `now` at which something held becomes due (None: nothing is).
+
+        Only future times count: an expired hold whose SKU is no longer dirty (a raise held by
+        `hold_raises`, a backoff or park of a SKU that settled meanwhile, a channel backoff after
+        which nothing was sent) holds nothing, and reporting it as "due" would make the run loop
+        wake at once, find nothing to send and go round again without ever sleeping. Expired
+        parks and raise floors are dropped here; expired backoffs are kept (their attempt count
+        makes the next delay grow) but not reported."""
+        backoff = self.channel_held_until(now)
+        if backoff is not None:
+            return backoff
+        for expired in [sku for sku, (_, until) in self.parked.items() if until <= now]:
+            del self.parked[expired]
+        for expired in [sku for sku, (_, until) in self.conflict_floor.items() if until <= now]:
+            del self.conflict_floor[expired]
+        dues = [b.until for b in self.sku_backoff.values() if b.until > now]
         dues.extend(until for _, until in self.parked.values())
         dues.extend(until for _, until in self.conflict_floor.values())
         return min(dues, default=None)

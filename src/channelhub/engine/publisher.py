@@ -82,9 +82,11 @@ class PublisherSettings:
             raise ValueError("scan_limit must be at least 1")
         if self.max_batches_per_pass is not None and self.max_batches_per_pass < 1:
             raise ValueError("max_batches_per_pass must be at least 1")
-        for name in ("coalescing_window_s", "sweep_interval_s", "conflict_grace_s", "permanent_retry_s"):
+        for name in ("coalescing_window_s", "conflict_grace_s", "permanent_retry_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
+        if self.sweep_interval_s <= 0:  # 0 would make an idle publisher pass without pause
+            raise ValueError("sweep_interval_s must be positive")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +259,7 @@ class Publisher:
                 held=held,
                 calls=sent_groups,
                 more=more and memory.channel_held_until(self._clock.monotonic()) is None,
-                next_due=memory.next_due(),
+                next_due=memory.next_due(self._clock.monotonic()),
             )
 
     async def _send_rounds(
