@@ -91,6 +91,11 @@ def run(
         runtime = Runtime(landscape, settings)
         await runtime.start()
         typer.echo(f"channelhub is running: {runtime.url} (OpenAPI at {runtime.url}/docs); Ctrl-C stops it")
+        if runtime.security is not None:
+            typer.echo(
+                f"dashboard: {runtime.url}/dashboard, metrics: {runtime.url}/metrics "
+                "(dashboard users: `channelhub user create`; the admin token works everywhere)"
+            )
         try:
             await wait_for_stop_signal()
         finally:

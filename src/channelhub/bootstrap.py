@@ -38,6 +38,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from channelhub.api import ApiContext, create_api
 from channelhub.api.inbox import InboxProcessor
+from channelhub.api.operations.endpoints import EndpointRegistry
+from channelhub.api.pricing import PricingHandle, install_pricing
+from channelhub.api.security import SecurityStore
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.config import Landscape
 from channelhub.engine.handlers import HandlerRegistry
@@ -50,6 +53,7 @@ from channelhub.engine.reconcile import (
     reconcile,
 )
 from channelhub.engine.worker import Worker
+from channelhub.metrics import ChannelhubMetrics, combine_committed_hooks
 from channelhub.observability import get_logger
 from channelhub.sandbox.server import RunningServer, serve_in_thread
 from channelhub.service import (
@@ -95,8 +99,11 @@ class RuntimeSettings:
     worker_batch_size: int = 50  # small batches: the worker holds the SQLite write lock per batch
     hand_over_inline: bool = False
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
+    # The operations surface (admin API, roles and tokens, dashboard, /metrics) on the API app;
+    # off only to serve the bare webhook ingress and explain API.
+    operations: bool = True
     # Extra surfaces mounted on the API app before it serves, e.g.
-    # `lambda app, ctx: install_operations(app, OperationsContext.from_api_context(ctx))`.
+    # a test's own router (the operations surface and pricing are mounted by the runtime).
     api_mounts: list[Callable[[FastAPI, ApiContext], object]] = field(default_factory=list)
 
 
@@ -132,6 +139,44 @@ def channel_gateways(landscape: Landscape, clock: Clock = SYSTEM_CLOCK) -> dict[
         except UnsupportedChannel as error:
             log.warning("channel_skipped", channel=settings.name, reason=str(error))
     return gateways
+
+
+class _CurrentSnapshot:
+    """The snapshot of whatever `owner.<attribute>` is now: a client may replace its limiter
+    (WooCommerce re-creates its token bucket from a server's Retry-After)."""
+
+    def __init__(self, owner: object, attribute: str) -> None:
+        self._owner, self._attribute = owner, attribute
+
+    def snapshot(self) -> dict[str, Any]:
+        current = getattr(self._owner, self._attribute, None)
+        return dict(current.snapshot()) if current is not None else {}
+
+
+_CHANNEL_API = {"shopify": "graphql", "woocommerce": "rest"}
+
+
+def register_endpoints(
+    endpoints: EndpointRegistry, channels: Mapping[str, ChannelGateway], erp: OdooErpGateway | None
+) -> None:
+    """Register each gateway's circuit breaker and rate or concurrency limiter, as far as the
+    gateway exposes them (`gateway.connector.client`); what is not exposed is skipped."""
+    for name, gateway in channels.items():
+        client = getattr(getattr(gateway, "connector", None), "client", None)
+        breaker = getattr(client, "breaker", None)
+        if client is None or breaker is None:
+            continue
+        limiter = _CurrentSnapshot(client, "bucket") if hasattr(client, "bucket") else None
+        endpoints.register(
+            f"{name}:{_CHANNEL_API.get(gateway.kind, gateway.kind)}", circuit=breaker, limiter=limiter
+        )
+    resilience = getattr(getattr(getattr(erp, "connector", None), "client", None), "resilience", None)
+    if resilience is not None:
+        endpoints.register(
+            "odoo:rpc",
+            circuit=getattr(resilience, "breaker", None),
+            concurrency=getattr(resilience, "limiter", None),
+        )
 
 
 async def wait_for_stop_signal() -> None:
@@ -219,6 +264,13 @@ class Runtime:
         self.processor: InboxProcessor | None = None
         self.api: RunningServer | None = None
         self.last_reconciliation: ReconciliationReport | None = None
+        # Protections of every outbound endpoint, read by the admin API, /metrics and alerts.
+        self.endpoints = EndpointRegistry()
+        self.metrics: ChannelhubMetrics | None = None
+        self.security: SecurityStore | None = None  # users and tokens, once the API is built
+        # Pricing governance: the API reads the service from the handle, which whoever runs the
+        # pricing service (the sandbox's `setup_pricing`) fills after start.
+        self.pricing_handle = PricingHandle()
         self._log_thread = _LogThread(self)
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -266,6 +318,9 @@ class Runtime:
         settings = self.settings
         self._loop = asyncio.get_running_loop()
         self.engine = engine = await asyncio.to_thread(open_store, self.landscape, settings.database_schema)
+        self.metrics = ChannelhubMetrics(
+            engine, self.endpoints, self._publisher_snapshot, now=lambda: self.clock.now().timestamp()
+        )
         self.channels = (
             self._given_channels
             if self._given_channels is not None
@@ -274,6 +329,7 @@ class Runtime:
         self._log_thread.start()
         await self._log_thread.call(self._connect_odoo())
         assert self.erp is not None
+        register_endpoints(self.endpoints, self.channels, self.erp)
         self.handlers = ServiceHandlers.build(
             self.availability, self.erp, hand_over_inline=settings.hand_over_inline
         )
@@ -287,7 +343,7 @@ class Runtime:
             registry,
             clock=self.clock,
             batch_size=settings.worker_batch_size,
-            on_committed=self.publisher.on_committed,
+            on_committed=combine_committed_hooks(self.publisher.on_committed, self.metrics.worker_committed),
         )
         if settings.snapshot_on_start:
             await self.take_snapshot()
@@ -315,10 +371,7 @@ class Runtime:
         )
         self._spawn(schedule.run(self._stop), "reconcile")
         if settings.serve_api:
-            context = self.api_context()
-            app = create_api(context)
-            for mount in settings.api_mounts:
-                mount(app, context)
+            app = self.build_api()
             self.api = self._exit.enter_context(
                 serve_in_thread(
                     app,
@@ -328,6 +381,30 @@ class Runtime:
             )
         self.started = True
         log.info("runtime_started", channels=sorted(self.channels), api=self.api.url if self.api else None)
+
+    def build_api(self) -> FastAPI:
+        """The API app: webhook ingress and explain API, the operations surface (unless turned
+        off), pricing governance, then the extra mounts of `settings.api_mounts`."""
+        context = self.api_context()
+        app = create_api(context)
+        if self.settings.operations:
+            from channelhub.api.operations import OperationsContext, install_operations
+
+            self.security = install_operations(app, OperationsContext.from_api_context(context))
+        install_pricing(app, self.pricing_handle)
+        for mount in self.settings.api_mounts:
+            mount(app, context)
+        return app
+
+    def _publisher_snapshot(self) -> dict[str, dict[str, Any]]:
+        """The publisher's counters for /metrics. It runs on the main loop while the API thread
+        scrapes: a copy that races an append raises RuntimeError, so it is taken again."""
+        if self.publisher is None:
+            return {}
+        for _ in range(5):
+            with contextlib.suppress(RuntimeError):
+                return self.publisher.snapshot()
+        return {}
 
     def api_context(self) -> ApiContext:
         return ApiContext(
@@ -344,6 +421,8 @@ class Runtime:
                 "publisher": self.publisher,
                 "orders": self.handlers.orders if self.handlers is not None else None,
                 "reconcile": self.reconcile_from_any_thread,
+                "metrics": self.metrics,
+                "endpoints": self.endpoints,
             },
         )
 

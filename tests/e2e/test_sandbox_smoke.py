@@ -3,6 +3,7 @@ and both channels end up showing channelhub's available-to-sell."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from channelhub.bootstrap import RuntimeSettings
@@ -21,6 +22,9 @@ async def test_sandbox_flash_sale_orders_reach_odoo_once_and_ats_reaches_both_ch
     async with Sandbox(settings) as sandbox:
         assert sandbox.runtime is not None and sandbox.catalog is not None
         assert set(sandbox.endpoints) >= {"odoo", "shopify", "woocommerce", "channelhub"}
+        hub = sandbox.endpoints["channelhub"]
+        assert set(sandbox.endpoints["odoo"]["pricelists"]) == {"shopify", "woocommerce"}
+        assert {"price_approver_token", "dashboard_user", "dashboard_password"} <= set(hub)
         target = flash_sale_target(sandbox)
         sale = await run_flash_sale(
             target,
@@ -44,3 +48,18 @@ async def test_sandbox_flash_sale_orders_reach_odoo_once_and_ats_reaches_both_ch
         report = await sandbox.runtime.reconcile(dry_run=True)
         assert report.checked == 2 * len(sandbox.catalog.skus)
         assert [d.to_dict() for d in report.diffs if d.kind != "pending"] == []
+
+        # The operations surface and pricing are mounted on the runtime's own API.
+        admin = {"Authorization": f"Bearer {hub['token']}"}
+        async with httpx.AsyncClient(base_url=hub["url"], timeout=10) as http:
+            listed = (await http.get("/api/v1/endpoints", headers=admin)).json()["items"]
+            names = {e["endpoint"] for e in listed}
+            assert names >= {"shopify:graphql", "woocommerce:rest", "odoo:rpc"}
+            scrape = (await http.get("/metrics", headers=admin)).text
+            assert 'channelhub_events_in_total{channel="shopify"' in scrape
+            assert "channelhub_events_out_total{" in scrape
+            approver = {"Authorization": f"Bearer {hub['price_approver_token']}"}
+            changes = await http.get("/api/v1/price-changes", headers=approver)
+            assert changes.status_code == 200, changes.text
+            login = await http.get("/dashboard/login")
+            assert login.status_code == 200

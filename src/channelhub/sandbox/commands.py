@@ -74,20 +74,12 @@ def sandbox(
 
     configure_logging(log_level.upper())
     settings = SandboxSettings(skus=skus, seed=seed, work_dir=work_dir, api_port=port)
-    if dashboard:
-        settings.runtime.api_mounts.append(_mount_operations)
+    settings.runtime.operations = dashboard
     options = _SessionOptions(scenario, rate, duration, seed, endpoints_file, report, exit_when_done)
     try:
         asyncio.run(_session(settings, options))
     except KeyboardInterrupt:
         typer.echo("sandbox stopped")
-
-
-def _mount_operations(app: Any, context: Any) -> None:
-    """The operations surface (dashboard, /metrics, tokens) on the sandbox's API."""
-    from channelhub.api.operations import OperationsContext, install_operations
-
-    install_operations(app, OperationsContext.from_api_context(context))
 
 
 class _SessionOptions(NamedTuple):
@@ -113,7 +105,16 @@ def _print_endpoints(console: Console, endpoints: dict[str, Any]) -> None:
     table.add_row("WooCommerce", woo["url"], f"key {woo['key']}")
     table.add_row("channelhub API", hub["url"], f"Bearer {hub['token']}")
     console.print(table)
-    console.print(f"OpenAPI: {hub['url']}/docs   dashboard: {hub['url']}/dashboard")
+    console.print(f"OpenAPI: {hub['url']}/docs")
+    if "dashboard_user" in hub:
+        console.print(
+            f"dashboard: {hub['url']}/dashboard   login {hub['dashboard_user']} / {hub['dashboard_password']}"
+        )
+    if "price_approver_token" in hub:
+        console.print(
+            f"price approver {hub['price_approver']}: Bearer {hub['price_approver_token']}"
+            f"   pricelists {endpoints['odoo'].get('pricelists')}"
+        )
     console.print(f"Landscape file for the CLI: {endpoints['config']}")
     console.print(
         f"Explain: curl -H 'Authorization: Bearer {hub['token']}' {hub['url']}/api/v1/availability/SKU"

@@ -11,11 +11,14 @@ Start-up, in order:
    acknowledges what the channels already show) and the API listens;
 4. channelhub's webhook URLs are registered in the three emulators (Shopify subscriptions, a
    WooCommerce webhook through its REST API, an Odoo automation rule on `stock.quant`);
-5. the endpoints file is written.
+5. pricing governance starts (one Odoo pricelist the channels follow, a price approver);
+6. a dashboard user is ensured (admin, printed and written into the endpoints file);
+7. the endpoints file is written.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import random
@@ -33,6 +36,8 @@ from channelhub.config import Landscape, load_config
 from channelhub.sandbox.server import RunningServer, free_port, serve_in_thread
 
 if TYPE_CHECKING:
+    from channelhub.api.security import SecurityStore
+    from channelhub.sandbox.pricing_setup import PricingSandbox
     from channelhub.sandbox.scenarios.flash_sale import FlashSaleTarget
 
 ODOO_DB, ODOO_LOGIN, ODOO_PASSWORD = "retail", "admin", "admin"
@@ -41,6 +46,7 @@ WAREHOUSES = (("wh", "WH"), ("east", "EAST"), ("west", "WEST"))
 SHOPIFY_API_VERSION = "2025-10"
 SHOPIFY_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled")
 WOO_TOPICS = ("order.created", "order.updated")
+DASHBOARD_USER = "sandbox"
 
 
 @dataclass
@@ -52,6 +58,7 @@ class SandboxSettings:
     hot_skus: int | None = None  # None: 5 % of the catalog (at least 3)
     database_url: str | None = None  # None: SQLite in the work directory; postgresql://: own schema
     shopify_plan: str = "basic"
+    pricing: bool = True  # pricing governance (pricelist, approver, release tick)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
 
@@ -331,6 +338,16 @@ def endpoints(emulators: Emulators, runtime: Runtime) -> dict[str, Any]:
     }
 
 
+def ensure_dashboard_user(security: SecurityStore) -> str:
+    """The sandbox's dashboard login (admin role) with a fresh password: `ensure_user` resets an
+    existing user, so a reused work directory prints working credentials too."""
+    from channelhub.api.security import Role
+
+    password = secrets.token_urlsafe(12)
+    security.ensure_user(DASHBOARD_USER, password, Role.ADMIN)
+    return password
+
+
 class Sandbox:
     """`async with Sandbox(settings) as sandbox:` everything runs; `sandbox.endpoints` says where."""
 
@@ -344,6 +361,7 @@ class Sandbox:
         self.config_path: Path | None = None
         self.endpoints: dict[str, Any] = {}
         self.started_at: datetime | None = None
+        self.pricing: PricingSandbox | None = None
 
     async def __aenter__(self) -> Sandbox:
         try:
@@ -385,14 +403,35 @@ class Sandbox:
         self.runtime = runtime = Runtime(landscape, runtime_settings)
         await runtime.start()
         await register_webhooks(emulators, landscape, runtime.url, runtime_settings.odoo_webhook_token)
+        if settings.pricing:
+            from channelhub.sandbox.pricing_setup import emulator_price_aligner, setup_pricing
+
+            self.pricing = await setup_pricing(
+                landscape,
+                runtime.require_engine(),
+                runtime.channels,
+                skus=catalog.skus,
+                handle=runtime.pricing_handle,
+                security=runtime.security,
+                work_dir=work_dir,
+                align_channels=emulator_price_aligner(emulators),
+            )
         self.endpoints = endpoints(emulators, runtime)
         self.endpoints["config"] = str(self.config_path)
+        if runtime.security is not None:
+            password = await asyncio.to_thread(ensure_dashboard_user, runtime.security)
+            self.endpoints["channelhub"].update(dashboard_user=DASHBOARD_USER, dashboard_password=password)
+        if self.pricing is not None:
+            self.pricing.add_to(self.endpoints)
 
     def write_endpoints(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(self.endpoints, indent=2) + "\n", encoding="utf-8")
 
     async def stop(self) -> None:
+        if self.pricing is not None:
+            await self.pricing.stop()
+            self.pricing = None
         if self.runtime is not None and self.runtime.started:
             await self.runtime.stop()
         self._stack.close()

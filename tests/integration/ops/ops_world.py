@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from channelhub.api.errors import install_error_handlers
 from channelhub.api.operations import OperationsContext, install_operations
+from channelhub.api.pricing import install_pricing
 from channelhub.api.security import Role, SecurityStore
 from channelhub.connectors.errors import PermanentError
 from channelhub.domain import (
@@ -211,6 +212,7 @@ def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-tok
     app = FastAPI(title="channelhub operations (test)")
     install_error_handlers(app)
     store = install_operations(app, ctx)
+    install_pricing(app)  # no pricing service: allowed calls answer 503, refusals still 401/403
     return OpsWorld(
         engine,
         ctx,

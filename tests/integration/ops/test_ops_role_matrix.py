@@ -28,6 +28,7 @@ SAMPLES = {
     "order_key": "shop:no-such-order",
     "run_id": "999",
     "code": "nowhere",
+    "change_set_id": "999999",
 }
 
 
