@@ -27,7 +27,7 @@ from channelhub.service.ports import ChannelGateway
 
 # Shopify GraphQL restore rates per plan (points/second, shopify.dev "API rate limits"); the
 # bucket is assumed at 10 s of restore. The connector resyncs both from every response.
-SHOPIFY_RESTORE = {"standard": 100.0, "advanced": 200.0, "plus": 1000.0, "enterprise": 2000.0}
+SHOPIFY_RESTORE = {"basic": 100.0, "standard": 100.0, "advanced": 200.0, "plus": 1000.0, "enterprise": 2000.0}
 CHANNEL_PARTNER_NAME = "channelhub channel orders"
 
 
@@ -97,7 +97,7 @@ def channel_gateway(
         return ShopifyChannelGateway(
             settings.name,
             ShopifyConnector(config, clock=clock),
-            bucket=restore * 10,
+            bucket=restore * 20,  # every plan holds 20 seconds of restore
             restore_per_second=restore,
         )
     if isinstance(settings, WooCommerceChannel):

@@ -19,6 +19,7 @@ from channelhub.connectors.shopify import (
     ShopifyOrder,
 )
 from channelhub.connectors.shopify import QuantityUpdate as ShopifyQuantityUpdate
+from channelhub.connectors.shopify.client import INITIAL_BUCKET_CAPACITY, INITIAL_RESTORE_RATE
 from channelhub.connectors.shopify.cost import MAX_INPUT_ARRAY
 from channelhub.connectors.shopify.inventory import read_available as read_levels
 from channelhub.connectors.shopify.mapping import order_from_rest
@@ -35,6 +36,7 @@ from channelhub.service.ports import (
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SET_QUANTITIES_OPERATION = "set_quantities"  # the connector's name for the publishing mutation
 UNKNOWN_SKU_CODES = frozenset({"UNKNOWN_SKU", "AMBIGUOUS_SKU", "ITEM_NOT_STOCKED_AT_LOCATION"})
 _PAYMENT = {
     "paid": PaymentState.PAID,
@@ -87,18 +89,45 @@ class ShopifyChannelGateway:
         bucket: float = 1000.0,
         restore_per_second: float = 50.0,
     ) -> None:
-        """`bucket`/`restore_per_second`: the plan's cost limits (basic/standard 1,000 and 50/s;
-        Plus 10,000 and 500/s); the connector paces itself, these feed the publisher's plan."""
+        """`bucket`/`restore_per_second`: the plan's cost limits as configured (basic/standard
+        2,000 and 100/s; Plus 20,000 and 1,000/s). They are only the starting figures: `limits`
+        follows the connector's bucket, which resyncs from every answer's `throttleStatus`."""
         self._name = name
         self.connector = connector
-        self._limits = ChannelLimits(
+        self._bucket = bucket
+        self._restore_per_second = restore_per_second
+
+    @property
+    def limits(self) -> ChannelLimits:
+        """Planning figures from the real cost bucket and the real cost of the calls sent so far.
+
+        The connector paces every call against the server's bucket itself (it waits exactly as
+        long as needed and never surfaces THROTTLED), so no calls-per-second cap is imposed here
+        beyond what the bucket sustains: `restore rate / observed requested cost of one
+        set-quantities call` (a ~31-point call on 100 points/s is ~3 calls/s, not the 1/s a
+        guessed 100-point call would give), and none before a call has been observed."""
+        client = self.connector.client
+        live = client.bucket
+        observed = client.costs.operations.get(SET_QUANTITIES_OPERATION)
+        seen_bucket = live.capacity != INITIAL_BUCKET_CAPACITY or live.rate != INITIAL_RESTORE_RATE
+        capacity = live.capacity if seen_bucket else self._bucket
+        restore = live.rate if seen_bucket else self._restore_per_second
+        calls_per_second: float | None = None
+        per_quantity: float | None = None
+        if observed is not None and observed.observations:
+            costs = [requested for requested, _ in observed.observations.values()]
+            per_call = sum(costs) / len(costs)
+            calls_per_second = restore / per_call if per_call > 0 else None
+            if len(observed.observations) > 1:
+                per_quantity = observed.line()[1]
+        return ChannelLimits(
             max_quantities_per_call=MAX_INPUT_ARRAY,
-            calls_per_second=restore_per_second / 100.0,  # a full set-quantities batch is ~100 points
+            calls_per_second=calls_per_second,
             max_in_flight=2,
             compare_and_set=True,
-            cost_bucket=bucket,
-            cost_restore_per_second=restore_per_second,
-            cost_per_quantity=0.4,
+            cost_bucket=capacity,
+            cost_restore_per_second=restore,
+            cost_per_quantity=per_quantity,
         )
 
     @property
@@ -108,10 +137,6 @@ class ShopifyChannelGateway:
     @property
     def kind(self) -> str:
         return "shopify"
-
-    @property
-    def limits(self) -> ChannelLimits:
-        return self._limits
 
     async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
         if not updates:
