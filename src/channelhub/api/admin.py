@@ -1,4 +1,4 @@
-"""The admin API (bearer token): why a channel shows what it shows, and the engine's health.
+"""The admin API (viewer role; the admin token works too): why a channel shows what it shows, and the engine's health.
 
 `GET /api/v1/availability/{sku}?channel=C`: the explain JSON of `channelhub.service.explain`
 (at least `sku`, `channel`, `available_to_sell` = the desired value, `acknowledged`).
@@ -10,26 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from channelhub.api.auth import check_bearer
 from channelhub.api.context import ApiContext
 from channelhub.api.errors import ApiError
+from channelhub.api.security import Principal, Role, require_role
+from channelhub.api.security.guard import document_roles
 from channelhub.domain import InvalidValue, UnknownChannel
 from channelhub.service.explain import explain
 from channelhub.store.state_tables import webhook_inbox
 
 
 def admin_router(context: ApiContext) -> APIRouter:
-    def authorized(request: Request) -> None:
-        check_bearer(request, context.api_token)
-
-    router = APIRouter(prefix="/api/v1", tags=["admin"], dependencies=[Depends(authorized)])
+    router = APIRouter(prefix="/api/v1", tags=["admin"])
 
     @router.get("/availability/{sku}", summary="Explain the available-to-sell of a SKU")
     def availability(
         sku: str,
         channel: str | None = Query(default=None, description="One channel; every channel when absent."),
+        _: Principal = require_role(Role.VIEWER),
     ) -> dict[str, Any]:
         try:
             with context.engine.connect() as connection:
@@ -41,7 +40,7 @@ def admin_router(context: ApiContext) -> APIRouter:
             raise ApiError(400, "invalid_request", f"not a SKU: {error}") from None
 
     @router.get("/health", summary="Engine health: database, backlogs, publisher")
-    def health() -> dict[str, Any]:
+    def health(_: Principal = require_role(Role.VIEWER)) -> dict[str, Any]:
         with context.engine.connect() as connection:
             counts: dict[Any, Any] = dict(
                 connection.execute(
@@ -58,4 +57,4 @@ def admin_router(context: ApiContext) -> APIRouter:
             body.update(context.health())
         return body
 
-    return router
+    return document_roles(router)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request, Response
 
 from channelhub.api.admin import admin_router
+from channelhub.api.auth import install_security
 from channelhub.api.context import ApiContext
 from channelhub.api.errors import install_error_handlers
 from channelhub.api.webhooks import webhook_router
@@ -23,6 +24,7 @@ def create_api(context: ApiContext) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
+    install_security(app, context)
     app.include_router(webhook_router(context))
     app.include_router(admin_router(context))
     app.state.context = context

@@ -60,3 +60,17 @@ async def test_api_explain_answers_with_quants_rules_and_desired_vs_acknowledged
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_channel"
     bad = await hub.http.get("/api/v1/availability/not a sku!", headers=AUTH)
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_request"
+
+
+async def test_api_admin_takes_role_tokens_of_the_security_store(hub: Hub) -> None:
+    from channelhub.api.security import Role, SecurityStore
+
+    store = SecurityStore(hub.engine)
+    viewer = store.create_token("dashboard-reader", Role.VIEWER, "test")
+    headers = {"Authorization": f"Bearer {viewer.token}"}
+    assert (await hub.http.get("/api/v1/health", headers=headers)).status_code == 200
+    assert (await hub.http.get("/api/v1/availability/TEE-M", headers=headers)).status_code == 200
+
+    assert store.revoke_token(viewer.info.token_id, "test")
+    refused = await hub.http.get("/api/v1/health", headers=headers)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthorized"

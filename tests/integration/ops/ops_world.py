@@ -17,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from channelhub.api.admin import admin_router
+from channelhub.api.context import ApiContext
 from channelhub.api.errors import install_error_handlers
 from channelhub.api.operations import OperationsContext, install_operations
 from channelhub.api.pricing import install_pricing
@@ -213,6 +215,9 @@ def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-tok
     install_error_handlers(app)
     store = install_operations(app, ctx)
     install_pricing(app)  # no pricing service: allowed calls answer 503, refusals still 401/403
+    # The explain and health routes of `create_api`, under the same roles.
+    api_context = ApiContext(engine, {}, None, ctx.need_availability(), bootstrap_token or "")
+    app.include_router(admin_router(api_context))
     return OpsWorld(
         engine,
         ctx,

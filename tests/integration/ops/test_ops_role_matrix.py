@@ -56,6 +56,11 @@ def test_every_route_declares_its_access(shared_world: OpsWorld) -> None:
     assert undeclared == []
     public = {(r.method, r.path) for r in table if r.access == "public"}
     assert public == PUBLIC
+    declared = {(r.method, r.path): r.access for r in table}
+    # The explain and health routes of `create_api` are walked like the rest, as viewer routes.
+    assert declared[("GET", "/api/v1/availability/{sku}")] == Role.VIEWER
+    assert declared[("GET", "/api/v1/health")] == Role.VIEWER
+    assert declared[("POST", "/api/v1/price-changes/{change_set_id}/approve")] == Role.PRICE_APPROVER
 
 
 def test_anonymous_is_refused_everywhere(shared_world: OpsWorld, shared_client: TestClient) -> None:
