@@ -35,6 +35,7 @@ from channelhub.domain.money import Money
 
 # `financial_status` values that mean the money was captured at some point.
 PAID_STATUSES = frozenset({"paid", "partially_refunded", "refunded"})
+_MAX_QUANTITY = 10**9  # no order line holds a billion units: a bigger "quantity" is garbage
 
 
 class ShopifyMappingError(ShopifyError, ValidationFailed):
@@ -100,6 +101,64 @@ def _required_time(raw: Mapping[str, Any], *keys: str) -> datetime:
     raise ShopifyMappingError(f"order has no valid {keys[0]}", operation="map_order", details=dict(raw))
 
 
+def _object(value: Any, what: str, *, required: bool = False) -> Mapping[str, Any]:
+    """`value` as a JSON object (absent → empty); anything else is a mapping error, not a crash."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ShopifyMappingError(f"{what} must be an object, not {_kind(value)}", operation="map_order")
+    return value
+
+
+def _objects(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """`value` as a JSON array of objects (absent → empty)."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ShopifyMappingError(f"{what} must be a list, not {_kind(value)}", operation="map_order")
+    for position, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise ShopifyMappingError(
+                f"{what}[{position}] must be an object, not {_kind(item)}", operation="map_order"
+            )
+    return value
+
+
+def _count(value: Any, what: str) -> int:
+    """A whole quantity (absent → 0): JSON integers, or text/floats that hold a whole number."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise ShopifyMappingError(f"{what} must be a whole number, not a boolean", operation="map_order")
+    if isinstance(value, int):
+        return value
+    number = decimal_or_none(value) if isinstance(value, str | float) else None
+    if number is None or number != number.to_integral_value() or abs(number) > _MAX_QUANTITY:
+        raise ShopifyMappingError(f"{what} is not a whole number: {value!r}", operation="map_order")
+    return int(number)
+
+
+def _text_or_none(value: Any, what: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ShopifyMappingError(f"{what} must be text, not {_kind(value)}", operation="map_order")
+    return value
+
+
+def _kind(value: Any) -> str:
+    names = {
+        type(None): "null",
+        dict: "an object",
+        list: "a list",
+        str: "text",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
 def _amount(value: Any, what: str) -> Decimal:
     amount = decimal_or_none(value)
     if amount is None:
@@ -107,37 +166,46 @@ def _amount(value: Any, what: str) -> Decimal:
     return amount
 
 
-def _shop_money(bag: Any) -> tuple[Decimal | None, str | None]:
-    money = (bag or {}).get("shopMoney") or {}
-    return decimal_or_none(money.get("amount")), money.get("currencyCode")
+def _shop_money(bag: Any, what: str = "money") -> tuple[Decimal | None, str | None]:
+    money = _object(_object(bag, what).get("shopMoney"), f"{what}.shopMoney")
+    return decimal_or_none(money.get("amount")), _text_or_none(
+        money.get("currencyCode"), f"{what}.currencyCode"
+    )
 
 
 def order_from_rest(payload: Mapping[str, Any]) -> ShopifyOrder:
-    """An order from an `orders/*` webhook body (REST resource shape)."""
+    """An order from an `orders/*` webhook body (REST resource shape). A body of the wrong shape
+    (an array where a list of line items belongs, text for a quantity, ...) is a
+    `ShopifyMappingError` naming the field, never an `AttributeError`."""
+    payload = _object(payload, "order payload", required=True)
     if payload.get("id") is None:
         raise ShopifyMappingError("order payload has no id", operation="map_order")
     lines = tuple(
         ShopifyLine(
             line_id=numeric_id(line.get("id")),
-            sku=(line.get("sku") or None),
-            quantity=int(line.get("quantity") or 0),
-            unit_price=_amount(line.get("price"), "line price"),
+            sku=_text_or_none(line.get("sku"), f"line_items[{i}].sku"),
+            quantity=_count(line.get("quantity"), f"line_items[{i}].quantity"),
+            unit_price=_amount(line.get("price"), f"line_items[{i}].price"),
         )
-        for line in payload.get("line_items") or []
+        for i, line in enumerate(_objects(payload.get("line_items"), "line_items"))
     )
-    refunds = tuple(refund_from_rest(r) for r in payload.get("refunds") or [])
+    refunds = tuple(refund_from_rest(r) for r in _objects(payload.get("refunds"), "refunds"))
     fulfillments = tuple(
         ShopifyFulfillment(
             fulfillment_id=numeric_id(f.get("id")),
             lines=tuple(
-                (numeric_id(li.get("id")), li.get("sku") or None, int(li.get("quantity") or 0))
-                for li in f.get("line_items") or []
+                (
+                    numeric_id(li.get("id")),
+                    _text_or_none(li.get("sku"), f"fulfillments[{i}].line_items[{j}].sku"),
+                    _count(li.get("quantity"), f"fulfillments[{i}].line_items[{j}].quantity"),
+                )
+                for j, li in enumerate(_objects(f.get("line_items"), f"fulfillments[{i}].line_items"))
             ),
-            company=f.get("tracking_company"),
-            number=f.get("tracking_number"),
-            url=f.get("tracking_url"),
+            company=_text_or_none(f.get("tracking_company"), f"fulfillments[{i}].tracking_company"),
+            number=_text_or_none(f.get("tracking_number"), f"fulfillments[{i}].tracking_number"),
+            url=_text_or_none(f.get("tracking_url"), f"fulfillments[{i}].tracking_url"),
         )
-        for f in payload.get("fulfillments") or []
+        for i, f in enumerate(_objects(payload.get("fulfillments"), "fulfillments"))
     )
     return ShopifyOrder(
         order_id=numeric_id(payload["id"]),
@@ -146,9 +214,9 @@ def order_from_rest(payload: Mapping[str, Any]) -> ShopifyOrder:
         created_at=_required_time(payload, "created_at"),
         updated_at=_required_time(payload, "updated_at", "created_at"),
         financial_status=str(payload.get("financial_status") or "pending").lower(),
-        fulfillment_status=payload.get("fulfillment_status"),
+        fulfillment_status=_text_or_none(payload.get("fulfillment_status"), "fulfillment_status"),
         cancelled_at=parse_timestamp(payload.get("cancelled_at")),
-        cancel_reason=payload.get("cancel_reason"),
+        cancel_reason=_text_or_none(payload.get("cancel_reason"), "cancel_reason"),
         total=_amount(payload.get("total_price"), "total_price"),
         lines=lines,
         refunds=refunds,
@@ -159,10 +227,11 @@ def order_from_rest(payload: Mapping[str, Any]) -> ShopifyOrder:
 def refund_from_rest(payload: Mapping[str, Any]) -> ShopifyRefund:
     """A refund from a `refunds/create` body or an order's `refunds[]`: the refunded money is the
     sum of its successful `refund` transactions."""
+    payload = _object(payload, "refund", required=True)
     amount = sum(
         (
             _amount(t.get("amount"), "refund amount")
-            for t in payload.get("transactions") or []
+            for t in _objects(payload.get("transactions"), "refund transactions")
             if t.get("kind") == "refund" and t.get("status", "success") == "success"
         ),
         Decimal(0),
@@ -174,65 +243,78 @@ def refund_from_rest(payload: Mapping[str, Any]) -> ShopifyRefund:
 
 def order_from_graphql(node: Mapping[str, Any]) -> ShopifyOrder:
     """An order from a GraphQL `Order` node (as selected in `queries._ORDER_FIELDS`)."""
+    node = _object(node, "order node", required=True)
     if not node.get("id"):
         raise ShopifyMappingError("order node has no id", operation="map_order")
-    total, total_currency = _shop_money(node.get("totalPriceSet"))
-    if ((node.get("lineItems") or {}).get("pageInfo") or {}).get("hasNextPage"):
+    total, total_currency = _shop_money(node.get("totalPriceSet"), "totalPriceSet")
+    line_items = _object(node.get("lineItems"), "lineItems")
+    if _object(line_items.get("pageInfo"), "lineItems.pageInfo").get("hasNextPage"):
         # A partial order must never look like a whole one (it would under-reserve stock).
         raise ShopifyMappingError(
             f"order {node.get('name') or node['id']} has more lines than one read returns",
             operation="map_order",
         )
     lines = []
-    for line in (node.get("lineItems") or {}).get("nodes") or []:
-        unit, _ = _shop_money(line.get("originalUnitPriceSet"))
+    for i, line in enumerate(_objects(line_items.get("nodes"), "lineItems.nodes")):
+        what = f"lineItems.nodes[{i}]"
+        unit, _ = _shop_money(line.get("originalUnitPriceSet"), f"{what}.originalUnitPriceSet")
         lines.append(
             ShopifyLine(
                 line_id=numeric_id(line.get("id")),
-                sku=line.get("sku") or None,
-                quantity=int(line.get("quantity") or 0),
-                unit_price=_amount(unit, "line price"),
+                sku=_text_or_none(line.get("sku"), f"{what}.sku"),
+                quantity=_count(line.get("quantity"), f"{what}.quantity"),
+                unit_price=_amount(unit, f"{what} price"),
             )
         )
-    status = node.get("displayFinancialStatus")
-    fulfillment = node.get("displayFulfillmentStatus")
+    status = _text_or_none(node.get("displayFinancialStatus"), "displayFinancialStatus")
+    fulfillment = _text_or_none(node.get("displayFulfillmentStatus"), "displayFulfillmentStatus")
+    cancel_reason = _text_or_none(node.get("cancelReason"), "cancelReason")
     fulfillments = []
-    for shipped in node.get("fulfillments") or []:
-        tracking = (shipped.get("trackingInfo") or [{}])[0] or {}
+    for i, shipped in enumerate(_objects(node.get("fulfillments"), "fulfillments")):
+        what = f"fulfillments[{i}]"
+        tracking_list = _objects(shipped.get("trackingInfo"), f"{what}.trackingInfo")
+        tracking = tracking_list[0] if tracking_list else {}
+        shipped_items = _object(shipped.get("fulfillmentLineItems"), f"{what}.fulfillmentLineItems")
+        shipped_lines = []
+        for j, item in enumerate(_objects(shipped_items.get("nodes"), f"{what}.fulfillmentLineItems.nodes")):
+            line_item = _object(item.get("lineItem"), f"{what}.fulfillmentLineItems.nodes[{j}].lineItem")
+            shipped_lines.append(
+                (
+                    numeric_id(line_item.get("id")),
+                    _text_or_none(line_item.get("sku"), f"{what} line sku"),
+                    _count(item.get("quantity"), f"{what} line quantity"),
+                )
+            )
         fulfillments.append(
             ShopifyFulfillment(
                 fulfillment_id=numeric_id(shipped.get("id")),
-                lines=tuple(
-                    (
-                        numeric_id((item.get("lineItem") or {}).get("id")),
-                        (item.get("lineItem") or {}).get("sku") or None,
-                        int(item.get("quantity") or 0),
-                    )
-                    for item in (shipped.get("fulfillmentLineItems") or {}).get("nodes") or []
-                ),
-                company=tracking.get("company"),
-                number=tracking.get("number"),
-                url=tracking.get("url"),
+                lines=tuple(shipped_lines),
+                company=_text_or_none(tracking.get("company"), f"{what} tracking company"),
+                number=_text_or_none(tracking.get("number"), f"{what} tracking number"),
+                url=_text_or_none(tracking.get("url"), f"{what} tracking url"),
             )
         )
     refunds = tuple(
         ShopifyRefund(
             refund_id=numeric_id(refund.get("id")),
-            amount=_amount(_shop_money(refund.get("totalRefundedSet"))[0], "refund amount"),
+            amount=_amount(
+                _shop_money(refund.get("totalRefundedSet"), f"refunds[{i}].totalRefundedSet")[0],
+                "refund amount",
+            ),
             note=str(refund.get("note") or ""),
         )
-        for refund in node.get("refunds") or []
+        for i, refund in enumerate(_objects(node.get("refunds"), "refunds"))
     )
     return ShopifyOrder(
         order_id=numeric_id(node["id"]),
         name=str(node.get("name") or ""),
-        currency=str(node.get("currencyCode") or total_currency or ""),
+        currency=_text_or_none(node.get("currencyCode"), "currencyCode") or total_currency or "",
         created_at=_required_time(node, "createdAt"),
         updated_at=_required_time(node, "updatedAt", "createdAt"),
         financial_status=str(status or "pending").lower(),
         fulfillment_status=str(fulfillment).lower() if fulfillment else None,
         cancelled_at=parse_timestamp(node.get("cancelledAt")),
-        cancel_reason=str(node["cancelReason"]).lower() if node.get("cancelReason") else None,
+        cancel_reason=cancel_reason.lower() if cancel_reason else None,
         total=_amount(total, "totalPriceSet"),
         lines=tuple(lines),
         refunds=refunds,
@@ -350,8 +432,10 @@ def delivery_events(channel: str, topic: str, payload: Mapping[str, Any]) -> lis
     if topic in ORDER_TOPICS:
         return order_events(channel, order_from_rest(payload))
     if topic == "refunds/create":
+        payload = _object(payload, "refund", required=True)
         refund = refund_from_rest(payload)
-        currencies = {str(t.get("currency")) for t in payload.get("transactions") or [] if t.get("currency")}
+        transactions = _objects(payload.get("transactions"), "refund transactions")
+        currencies = {str(t.get("currency")) for t in transactions if t.get("currency")}
         if payload.get("order_id") is None or len(currencies) > 1 or (refund.amount and not currencies):
             raise ShopifyMappingError("refund without order id or one currency", operation="map_refund")
         occurred = parse_timestamp(payload.get("created_at"))
