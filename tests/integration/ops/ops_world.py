@@ -201,7 +201,11 @@ def seeded_copy(target: Path) -> tuple[str, _Seeded]:
     return f"sqlite:///{target}", seeded
 
 
-def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-token-0123456789") -> OpsWorld:
+def build_world(
+    tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-token-0123456789", *, pricing: bool = False
+) -> OpsWorld:
+    """`pricing`: also mount the pricing routes, with no pricing service behind them (allowed calls
+    answer 503 `not_configured`, refusals are still 401/403): for walking their roles."""
     url, seeded = seeded_copy(tmp_path / "ops.db")
     engine = create_store_engine(url)
     flags = {"fixed": False}
@@ -214,7 +218,8 @@ def build_world(tmp_path: Path, bootstrap_token: str | None = "sandbox-admin-tok
     app = FastAPI(title="channelhub operations (test)")
     install_error_handlers(app)
     store = install_operations(app, ctx)
-    install_pricing(app)  # no pricing service: allowed calls answer 503, refusals still 401/403
+    if pricing:
+        install_pricing(app)
     # The explain and health routes of `create_api`, under the same roles.
     api_context = ApiContext(engine, {}, None, ctx.need_availability(), bootstrap_token or "")
     app.include_router(admin_router(api_context))

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channelhub.api.security import Role, grants, route_access
-from tests.integration.ops.ops_world import OpsWorld
+from tests.integration.ops.ops_world import OpsWorld, build_world
 
 # Routes that are open on purpose, and why. Anything else open is a bug.
 PUBLIC = {
@@ -30,6 +30,12 @@ SAMPLES = {
     "code": "nowhere",
     "change_set_id": "999999",
 }
+
+
+@pytest.fixture(scope="module")
+def shared_world(tmp_path_factory: pytest.TempPathFactory) -> OpsWorld:
+    """The operations world with the pricing routes too: every route of the app is walked."""
+    return build_world(tmp_path_factory.mktemp("roles"), pricing=True)
 
 
 def concrete(path: str) -> str:
