@@ -17,12 +17,22 @@ gap the engine turns into a business exception, never a silent drop.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from channelhub import domain
 from channelhub.connectors.woocommerce.mapping import ChannelListing, ChannelOrder
-from channelhub.domain import Money, Order, OrderLine, OrderStatus, Payment, PaymentStatus, Refund, Sku
+from channelhub.domain import (
+    DomainError,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    Sku,
+)
 
 _ORDER_STATUS = {
     "pending": OrderStatus.PLACED,
@@ -33,7 +43,6 @@ _ORDER_STATUS = {
     "completed": OrderStatus.FULFILLED,
     "cancelled": OrderStatus.CANCELLED,
 }
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _payment(order: ChannelOrder, at: datetime) -> Payment:
@@ -65,7 +74,11 @@ def _payment(order: ChannelOrder, at: datetime) -> Payment:
 
 def to_domain_order(order: ChannelOrder, channel: str = "woocommerce") -> Order:
     """The canonical order for a WooCommerce order (channel code configurable per shop)."""
-    placed_at = order.created_at or _EPOCH
+    if order.created_at is None:  # never an order "placed in 1970": a mapping gap to look at
+        raise DomainError(f"WooCommerce order {order.order_id} has no creation date")
+    if not order.lines:
+        raise DomainError(f"WooCommerce order {order.order_id} has no line items")
+    placed_at = order.created_at
     updated_at = order.modified_at or placed_at
     if order.status == "refunded":
         status = OrderStatus.FULFILLED if order.completed_at else OrderStatus.CANCELLED

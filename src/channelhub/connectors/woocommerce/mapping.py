@@ -13,6 +13,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from channelhub.connectors.errors import ValidationFailed
+from channelhub.connectors.woocommerce.errors import SYSTEM
+
 CHANNEL = "woocommerce"
 
 
@@ -150,42 +153,142 @@ def listing_from_payload(payload: dict[str, Any]) -> ChannelListing:
     )
 
 
-def order_from_payload(payload: dict[str, Any]) -> ChannelOrder:
+class WooCommerceMappingError(ValidationFailed):
+    """A WooCommerce payload cannot be read as an order (a field missing or of the wrong type)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, system=SYSTEM, operation="map_order")
+
+
+def _fail(order: str, message: str) -> WooCommerceMappingError:
+    return WooCommerceMappingError(f"WooCommerce order {order}: {message}")
+
+
+def _kind(value: Any) -> str:
+    names = {type(None): "null", dict: "an object", list: "a list", str: "text", bool: "a boolean"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else type(value).__name__)
+
+
+def _whole(value: Any) -> int | None:
+    """A JSON integer, or text holding one (WooCommerce sends ids and quantities as integers)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
+def _objects(order: str, value: Any, what: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _fail(order, f"{what} must be a list, not {_kind(value)}")
+    for position, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise _fail(order, f"{what}[{position}] must be an object, not {_kind(item)}")
+    return value
+
+
+def _money(order: str, value: Any, what: str, *, required: bool = False) -> Decimal:
+    if value is None or value == "":
+        if required:
+            raise _fail(order, f"{what} is missing")
+        return Decimal(0)
+    amount = parse_money(value) if isinstance(value, str | int | float) else None
+    if amount is None or not amount.is_finite():
+        raise _fail(order, f"{what} is not an amount: {value!r}")
+    return amount
+
+
+def _moment(order: str, payload: dict[str, Any], key: str) -> datetime | None:
+    value = payload.get(key)
+    if value is None or value == "":
+        return None
+    moment = parse_gmt(value)
+    if moment is None:
+        raise _fail(order, f"{key} is not a date: {value!r}")
+    return moment
+
+
+def _line(order: str, position: int, line: dict[str, Any]) -> ChannelOrderLine:
+    what = f"line_items[{position}]"
+    line_id = _whole(line.get("id"))
+    if line_id is None:
+        raise _fail(order, f"{what}.id must be an integer, not {line.get('id')!r}")
+    quantity = _whole(line.get("quantity"))
+    if quantity is None:
+        raise _fail(order, f"{what}.quantity must be an integer, not {line.get('quantity')!r}")
+    sku = line.get("sku")
+    if sku is not None and not isinstance(sku, str):
+        raise _fail(order, f"{what}.sku must be text, not {_kind(sku)}")
+    product_id = _whole(line.get("product_id") or 0)
+    variation_id = _whole(line.get("variation_id") or 0)
+    if product_id is None or variation_id is None:
+        raise _fail(order, f"{what}.product_id/variation_id must be integers")
+    return ChannelOrderLine(
+        line_id=line_id,
+        sku=sku or "",
+        product_id=product_id,
+        variation_id=variation_id or None,
+        quantity=quantity,
+        unit_price=_money(order, line.get("price"), f"{what}.price"),
+        total=_money(order, line.get("total"), f"{what}.total"),
+    )
+
+
+def order_from_payload(payload: Any) -> ChannelOrder:
+    """An order from a REST or webhook payload. Whatever WooCommerce always sends for a real order
+    is required (id, status, currency, total, `date_created_gmt`, at least one line item): a bare
+    `{"id": 1}` is refused, not taken for an empty order placed in 1970. A field of the wrong type
+    raises `WooCommerceMappingError` naming it, never `KeyError`/`TypeError`."""
+    if not isinstance(payload, dict):
+        raise WooCommerceMappingError(f"a WooCommerce order must be an object, not {_kind(payload)}")
+    order_id = _whole(payload.get("id"))
+    if order_id is None or order_id < 1:
+        raise WooCommerceMappingError(f"WooCommerce order has no valid id: {payload.get('id')!r}")
+    order = str(order_id)
+    status, currency = payload.get("status"), payload.get("currency")
+    if not isinstance(status, str) or not status:
+        raise _fail(order, f"status must be non-empty text, not {status!r}")
+    if not isinstance(currency, str) or not currency:
+        raise _fail(order, f"currency must be non-empty text, not {currency!r}")
+    created_at = _moment(order, payload, "date_created_gmt")
+    if created_at is None:
+        raise _fail(order, "date_created_gmt is missing (date_created alone is shop-local time)")
     lines = tuple(
-        ChannelOrderLine(
-            line_id=int(line["id"]),
-            sku=str(line.get("sku") or ""),
-            product_id=int(line.get("product_id") or 0),
-            variation_id=int(line["variation_id"]) if line.get("variation_id") else None,
-            quantity=int(line.get("quantity") or 0),
-            unit_price=parse_money(line.get("price")) or Decimal("0"),
-            total=parse_money(line.get("total")) or Decimal("0"),
-        )
-        for line in payload.get("line_items") or []
+        _line(order, i, line)
+        for i, line in enumerate(_objects(order, payload.get("line_items"), "line_items"))
     )
-    refunds = tuple(
-        ChannelRefund(
-            int(r["id"]), abs(parse_money(r.get("total")) or Decimal("0")), str(r.get("reason") or "")
-        )
-        for r in payload.get("refunds") or []
-    )
-    billing = payload.get("billing") or {}
+    if not lines:
+        raise _fail(order, "line_items is empty: an order sells at least one item")
+    refunds = []
+    for i, refund in enumerate(_objects(order, payload.get("refunds"), "refunds")):
+        refund_id = _whole(refund.get("id"))
+        if refund_id is None:
+            raise _fail(order, f"refunds[{i}].id must be an integer, not {refund.get('id')!r}")
+        amount = abs(_money(order, refund.get("total"), f"refunds[{i}].total"))
+        refunds.append(ChannelRefund(refund_id, amount, str(refund.get("reason") or "")))
+    billing = payload.get("billing")
+    email = billing.get("email") if isinstance(billing, dict) else None
+    number = payload.get("number")
     return ChannelOrder(
         channel=CHANNEL,
-        order_id=int(payload["id"]),
-        number=str(payload.get("number") or payload["id"]),
-        status=str(payload.get("status") or ""),
-        currency=str(payload.get("currency") or ""),
-        total=parse_money(payload.get("total")) or Decimal("0"),
-        created_at=parse_gmt(payload.get("date_created_gmt")),
-        modified_at=parse_gmt(payload.get("date_modified_gmt")),
-        paid_at=parse_gmt(payload.get("date_paid_gmt")),
-        customer_email=str(billing.get("email") or "") if isinstance(billing, dict) else "",
+        order_id=order_id,
+        number=str(number) if isinstance(number, str | int) and number != "" else order,
+        status=status,
+        currency=currency,
+        total=_money(order, payload.get("total"), "total", required=True),
+        created_at=created_at,
+        modified_at=_moment(order, payload, "date_modified_gmt"),
+        paid_at=_moment(order, payload, "date_paid_gmt"),
+        customer_email=email if isinstance(email, str) else "",
         lines=lines,
-        refunds=refunds,
+        refunds=tuple(refunds),
         payment_method=str(payload.get("payment_method") or ""),
         transaction_id=str(payload.get("transaction_id") or ""),
-        completed_at=parse_gmt(payload.get("date_completed_gmt")),
+        completed_at=_moment(order, payload, "date_completed_gmt"),
     )
 
 
