@@ -85,8 +85,9 @@ class OrderIngestion:
     ) -> None:
         """`hand_over_inline=False` skips the reservation check and stock re-read after each
         confirmation (5 Odoo calls per order): soft reservations then wait for the periodic
-        `check_reservations`, which does it for many orders in a few calls. ATS is understated
-        meanwhile (never overstated), a trade for throughput during a flash sale."""
+        `check_reservations`, which does it for many orders in a few calls, or for the next stock
+        read of their SKUs (`StockCapture` asks Odoo which orders it reserves before each read),
+        whichever comes first: a read that shows Odoo's reservation never counts the order twice."""
         self.availability = availability
         self.capture = capture
         self.hand_over_inline = hand_over_inline

@@ -6,6 +6,14 @@ those SKUs. Odoo is always re-read rather than trusting a notification's body: n
 unsigned, unordered and may be lost, and a fresh read is level-triggered (applying it twice, or
 late, gives the same state).
 
+A soft reservation (taken when a channel order arrives) must stop counting as soon as Odoo's own
+reservation of the order shows in a read, or the order is counted twice. So before each read the
+open soft reservations of confirmed orders are checked with Odoo (`reserved_orders`, one batched
+call): those Odoo already reserves are certain to show in the read that follows, and their
+reservations of the SKUs read are released in the same transaction as the read is stored. Asking
+*before* the read matters: an order reserved after the read is not in it, and releasing its soft
+reservation then would overstate ATS (the direction that oversells).
+
 Functions taking a `connection` run inside the caller's transaction (a log handler's); those
 taking an `engine` do the Odoo I/O outside any transaction and then write in a short one, so a
 slow Odoo never holds a database lock.
@@ -14,6 +22,7 @@ slow Odoo never holds a database lock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,7 +30,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from channelhub.clock import Clock
-from channelhub.domain import InvalidValue, Sku
+from channelhub.connectors.errors import ConnectorError
+from channelhub.domain import InvalidValue, OrderStatus, Sku
 from channelhub.service.availability import AvailabilityService, RecomputeResult
 from channelhub.service.ports import ErpGateway, ErpNotification, ErpStockRead
 from channelhub.store.repositories import LocationStock, StateRepositories
@@ -31,6 +41,10 @@ from channelhub.store.state_tables import stock_position
 log = logging.getLogger(__name__)
 
 STOCK_CURSOR = "odoo.stock.quants"
+MAX_ORDERS_CHECKED = 500  # confirmed orders asked about per read: one `reserved_orders` call
+
+HandedOver = Mapping[str, frozenset[Sku]]
+"""Order key → SKUs of its open soft reservations, for orders Odoo reserved before the read."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class CaptureResult:
     recompute: RecomputeResult
     cursor: str | None = None
     has_more: bool = False
+    handed_over: int = 0  # (order, SKU) soft reservations released: Odoo's reservation is in the read
 
 
 class StockCapture:
@@ -51,8 +66,18 @@ class StockCapture:
 
     # -- applying a read -----------------------------------------------------------------------
 
-    def apply(self, connection: sa.Connection, read: ErpStockRead, at: datetime) -> CaptureResult:
-        """Store the rows of `read` (complete for its SKUs) and recompute those SKUs."""
+    def apply(
+        self,
+        connection: sa.Connection,
+        read: ErpStockRead,
+        at: datetime,
+        reserved_by_erp: HandedOver | None = None,
+    ) -> CaptureResult:
+        """Store the rows of `read` (complete for its SKUs) and recompute those SKUs.
+
+        `reserved_by_erp` (from `reserved_before_read`, asked before `read` was taken): the soft
+        reservations of these orders on the SKUs of `read` are released first, since the read
+        already shows Odoo's reservation of them."""
         skipped: list[str] = []
         rows: list[LocationStock] = []
         for row in read.rows:
@@ -81,12 +106,59 @@ class StockCapture:
         gone = [key for key in self._stored_keys(connection, skus) if key not in present]
         repos.stock.remove((Sku(sku), warehouse, location) for sku, warehouse, location in gone)
         repos.stock.upsert(rows, at)
+        handed_over = 0
+        for order_key, reserved_skus in sorted((reserved_by_erp or {}).items()):
+            shown = reserved_skus & skus
+            if shown:
+                handed_over += repos.reservations.release(order_key, at, sorted(shown))
         if skipped:
             log.warning("stock capture skipped %d unusable SKU code(s): %s", len(skipped), skipped[:5])
         recompute = self.availability.recompute(connection, skus, at)
         return CaptureResult(
-            tuple(sorted(skus)), len(rows), len(gone), tuple(sorted(set(skipped))), recompute
+            tuple(sorted(skus)),
+            len(rows),
+            len(gone),
+            tuple(sorted(set(skipped))),
+            recompute,
+            handed_over=handed_over,
         )
+
+    @staticmethod
+    async def reserved_before_read(
+        connection: sa.Connection, erp: ErpGateway, skus: Iterable[str] | None
+    ) -> HandedOver:
+        """Confirmed orders with open soft reservations (on `skus`, or on any SKU when None) that
+        Odoo already reserves. Call it *before* reading the stock the result is applied with.
+        A failing check only defers the hand-over (to the periodic `check_reservations`)."""
+        repos = StateRepositories.on(connection)
+        if skus is None:
+            open_reservations = repos.reservations.open_reservations()
+        else:
+            wanted = set()
+            for code in skus:
+                try:
+                    wanted.add(Sku(code))
+                except InvalidValue:
+                    continue
+            open_reservations = [
+                r for sku in sorted(wanted) for r in repos.reservations.open_reservations(sku)
+            ]
+        by_order: dict[str, set[Sku]] = {}
+        for reservation in open_reservations:
+            by_order.setdefault(reservation.order_key, set()).add(reservation.sku)
+        confirmed = [
+            key
+            for key in sorted(by_order)
+            if (link := repos.orders.get(key)) is not None and link.state is OrderStatus.CONFIRMED
+        ][:MAX_ORDERS_CHECKED]
+        if not confirmed:
+            return {}
+        try:
+            reserved = await erp.reserved_orders(confirmed)
+        except ConnectorError as error:
+            log.warning("could not ask Odoo which orders it reserves (%s): hand-over deferred", error)
+            return {}
+        return {key: frozenset(by_order[key]) for key in reserved if key in by_order}
 
     @staticmethod
     def _stored_keys(connection: sa.Connection, skus: set[Sku]) -> list[tuple[str, str, str]]:
@@ -103,7 +175,8 @@ class StockCapture:
         self, connection: sa.Connection, erp: ErpGateway, skus: list[str], at: datetime
     ) -> CaptureResult:
         """Re-read `skus` from Odoo and apply them."""
-        return self.apply(connection, await erp.read_stock(skus), at)
+        reserved = await self.reserved_before_read(connection, erp, skus)
+        return self.apply(connection, await erp.read_stock(skus), at, reserved)
 
     async def on_notification(
         self, connection: sa.Connection, erp: ErpGateway, notification: ErpNotification, at: datetime
@@ -119,8 +192,9 @@ class StockCapture:
     ) -> CaptureResult:
         """One page of changes after the stored cursor; the cursor moves in the same transaction."""
         cursors = StateRepositories.on(connection).cursors
+        reserved = await self.reserved_before_read(connection, erp, None)  # the page's SKUs are unknown yet
         changes = await erp.stock_changes_since(cursors.get(self.cursor_name), limit=limit)
-        result = self.apply(connection, changes.read, at)
+        result = self.apply(connection, changes.read, at, reserved)
         cursors.set(self.cursor_name, changes.cursor, at)
         return CaptureResult(
             result.skus,
@@ -130,6 +204,7 @@ class StockCapture:
             result.recompute,
             cursor=changes.cursor,
             has_more=changes.has_more,
+            handed_over=result.handed_over,
         )
 
     # -- outside the log (start-up, CLI, scheduler) --------------------------------------------
@@ -137,9 +212,11 @@ class StockCapture:
     async def take_snapshot(self, engine: Engine, erp: ErpGateway, clock: Clock) -> CaptureResult:
         """Read every SKU's stock, store it and recompute everything. Locations of SKUs Odoo no
         longer reports at all are kept: only a read that names a SKU can say it is empty."""
+        with engine.connect() as connection:
+            reserved = await self.reserved_before_read(connection, erp, None)
         read = await erp.read_stock(None)
         with engine.begin() as connection:
-            return self.apply(connection, read, clock.now())
+            return self.apply(connection, read, clock.now(), reserved)
 
     async def poll_until_current(
         self, engine: Engine, erp: ErpGateway, clock: Clock, *, limit: int = 1000, max_pages: int = 100
@@ -149,10 +226,11 @@ class StockCapture:
         for _ in range(max_pages):
             with engine.connect() as connection:
                 cursor = StateRepositories.on(connection).cursors.get(self.cursor_name)
+                reserved = await self.reserved_before_read(connection, erp, None)
             changes = await erp.stock_changes_since(cursor, limit=limit)
             with engine.begin() as connection:
                 now = clock.now()
-                result = self.apply(connection, changes.read, now)
+                result = self.apply(connection, changes.read, now, reserved)
                 StateRepositories.on(connection).cursors.set(self.cursor_name, changes.cursor, now)
             results.append(result)
             if not changes.has_more:

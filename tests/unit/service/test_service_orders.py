@@ -258,15 +258,48 @@ async def test_deferred_hand_over_releases_many_orders_in_one_check(world: World
     assert {"reservation_seen", "read_stock"} & set(world.erp.calls[-4:]) == set()
     assert open_soft(world) == {Sku("A"): 3, Sku("B"): 1}
     assert world.desired("shop", "A") == 12
-    world.emit(*stock_refresh_events(["A"], "odoo-notified"))  # Odoo's reservation shows in its quants
-    await world.settle()
-    assert world.desired("shop", "A") == 9  # understated meanwhile: soft and Odoo-reserved both count
     calls_before = len(world.erp.calls)
     world.emit(reservation_check_event(world.clock.now()))
     await world.settle()
     assert world.erp.calls[calls_before:] == ["reserved_orders", "read_stock"]
-    assert open_soft(world) == {}
+    assert open_soft(world) == {}  # both orders in one check
     assert world.desired("shop", "A") == 12
+
+
+async def test_a_stock_read_showing_odoos_reservation_never_counts_the_order_twice(world: World) -> None:
+    """With the hand-over deferred, a stock read that already sees Odoo's reservation arrives
+    before the periodic check: the soft reservation of the SKUs read is released with it (ATS
+    stays put, never dips by the order a second time), the order's other SKUs keep theirs until a
+    read shows them, and an order Odoo has not reserved keeps its soft reservation. Odoo is asked
+    before the stock is read, so a reservation made after the read is never released early."""
+    from channelhub.service.handlers import ServiceHandlers, stock_poll_event
+
+    await stocked(world)
+    deferred = ServiceHandlers.build(world.handlers.availability, world.erp, hand_over_inline=False)
+    world.handlers.orders = deferred.orders
+    world.emit(order_event(order(world, "1", payment="paid", lines={"A": 3, "B": 1})))
+    world.emit(order_event(order(world, "2", payment="paid", lines={"A": 2})))
+    await world.settle()
+    world.erp.reserve_on_confirm = False  # order 3: confirmed, Odoo short of stock for now
+    world.emit(order_event(order(world, "3", payment="paid", lines={"A": 1})))
+    await world.settle()
+    assert open_soft(world) == {Sku("A"): 6, Sku("B"): 1}
+    assert world.desired("shop", "A") == 9  # 16 - 1 safety - 6 soft
+    assert world.desired("shop", "B") == 2  # 4 - 1 - 1
+
+    calls_before = len(world.erp.calls)
+    world.emit(*stock_refresh_events(["A"], "odoo-notified"))  # Odoo's quants show 5 reserved
+    await world.settle()
+    assert world.erp.calls[calls_before:] == ["reserved_orders", "read_stock"]
+    assert world.desired("shop", "A") == 9  # counted once: Odoo-reserved 5 + soft 1 (order 3)
+    assert open_soft(world) == {Sku("A"): 1, Sku("B"): 1}  # B of order 1 waits for a read of B
+    assert world.desired("shop", "B") == 2
+
+    world.emit(stock_poll_event(world.clock.now()))  # the poll path: its page includes B
+    await world.settle()
+    assert open_soft(world) == {Sku("A"): 1}
+    assert world.desired("shop", "B") == 2
+    assert world.desired("shop", "A") == 9
 
 
 async def test_a_late_update_of_a_confirmed_order_reserves_nothing_again(world: World) -> None:
