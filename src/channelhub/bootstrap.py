@@ -36,9 +36,11 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine, make_url
 
+from channelhub.alerts import AlertDispatcher, AlertRules, run_alerts
 from channelhub.api import ApiContext, create_api
 from channelhub.api.inbox import InboxProcessor
 from channelhub.api.operations.endpoints import EndpointRegistry
+from channelhub.api.operations.reconciliation_history import ReconciliationHistory
 from channelhub.api.pricing import PricingHandle, install_pricing
 from channelhub.api.security import SecurityStore
 from channelhub.clock import SYSTEM_CLOCK, Clock
@@ -102,6 +104,9 @@ class RuntimeSettings:
     # The operations surface (admin API, roles and tokens, dashboard, /metrics) on the API app;
     # off only to serve the bare webhook ingress and explain API.
     operations: bool = True
+    # Alert rules evaluated with the operations surface; without a `webhook_url` the alerts are
+    # only kept for the operations surface. None: no evaluation.
+    alerts: AlertRules | None = field(default_factory=AlertRules)
     # Extra surfaces mounted on the API app before it serves, e.g.
     # a test's own router (the operations surface and pricing are mounted by the runtime).
     api_mounts: list[Callable[[FastAPI, ApiContext], object]] = field(default_factory=list)
@@ -267,6 +272,9 @@ class Runtime:
         # Protections of every outbound endpoint, read by the admin API, /metrics and alerts.
         self.endpoints = EndpointRegistry()
         self.metrics: ChannelhubMetrics | None = None
+        self.reconciliations = ReconciliationHistory()  # scheduled, start-up, API and dashboard runs
+        self.alerts = AlertDispatcher(self.settings.alerts, clock) if self.settings.alerts else None
+        self._operations_context: Any = None  # the OperationsContext the surface was built with
         self.security: SecurityStore | None = None  # users and tokens, once the API is built
         # Pricing governance: the API reads the service from the handle, which whoever runs the
         # pricing service (the sandbox's `setup_pricing`) fills after start.
@@ -348,7 +356,7 @@ class Runtime:
         if settings.snapshot_on_start:
             await self.take_snapshot()
         if settings.reconcile_on_start and self.channels:
-            await self.reconcile()
+            self.reconciliations.record(await self.reconcile(), trigger="start")
         self.processor = InboxProcessor(
             engine, self.channels, self.erp, odoo_token=settings.odoo_webhook_token, clock=self.clock
         )
@@ -372,6 +380,8 @@ class Runtime:
         self._spawn(schedule.run(self._stop), "reconcile")
         if settings.serve_api:
             app = self.build_api()
+            if self.alerts is not None and self._operations_context is not None:
+                self._spawn(run_alerts(self._operations_context, self.alerts, self._stop), "alerts")
             self.api = self._exit.enter_context(
                 serve_in_thread(
                     app,
@@ -390,7 +400,8 @@ class Runtime:
         if self.settings.operations:
             from channelhub.api.operations import OperationsContext, install_operations
 
-            self.security = install_operations(app, OperationsContext.from_api_context(context))
+            self._operations_context = OperationsContext.from_api_context(context)
+            self.security = install_operations(app, self._operations_context)
         install_pricing(app, self.pricing_handle)
         for mount in self.settings.api_mounts:
             mount(app, context)
@@ -423,6 +434,8 @@ class Runtime:
                 "reconcile": self.reconcile_from_any_thread,
                 "metrics": self.metrics,
                 "endpoints": self.endpoints,
+                "reconciliations": self.reconciliations,
+                "alerts": self.alerts,
             },
         )
 
@@ -477,6 +490,7 @@ class Runtime:
 
     def _remember_report(self, report: ReconciliationReport) -> None:
         self.last_reconciliation = report
+        self.reconciliations.record(report, trigger="schedule")
 
     # -- operations ------------------------------------------------------------------------------
 

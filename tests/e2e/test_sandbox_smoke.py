@@ -63,3 +63,5 @@ async def test_sandbox_flash_sale_orders_reach_odoo_once_and_ats_reaches_both_ch
             assert changes.status_code == 200, changes.text
             login = await http.get("/dashboard/login")
             assert login.status_code == 200
+            runs = (await http.get("/api/v1/reconciliations", headers=admin)).json()["items"]
+            assert [run["trigger"] for run in runs] == ["start"]  # the start-up acknowledgement
