@@ -289,6 +289,7 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
         await arm.settle(deadline)
         stop_sampling.set()
         await sampler
+        sampled_until = time.monotonic()
         api_calls = {
             system: counter.calls - calls_before[system] for system, counter in world.counters.items()
         }
@@ -315,7 +316,7 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             "oversold_units": ledger.oversold_units,
             "oversold_skus": len(ledger.oversold_by_sku),
             "channel_reported_oversold_units": sum(s["oversold_units"] for s in stats.values()),
-            **tracker.summary(),
+            **tracker.summary(until=sampled_until),
             "api_calls": sum(api_calls.values()),
             "api_calls_by_system": api_calls,
             "lost_orders": len(lost),

@@ -11,11 +11,12 @@ Every arm gets the same calls from the stream driver, on the driver's event loop
 Arms:
 * `OracleArm`: zero-latency lower bound. Every stock-changing event writes the true ATS into every
   channel's record directly (no API call, no delay). Orders go into Odoo after the sale.
-* `CronArm`: how Odoo-side connectors sync today. Every `interval_s` (60 s): import the orders
-  placed since the last run into Odoo (create + confirm), then export Odoo's free stock of every
-  SKU to every channel through the same gateways (batched to each platform's limit, throttled by
-  the same client-side buckets). No event-driven updates. A compare-and-set refusal is resent
-  with the channel's value (cron connectors overwrite).
+* `CronArm`: how Odoo-side connectors sync today: two scheduled jobs every `interval_s` (60 s),
+  an order import (orders changed since the last run, created + confirmed in Odoo) and a full
+  stock export (Odoo's free stock of every SKU to every channel through the same connectors,
+  batched to each platform's limit, paced by the same client-side buckets, written blindly:
+  Shopify's compare-and-set off). No event-driven updates. Its repair pass is one more import
+  and export.
 * `ChannelhubArm`: the real engine (`bootstrap.Runtime`): webhooks → inbox → log → services →
   publisher, with Odoo notifications, polling, backfill and soft reservations.
 """
@@ -25,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -196,13 +197,25 @@ class CronArm:
         self._loop_task = asyncio.ensure_future(self._loop())
 
     async def _loop(self) -> None:
+        """Two scheduled jobs, as Odoo connectors have them: the order import and the stock
+        export run on their own schedules (a slow order import does not hold up the export)."""
+        await asyncio.gather(self._every(self._import_orders), self._every(self._export_stock, count=True))
+
+    async def _every(self, job: Callable[[], Awaitable[None]], count: bool = False) -> None:
+        next_run = self._next_run
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), max(0.0, self._next_run - time.monotonic()))
+                await asyncio.wait_for(self._stop.wait(), max(0.0, next_run - time.monotonic()))
             if self._stop.is_set():
                 return
-            self._next_run += self.interval_s
-            await self.run_once()
+            next_run += self.interval_s
+            try:
+                await job()
+            except Exception as error:  # a cron job logs and waits for its next run
+                self.errors.append(repr(error))
+            if count:
+                self.runs += 1
+                self._ran.set()
 
     async def run_once(self) -> None:
         try:

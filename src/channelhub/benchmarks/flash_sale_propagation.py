@@ -107,15 +107,32 @@ class PropagationTracker:
             1 for history in self._skus.values() for event in history.events if event.acknowledged_at is None
         )
 
-    def summary(self) -> dict[str, float | int | None]:
+    def ages_ms(self, until: float) -> list[float]:
+        """Every event's delay, unacknowledged ones counted at their age at `until` (a lower
+        bound of their real delay)."""
+        return self.delays_ms() + [
+            (until - event.at) * 1000.0
+            for history in self._skus.values()
+            for event in history.events
+            if event.acknowledged_at is None
+        ]
+
+    def summary(self, until: float | None = None) -> dict[str, float | int | None]:
+        """Percentiles of the acknowledged events; with `until`, also over all events with the
+        unacknowledged ones at their age then (`*_all_events_ms`, lower bounds)."""
         delays = self.delays_ms()
-        return {
+        found: dict[str, float | int | None] = {
             "stock_changing_events": self.event_count(),
             "unpropagated_events": self.unpropagated(),
             "p50_propagation_ms": percentile(delays, 50),
             "p99_propagation_ms": percentile(delays, 99),
-            "max_propagation_ms": max(delays) if delays else None,
+            "max_propagation_ms": round(max(delays), 1) if delays else None,
         }
+        if until is not None:
+            ages = self.ages_ms(until)
+            found["p50_propagation_all_events_ms"] = percentile(ages, 50)
+            found["p99_propagation_all_events_ms"] = percentile(ages, 99)
+        return found
 
 
 def percentile(values: Iterable[float], pct: float) -> float | None:
