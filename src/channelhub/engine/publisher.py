@@ -471,8 +471,11 @@ class Publisher:
             return
         with self._engine.begin() as connection:
             listings = StateRepositories.on(connection).listings
-            listings.acknowledge_quantities(outcome.acknowledged, self._clock.now())
-            for sku, error in outcome.errors:
+            # (channel, SKU) order, not the risk order they were sent in: every bulk write of
+            # listings locks rows in this order, so a concurrent recompute cannot deadlock with us.
+            acknowledged = sorted(outcome.acknowledged, key=lambda a: (a[0], a[1].value))
+            listings.acknowledge_quantities(acknowledged, self._clock.now())
+            for sku, error in sorted(outcome.errors):
                 listings.record_error(channel, Sku(sku), error[:_MAX_ERROR_TEXT])
 
     # -- running -------------------------------------------------------------------------------

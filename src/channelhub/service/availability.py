@@ -143,8 +143,11 @@ class AvailabilityService:
             for sku, by_channel in self.results(connection, skus).items()
             for channel, result in by_channel.items()
         }
+        # Rows in (channel, SKU) order, as every bulk write of listings: concurrent transactions
+        # (a warehouse-wide recompute, worker batches, the publisher) then take the row locks in
+        # one order and wait for each other instead of deadlocking.
         StateRepositories.on(connection).listings.set_desired_quantities(
-            ((channel, sku, quantity) for (channel, sku), quantity in quantities.items()), at
+            [(channel, sku, quantity) for (channel, sku), quantity in sorted(quantities.items())], at
         )
         return RecomputeResult(quantities)
 

@@ -103,9 +103,11 @@ class StockCapture:
                 skipped.append(code)
         repos = StateRepositories.on(connection)
         present = {(row.sku.value, row.warehouse, row.location) for row in rows}
-        gone = [key for key in self._stored_keys(connection, skus) if key not in present]
+        gone = sorted(key for key in self._stored_keys(connection, skus) if key not in present)
+        # Stock rows in (SKU, warehouse, location) order, whatever order Odoo answered in, so
+        # concurrent captures of overlapping SKUs lock the rows in one order (no deadlock).
         repos.stock.remove((Sku(sku), warehouse, location) for sku, warehouse, location in gone)
-        repos.stock.upsert(rows, at)
+        repos.stock.upsert(sorted(rows, key=lambda r: (r.sku.value, r.warehouse, r.location)), at)
         handed_over = 0
         for order_key, reserved_skus in sorted((reserved_by_erp or {}).items()):
             shown = reserved_skus & skus
