@@ -284,6 +284,9 @@ async def _fix(
         if d.kind == "drift" and d.channel_value is not None
     ]
     corrections.extend((result.channel, Sku(sku), value) for sku, value in result.lagging)
+    # Rows in (channel, SKU) order, like every other bulk listing write, so concurrent
+    # transactions on PostgreSQL take row locks in one order and cannot deadlock.
+    corrections.sort(key=lambda row: (row[0], str(row[1])))
     if corrections:
         with engine.begin() as connection:
             StateRepositories.on(connection).listings.acknowledge_quantities(corrections, clock.now())

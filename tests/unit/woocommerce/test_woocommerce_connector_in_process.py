@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -181,3 +182,35 @@ async def test_variations_can_ride_along_in_products_batch_when_opted_in(
         variation.parent_id,
         13,
     )
+
+
+class CorruptFirstOrder(httpx.AsyncBaseTransport):
+    """Serves the emulator, but the first order of every order listing loses its line items."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if not request.url.path.endswith("/orders"):
+            return response
+        body = json.loads(await response.aread())
+        if body:
+            body[0]["line_items"] = []
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        return httpx.Response(response.status_code, headers=headers, json=body)
+
+
+async def test_one_malformed_order_is_rejected_with_its_reason_and_the_rest_still_listed(
+    emulator: WooCommerceEmulator,
+) -> None:
+    tee = next(p for p in emulator.shop.products.values() if p.type == "simple")
+    tee.backorders = "yes"
+    orders = [emulator.shop.place_order([(tee, 1)], {"email": "a@b.c"}, "processing") for _ in range(3)]
+    transport = CorruptFirstOrder(httpx.ASGITransport(app=emulator))
+    async with WooCommerceClient("http://shop.test", "ck_t", "cs_t", transport=transport) as client:
+        page = await WooCommerceConnector(client).orders_since(None)
+    assert len(page.orders) == 2 and len(page.rejected) == 1
+    ((order_id, reason),) = page.rejected.items()
+    assert order_id in {str(o.id) for o in orders} and "line_items" in reason
+    assert int(order_id) not in {o.order_id for o in page.orders}

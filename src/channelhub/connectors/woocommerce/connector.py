@@ -52,6 +52,9 @@ class PushResult:
 class OrderPage:
     orders: list[ChannelOrder]
     next_cursor: datetime | None
+    # Orders the shop returned in a shape we cannot map (order id or "?" → the precise reason):
+    # one malformed order (an empty draft, a plugin's odd payload) must not hide the rest of the page.
+    rejected: dict[str, str] = field(default_factory=dict)
 
 
 class WooCommerceConnector:
@@ -186,6 +189,7 @@ class WooCommerceConnector:
         orders modified in the cursor's second again and must dedupe on `ChannelOrder.version_key`.
         """
         seen: dict[tuple[int, datetime | None], ChannelOrder] = {}
+        rejected: dict[str, str] = {}
         after = cursor - CURSOR_OVERLAP if cursor is not None else None
         page = 1
         while True:
@@ -201,10 +205,17 @@ class WooCommerceConnector:
             if status:
                 params["status"] = status
             response = await self.client.get("orders", params)
-            batch = [order_from_payload(o) for o in response.data or []]
+            payloads = response.data or []
+            batch: list[ChannelOrder] = []
+            for payload in payloads:
+                try:
+                    batch.append(order_from_payload(payload))
+                except ValidationFailed as error:
+                    order_id = payload.get("id") if isinstance(payload, dict) else None
+                    rejected[str(order_id) if order_id is not None else "?"] = str(error)
             fresh = [o for o in batch if o.version_key not in seen]
             seen.update((o.version_key, o) for o in batch)
-            if len(batch) < MAX_PER_PAGE:
+            if len(payloads) < MAX_PER_PAGE:
                 break
             newest = max((o.modified_at for o in batch if o.modified_at), default=None)
             if fresh and newest is not None and (after is None or newest - CURSOR_OVERLAP > after):
@@ -213,7 +224,7 @@ class WooCommerceConnector:
                 page += 1  # a full page inside one second: step through it by offset
         orders = sorted(seen.values(), key=lambda o: (o.modified_at or datetime.min, o.order_id))
         newest_seen = max((o.modified_at for o in orders if o.modified_at), default=cursor)
-        return OrderPage(orders, newest_seen)
+        return OrderPage(orders, newest_seen, rejected)
 
     async def get_order(self, order_id: int) -> ChannelOrder:
         return order_from_payload((await self.client.get(f"orders/{order_id}")).data)
