@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from channelhub.connectors.woocommerce import ChannelOrder, WooCommerceConnector, ping_webhook_id
 from channelhub.connectors.woocommerce import verify_webhook as verify_woo_webhook
 from channelhub.connectors.woocommerce.mapping import order_from_payload
+from channelhub.observability import get_logger
 from channelhub.service.ports import (
     ChannelDelivery,
     ChannelLimits,
@@ -28,6 +29,7 @@ from channelhub.service.ports import (
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_log = get_logger(__name__)
 # WooCommerce order status → payment. `on-hold` is "awaiting payment" (bank transfer, cheque).
 _PAYMENT = {
     "processing": PaymentState.PAID,
@@ -137,6 +139,9 @@ class WooCommerceChannelGateway:
 
     async def orders_since(self, cursor: str | None) -> tuple[list[ChannelOrderSnapshot], str | None]:
         page = await self.connector.orders_since(datetime.fromisoformat(cursor) if cursor else None)
+        for order_id, reason in page.rejected.items():
+            # Visible, never silent: the order id and the mapping error only (no personal data).
+            _log.warning("backfill_order_rejected", channel=self._name, order_id=order_id, reason=reason)
         orders = [snapshot_of(self._name, order) for order in page.orders]
         return orders, page.next_cursor.isoformat() if page.next_cursor is not None else cursor
 
