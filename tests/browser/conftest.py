@@ -4,7 +4,8 @@ chromium or playwright is missing, failed instead when CHANNELHUB_REQUIRE_SERVIC
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,10 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install playwright; never `playwright install`)")
-    if not CHROMIUM.exists():
-        _unavailable(f"chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+@contextmanager
+def _launched() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
@@ -44,6 +41,23 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def open_browser() -> Callable[[], AbstractContextManager[Any]]:
+    """Returns a context manager that runs Playwright and Debian's chromium for its block.
+
+    Playwright's sync API drives an event loop on the calling thread while it runs: a test
+    builds its world (which uses asyncio.run) BEFORE entering the block, and the loop is gone
+    again after it, so later async tests in the same process are unaffected.
+    """
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _unavailable("playwright is not installed (pip install playwright; never `playwright install`)")
+    if not CHROMIUM.exists():
+        _unavailable(f"chromium is not installed at {CHROMIUM} (apt-get install -y chromium)")
+    return _launched
 
 
 @pytest.fixture

@@ -3,6 +3,9 @@ order's timeline, replay a dead letter and watch it succeed. Screenshots go to a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +14,10 @@ from tests.integration.ops.ops_world import ORDER_KEY, PASSWORD, build_world
 
 
 def test_operator_logs_in_explains_a_sku_and_replays_a_dead_letter(
-    browser: Any, tmp_path: Path, artifacts: Path
+    open_browser: Callable[[], AbstractContextManager[Any]], tmp_path: Path, artifacts: Path
 ) -> None:
-    world = build_world(tmp_path)
-    with serve_in_thread(world.app) as server:
+    world = build_world(tmp_path)  # before Playwright's loop runs on this thread
+    with serve_in_thread(world.app) as server, open_browser() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(10_000)
@@ -55,7 +58,9 @@ def test_operator_logs_in_explains_a_sku_and_replays_a_dead_letter(
         page.click("[data-action=replay]")
         page.wait_for_selector("p.notice")
         assert page.get_attribute("[data-event-state]", "data-event-state") == "pending"
-        assert world.run_worker() == 1
+        # The worker uses asyncio.run: give it a thread of its own while Playwright's loop runs here.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(world.run_worker).result(timeout=30) == 1
         page.wait_for_selector("[data-event-state=handled]")  # the page polls and shows success
         page.screenshot(path=str(artifacts / "dead-letter-replayed.png"), full_page=True)
 
