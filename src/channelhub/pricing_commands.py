@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -159,6 +159,44 @@ def _run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         _fail(str(error))
 
 
+def _with_service(
+    config: Path | None,
+    pricing: Path | None,
+    database: str | None,
+    act: Callable[[PricingService], Awaitable[T]],
+    *,
+    outside: bool = False,
+) -> T:
+    """Open the pricing service, await `act` on it, close it; errors become a clear exit 2."""
+
+    async def work() -> T:
+        async with _service(config, pricing, database, outside=outside) as service:
+            return await act(service)
+
+    return _run(work)
+
+
+def _with_records(
+    config: Path | None,
+    pricing: Path | None,
+    database: str | None,
+    act: Callable[[PricingService], T],
+) -> T:
+    """`_with_service` for steps that only read or decide in the database (nothing to await)."""
+
+    async def act_now(service: PricingService) -> T:
+        return act(service)
+
+    return _with_service(config, pricing, database, act_now)
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    """Print a release/rollback report; exit 1 when anything was held (scripts must notice)."""
+    _print_json(report)
+    if report["held"]:
+        raise typer.Exit(1)
+
+
 def _user(user: str) -> str:
     chosen = user or os.environ.get(USER_ENV, "")
     if not chosen:
@@ -190,11 +228,12 @@ def price_list(
     except ValueError:
         _fail(f"unknown status {status!r}; choose one of {', '.join(s.value for s in ChangeSetStatus)}")
 
-    async def work() -> list[dict[str, Any]]:
-        async with _service(config, pricing, database) as service:
-            return [c.to_dict() for c in service.governance.change_sets(wanted)]
-
-    found = _run(work)
+    found = _with_records(
+        config,
+        pricing,
+        database,
+        lambda service: [c.to_dict() for c in service.governance.change_sets(wanted)],
+    )
     if as_json:
         _print_json(found)
         return
@@ -215,13 +254,12 @@ def price_show(
 ) -> None:
     """Show one change set as JSON (the API's shape), with its audit trail."""
 
-    async def work() -> dict[str, Any]:
-        async with _service(config, pricing, database) as service:
-            found = service.governance.get(change_set_id).to_dict()
-            found["audit"] = service.audit_trail(f"price-change:{change_set_id}")
-            return found
+    def show(service: PricingService) -> dict[str, Any]:
+        found = service.governance.get(change_set_id).to_dict()
+        found["audit"] = service.audit_trail(f"price-change:{change_set_id}")
+        return found
 
-    _print_json(_run(work))
+    _print_json(_with_records(config, pricing, database, show))
 
 
 def price_preview(
@@ -233,11 +271,31 @@ def price_preview(
 ) -> None:
     """Blast radius: SKUs, channels, revenue and margin at stake (sales velocity × price delta)."""
 
-    async def work() -> dict[str, Any]:
-        async with _service(config, pricing, database) as service:
-            return await service.governance.preview(change_set_id, days)
+    _print_json(
+        _with_service(
+            config, pricing, database, lambda service: service.governance.preview(change_set_id, days)
+        )
+    )
 
-    _print_json(_run(work))
+
+def _decide(
+    approve: bool,
+    change_set_id: int,
+    user: str,
+    comment: str,
+    config: Path | None,
+    pricing: Path | None,
+    database: str | None,
+) -> dict[str, Any]:
+    """Approve or reject a change set as `user` (the same checks either way, in the service)."""
+    actor = _user(user)
+
+    def decide(service: PricingService) -> dict[str, Any]:
+        governance = service.governance
+        act = governance.approve if approve else governance.reject
+        return act(change_set_id, service.context.approver(actor), comment).to_dict()
+
+    return _with_records(config, pricing, database, decide)
 
 
 def price_approve(
@@ -249,15 +307,7 @@ def price_approve(
     database: DatabaseOption = None,
 ) -> None:
     """Approve a pending change set (needs price_approver; the proposer cannot approve)."""
-    actor = _user(user)
-
-    async def work() -> dict[str, Any]:
-        async with _service(config, pricing, database) as service:
-            return service.governance.approve(
-                change_set_id, service.context.approver(actor), comment
-            ).to_dict()
-
-    result = _run(work)
+    result = _decide(True, change_set_id, user, comment, config, pricing, database)
     typer.echo(f"change set {change_set_id} is {result['status']} ({len(result['approvals'])} approval(s))")
 
 
@@ -270,15 +320,8 @@ def price_reject(
     database: DatabaseOption = None,
 ) -> None:
     """Reject a pending change set with a comment."""
-    actor = _user(user)
-
-    async def work() -> dict[str, Any]:
-        async with _service(config, pricing, database) as service:
-            return service.governance.reject(
-                change_set_id, service.context.approver(actor), comment
-            ).to_dict()
-
-    typer.echo(f"change set {change_set_id} is {_run(work)['status']}")
+    result = _decide(False, change_set_id, user, comment, config, pricing, database)
+    typer.echo(f"change set {change_set_id} is {result['status']}")
 
 
 def price_release(
@@ -291,14 +334,10 @@ def price_release(
 ) -> None:
     """Run the release scheduler once: publish what is due, judge canaries, revert ended windows."""
 
-    async def work() -> dict[str, Any]:
-        async with _service(config, pricing, None, outside=True) as service:
-            return (await service.release.run_due(force=now, only=change_set_id)).to_dict()
+    async def release(service: PricingService) -> dict[str, Any]:
+        return (await service.release.run_due(force=now, only=change_set_id)).to_dict()
 
-    report = _run(work)
-    _print_json(report)
-    if report["held"]:
-        raise typer.Exit(1)
+    _print_report(_with_service(config, pricing, None, release, outside=True))
 
 
 def price_rollback(
@@ -311,15 +350,11 @@ def price_rollback(
     """Restore the prices before this change set on every channel it reached."""
     actor = _user(user)
 
-    async def work() -> dict[str, Any]:
-        async with _service(config, pricing, None, outside=True) as service:
-            approver = service.context.approver(actor)
-            return (await service.release.rollback(change_set_id, approver, reason)).to_dict()
+    async def rollback(service: PricingService) -> dict[str, Any]:
+        approver = service.context.approver(actor)
+        return (await service.release.rollback(change_set_id, approver, reason)).to_dict()
 
-    report = _run(work)
-    _print_json(report)
-    if report["held"]:
-        raise typer.Exit(1)
+    _print_report(_with_service(config, pricing, None, rollback, outside=True))
 
 
 def price_retry(
@@ -331,11 +366,10 @@ def price_retry(
     """Retry a held change set (after the channel problem is fixed)."""
     actor = _user(user)
 
-    async def work() -> dict[str, Any]:
-        async with _service(config, pricing, None, outside=True) as service:
-            return (await service.release.retry(change_set_id, actor)).to_dict()
+    async def retry(service: PricingService) -> dict[str, Any]:
+        return (await service.release.retry(change_set_id, actor)).to_dict()
 
-    _print_json(_run(work))
+    _print_json(_with_service(config, pricing, None, retry, outside=True))
 
 
 def price_history(
@@ -347,11 +381,9 @@ def price_history(
 ) -> None:
     """Price versions of a SKU per channel (baseline, release, revert, rollback)."""
 
-    async def work() -> list[dict[str, Any]]:
-        async with _service(config, pricing, database) as service:
-            return service.governance.history(sku, channel)
-
-    _print_json(_run(work))
+    _print_json(
+        _with_records(config, pricing, database, lambda service: service.governance.history(sku, channel))
+    )
 
 
 def price_capture(
@@ -363,12 +395,11 @@ def price_capture(
 ) -> None:
     """Read Odoo pricelist changes (write_date poll) and propose them as change sets."""
 
-    async def work() -> list[dict[str, Any]]:
-        async with _service(config, pricing, None, outside=True) as service:
-            created = await (service.capture.snapshot() if snapshot else service.capture.poll())
-            return [{"id": c.id, "status": c.status.value, "rule": c.rule, "title": c.title} for c in created]
+    async def capture(service: PricingService) -> list[dict[str, Any]]:
+        created = await (service.capture.snapshot() if snapshot else service.capture.poll())
+        return [{"id": c.id, "status": c.status.value, "rule": c.rule, "title": c.title} for c in created]
 
-    _print_json(_run(work))
+    _print_json(_with_service(config, pricing, None, capture, outside=True))
 
 
 # --- audit -----------------------------------------------------------------------------------------
@@ -382,11 +413,7 @@ def audit_verify(
 ) -> None:
     """Check the audit log's hash chain; exits 1 naming the first row edited, removed or reordered."""
 
-    async def work() -> dict[str, Any]:
-        async with _service(config, pricing, database) as service:
-            return service.audit_verify().to_dict()
-
-    report = _run(work)
+    report = _with_records(config, pricing, database, lambda service: service.audit_verify().to_dict())
     if as_json:
         _print_json(report)
     elif report["ok"]:
@@ -417,11 +444,7 @@ def audit_export(
     if fmt not in ("csv", "json"):
         _fail("--format must be csv or json")
 
-    async def work() -> str:
-        async with _service(config, pricing, database) as service:
-            return service.audit_export(fmt, subject)
-
-    text = _run(work)
+    text = _with_records(config, pricing, database, lambda service: service.audit_export(fmt, subject))
     if output is None:
         typer.echo(text, nl=False)
     else:
