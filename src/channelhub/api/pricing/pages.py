@@ -142,38 +142,34 @@ def pricing_pages_router(handle: PricingHandle) -> APIRouter:
             rollback_allowed=change_set["status"] in ("scheduled", "canary", "held", "published", "reverted"),
         )  # fmt: skip
 
+    async def decide(request: Request, change_set_id: int, who: Principal, approve: bool) -> Response:
+        """Approve or reject with the form's comment (the service applies the same rules to both)."""
+        comment = (await _form(request)).get("comment", "")[:2000]
+        title = "Not approved" if approve else "Not rejected"
+        try:
+            service = handle.need()
+            act = service.governance.approve if approve else service.governance.reject
+            await run_in_threadpool(act, change_set_id, approver_of(who, handle.bootstrap_user), comment)
+        except ApiError as error:
+            return fail(who, error, title)
+        except PRICING_ERRORS as error:
+            return fail(who, pricing_api_error(error), title)
+        if approve:
+            handle.woken()
+        done = "approved" if approve else "rejected"
+        return RedirectResponse(f"/dashboard/prices/{change_set_id}?done={done}", status_code=303)
+
     @router.post("/{change_set_id}/approve")
     async def approve(
         request: Request, change_set_id: RowId, who: Principal = require_page_role(Role.PRICE_APPROVER)
     ) -> Response:
-        comment = (await _form(request)).get("comment", "")[:2000]
-        try:
-            service = handle.need()
-            await run_in_threadpool(
-                service.governance.approve, change_set_id, approver_of(who, handle.bootstrap_user), comment
-            )
-        except ApiError as error:
-            return fail(who, error, "Not approved")
-        except PRICING_ERRORS as error:
-            return fail(who, pricing_api_error(error), "Not approved")
-        handle.woken()
-        return RedirectResponse(f"/dashboard/prices/{change_set_id}?done=approved", status_code=303)
+        return await decide(request, change_set_id, who, approve=True)
 
     @router.post("/{change_set_id}/reject")
     async def reject(
         request: Request, change_set_id: RowId, who: Principal = require_page_role(Role.PRICE_APPROVER)
     ) -> Response:
-        comment = (await _form(request)).get("comment", "")[:2000]
-        try:
-            service = handle.need()
-            await run_in_threadpool(
-                service.governance.reject, change_set_id, approver_of(who, handle.bootstrap_user), comment
-            )
-        except ApiError as error:
-            return fail(who, error, "Not rejected")
-        except PRICING_ERRORS as error:
-            return fail(who, pricing_api_error(error), "Not rejected")
-        return RedirectResponse(f"/dashboard/prices/{change_set_id}?done=rejected", status_code=303)
+        return await decide(request, change_set_id, who, approve=False)
 
     @router.post("/{change_set_id}/rollback")
     async def rollback(
