@@ -10,7 +10,6 @@ does not blindly overwrite a storefront sale. Order webhooks (REST shape) and ba
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from channelhub.connectors.shopify import (
     Outcome,
@@ -23,6 +22,7 @@ from channelhub.connectors.shopify.client import INITIAL_BUCKET_CAPACITY, INITIA
 from channelhub.connectors.shopify.cost import MAX_INPUT_ARRAY
 from channelhub.connectors.shopify.inventory import read_available as read_levels
 from channelhub.connectors.shopify.mapping import order_from_rest
+from channelhub.service.adapters.common import EPOCH, NamedChannelGateway, cursor_time, next_cursor
 from channelhub.service.ports import (
     ChannelDelivery,
     ChannelLimits,
@@ -35,7 +35,6 @@ from channelhub.service.ports import (
     QuantityUpdate,
 )
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SET_QUANTITIES_OPERATION = "set_quantities"  # the connector's name for the publishing mutation
 UNKNOWN_SKU_CODES = frozenset({"UNKNOWN_SKU", "AMBIGUOUS_SKU", "ITEM_NOT_STOCKED_AT_LOCATION"})
 _PAYMENT = {
@@ -80,7 +79,7 @@ def _result(result: QuantityResult) -> PublishResult:
     return PublishResult(result.sku, status, error=f"{result.code}: {result.message}")
 
 
-class ShopifyChannelGateway:
+class ShopifyChannelGateway(NamedChannelGateway[ShopifyConnector]):
     def __init__(
         self,
         name: str,
@@ -92,8 +91,7 @@ class ShopifyChannelGateway:
         """`bucket`/`restore_per_second`: the plan's cost limits as configured (basic/standard
         2,000 and 100/s; Plus 20,000 and 1,000/s). They are only the starting figures: `limits`
         follows the connector's bucket, which resyncs from every answer's `throttleStatus`."""
-        self._name = name
-        self.connector = connector
+        super().__init__(name, connector)
         self._bucket = bucket
         self._restore_per_second = restore_per_second
 
@@ -131,10 +129,6 @@ class ShopifyChannelGateway:
         )
 
     @property
-    def name(self) -> str:
-        return self._name
-
-    @property
     def kind(self) -> str:
         return "shopify"
 
@@ -161,12 +155,12 @@ class ShopifyChannelGateway:
         return found
 
     async def orders_since(self, cursor: str | None) -> tuple[list[ChannelOrderSnapshot], str | None]:
-        since = datetime.fromisoformat(cursor) if cursor else EPOCH
+        since = cursor_time(cursor) or EPOCH
         orders = [
             snapshot_of(self._name, order) async for order in self.connector.orders_updated_since(since)
         ]
         newest = max((o.updated_at for o in orders), default=None)
-        return orders, newest.isoformat() if newest is not None else cursor
+        return orders, next_cursor(newest, cursor)
 
     def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> ChannelDelivery:
         delivery = self.connector.verify_webhook(headers, raw_body)

@@ -10,12 +10,12 @@ a body hash.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from channelhub.connectors.woocommerce import ChannelOrder, WooCommerceConnector, ping_webhook_id
 from channelhub.connectors.woocommerce import verify_webhook as verify_woo_webhook
 from channelhub.connectors.woocommerce.mapping import order_from_payload
 from channelhub.observability import get_logger
+from channelhub.service.adapters.common import EPOCH, NamedChannelGateway, cursor_time, next_cursor
 from channelhub.service.ports import (
     ChannelDelivery,
     ChannelLimits,
@@ -28,7 +28,6 @@ from channelhub.service.ports import (
     QuantityUpdate,
 )
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _log = get_logger(__name__)
 # WooCommerce order status → payment. `on-hold` is "awaiting payment" (bank transfer, cheque).
 _PAYMENT = {
@@ -64,7 +63,7 @@ def snapshot_of(channel: str, order: ChannelOrder) -> ChannelOrderSnapshot:
     )
 
 
-class WooCommerceChannelGateway:
+class WooCommerceChannelGateway(NamedChannelGateway[WooCommerceConnector]):
     def __init__(
         self,
         name: str,
@@ -74,15 +73,10 @@ class WooCommerceChannelGateway:
         calls_per_second: float | None = None,
         max_in_flight: int = 4,
     ) -> None:
-        self._name = name
-        self.connector = connector
+        super().__init__(name, connector)
         self._secret = webhook_secret
         self._calls_per_second = calls_per_second
         self._max_in_flight = max_in_flight
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     @property
     def kind(self) -> str:
@@ -138,12 +132,12 @@ class WooCommerceChannelGateway:
         }
 
     async def orders_since(self, cursor: str | None) -> tuple[list[ChannelOrderSnapshot], str | None]:
-        page = await self.connector.orders_since(datetime.fromisoformat(cursor) if cursor else None)
+        page = await self.connector.orders_since(cursor_time(cursor))
         for order_id, reason in page.rejected.items():
             # Visible, never silent: the order id and the mapping error only (no personal data).
             _log.warning("backfill_order_rejected", channel=self._name, order_id=order_id, reason=reason)
         orders = [snapshot_of(self._name, order) for order in page.orders]
-        return orders, page.next_cursor.isoformat() if page.next_cursor is not None else cursor
+        return orders, next_cursor(page.next_cursor, cursor)
 
     def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> ChannelDelivery:
         ping = ping_webhook_id(raw_body, headers)
