@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.connectors.odoo import ChangeCursor, OdooConnector
@@ -33,6 +33,7 @@ from channelhub.connectors.woocommerce.mapping import PriceChange
 from channelhub.service.pricing.ports import PriceChangeBatch, PricelistChange, PushOutcome, SourcePrice
 
 CHANNEL_PRICE_RULES = ("0_product_variant", "1_product")
+Connector = TypeVar("Connector")
 
 
 class OdooPriceSource:
@@ -282,16 +283,20 @@ class OdooOrderRate:
         return Decimal(int(count)) / hours
 
 
-class ShopifyPricePublisher:
-    """Variant prices through `productVariantsBulkUpdate`; read back with a fresh catalog read."""
+class ChannelPublisher(Generic[Connector]):
+    """A price publisher for one channel (named as in the landscape file) over its connector."""
 
-    def __init__(self, channel: str, connector: ShopifyConnector) -> None:
+    def __init__(self, channel: str, connector: Connector) -> None:
         self._channel = channel
         self.connector = connector
 
     @property
     def channel(self) -> str:
         return self._channel
+
+
+class ShopifyPricePublisher(ChannelPublisher[ShopifyConnector]):
+    """Variant prices through `productVariantsBulkUpdate`; read back with a fresh catalog read."""
 
     async def set_prices(self, prices: Mapping[str, Decimal]) -> dict[str, PushOutcome]:
         index = await self.connector.catalog()
@@ -317,17 +322,9 @@ class ShopifyPricePublisher:
         return {sku: s.price for sku, s in snapshots.items() if sku in wanted and s.price is not None}
 
 
-class WooCommercePricePublisher:
+class WooCommercePricePublisher(ChannelPublisher[WooCommerceConnector]):
     """`regular_price` through the batch endpoints (sale price cleared, so the regular price is
     what shoppers pay); read back from a fresh product listing."""
-
-    def __init__(self, channel: str, connector: WooCommerceConnector) -> None:
-        self._channel = channel
-        self.connector = connector
-
-    @property
-    def channel(self) -> str:
-        return self._channel
 
     async def set_prices(self, prices: Mapping[str, Decimal]) -> dict[str, PushOutcome]:
         result = await self.connector.set_prices({sku: PriceChange(price) for sku, price in prices.items()})
