@@ -45,6 +45,7 @@ from channelhub.api.pricing import PricingHandle, install_pricing
 from channelhub.api.security import SecurityStore
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.config import Landscape
+from channelhub.engine.events import Tier
 from channelhub.engine.handlers import HandlerRegistry
 from channelhub.engine.outbox import append
 from channelhub.engine.publisher import Publisher, PublisherSettings
@@ -78,6 +79,7 @@ from channelhub.service.adapters.factory import (
 from channelhub.service.adapters.odoo import OdooErpGateway
 from channelhub.service.ports import ChannelGateway
 from channelhub.store.db import create_store_engine, upgrade_to_head
+from channelhub.store.log_tables import PARTITIONS
 
 log = get_logger(__name__)
 
@@ -99,6 +101,7 @@ class RuntimeSettings:
     reservation_check_interval_s: float = 2.0
     reconcile_interval_s: float = 900.0
     worker_batch_size: int = 50  # small batches: the worker holds the SQLite write lock per batch
+    erp_worker_batch_size: int = 1  # the ERP lane awaits Odoo inside its batch: one order at a time
     hand_over_inline: bool = False
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     # The operations surface (admin API, roles and tokens, dashboard, /metrics) on the API app;
@@ -201,10 +204,11 @@ async def wait_for_stop_signal() -> None:
 class _LogThread:
     """The durable-log worker and everything that talks to Odoo, on a private event loop."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, name: str = "channelhub-log") -> None:
         self._runtime = runtime
+        self.erp: OdooErpGateway | None = None  # the gateway bound to this thread's loop
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="channelhub-log", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
         self._stop: asyncio.Event | None = None
         self._task: Future[None] | None = None
 
@@ -233,10 +237,9 @@ class _LogThread:
         if self._task is not None:
             with contextlib.suppress(Exception):
                 self._task.result(timeout=15)
-        runtime = self._runtime
-        if runtime.erp is not None:
+        if self.erp is not None:
             with contextlib.suppress(Exception):
-                self.submit(runtime.erp.aclose()).result(timeout=5)
+                self.submit(self.erp.aclose()).result(timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
@@ -280,6 +283,12 @@ class Runtime:
         # pricing service (the sandbox's `setup_pricing`) fills after start.
         self.pricing_handle = PricingHandle()
         self._log_thread = _LogThread(self)
+        # The ERP order lane: tier 2 (order sync, confirm, cancel, reservation checks) on its own
+        # thread, loop and Odoo gateway, so Odoo's speed never delays tier 1 (channel orders,
+        # reservations, ATS). Batches of one: on SQLite a batch holds the write lock while it
+        # awaits Odoo, so tier 1 gets the lock back after every order.
+        self._erp_thread = _LogThread(self, name="channelhub-erp")
+        self.erp_worker: Worker | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._exit = contextlib.ExitStack()
@@ -299,12 +308,12 @@ class Runtime:
             raise RuntimeError("the runtime has not been started")
         return self.engine
 
-    async def _connect_odoo(self) -> None:
-        """On the log thread: connect, find the channel partner, build the ERP gateway."""
+    async def _connect_odoo(self) -> OdooErpGateway:
+        """On the calling thread's loop: connect, find the channel partner, build an ERP gateway."""
         connector = odoo_connector(self.landscape.odoo, clock=self.clock)
         await connector.connect()
         partner = await find_channel_partner(connector)
-        self.erp = erp_gateway(
+        return erp_gateway(
             self.landscape,
             partner_id=partner,
             connector=connector,
@@ -335,8 +344,9 @@ class Runtime:
             else channel_gateways(self.landscape, self.clock)
         )
         self._log_thread.start()
-        await self._log_thread.call(self._connect_odoo())
-        assert self.erp is not None
+        self.erp = self._log_thread.erp = await self._log_thread.call(self._connect_odoo())
+        self._erp_thread.start()
+        lane_erp = self._erp_thread.erp = await self._erp_thread.call(self._connect_odoo())
         register_endpoints(self.endpoints, self.channels, self.erp)
         self.handlers = ServiceHandlers.build(
             self.availability, self.erp, hand_over_inline=settings.hand_over_inline
@@ -346,12 +356,27 @@ class Runtime:
         self.publisher = Publisher(
             engine, self.channels.values(), clock=self.clock, settings=settings.publisher
         )
+        on_committed = combine_committed_hooks(self.publisher.on_committed, self.metrics.worker_committed)
         self.worker = Worker(
             engine,
             registry,
             clock=self.clock,
             batch_size=settings.worker_batch_size,
-            on_committed=combine_committed_hooks(self.publisher.on_committed, self.metrics.worker_committed),
+            on_committed=on_committed,
+            tiers=(Tier.REALTIME, Tier.BATCH),
+        )
+        lane_registry = HandlerRegistry()
+        ServiceHandlers.build(
+            self.availability, lane_erp, hand_over_inline=settings.hand_over_inline
+        ).register(lane_registry)
+        self.erp_worker = Worker(
+            engine,
+            lane_registry,
+            clock=self.clock,
+            batch_size=settings.erp_worker_batch_size,
+            on_committed=on_committed,
+            tiers=(Tier.MINUTES,),
+            partitions=range(PARTITIONS),
         )
         if settings.snapshot_on_start:
             await self.take_snapshot()
@@ -361,6 +386,7 @@ class Runtime:
             engine, self.channels, self.erp, odoo_token=settings.odoo_webhook_token, clock=self.clock
         )
         self._log_thread.run_worker(self.worker)
+        self._erp_thread.run_worker(self.erp_worker)
         self._spawn(self.publisher.run(self._stop), "publisher")
         self._spawn(self.processor.run(self._stop), "inbox")
         self._spawn(self._every(settings.backfill_interval_s, self._backfill), "backfill")
@@ -450,6 +476,7 @@ class Runtime:
             await asyncio.wait(self._tasks, timeout=10)
             for task in self._tasks:
                 task.cancel()
+        await asyncio.to_thread(self._erp_thread.stop)
         await asyncio.to_thread(self._log_thread.stop)
         for gateway in self.channels.values():
             with contextlib.suppress(Exception):
@@ -546,7 +573,8 @@ class Runtime:
                 )
             ).all()
         return {
-            "worker_handled": self.worker.handled if self.worker else 0,
+            "worker_handled": (self.worker.handled if self.worker else 0)
+            + (self.erp_worker.handled if self.erp_worker else 0),
             "unpublished": {str(channel): int(count) for channel, count in dirty},
             "publisher": self.publisher.snapshot() if self.publisher else {},
             "last_reconciliation": (

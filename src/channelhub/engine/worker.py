@@ -22,7 +22,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +82,12 @@ class Worker:
         lease_s: float = 10.0,
         poll_interval_s: float = 0.02,
         on_committed: CommittedHook | None = None,
+        tiers: Collection[int] = (1, 2, 3),
+        partitions: Sequence[int] | None = None,
     ) -> None:
+        """`tiers`: the tiers this worker handles (a lane, e.g. tier 2 only for the ERP order
+        sync, so slow ERP calls never delay tier 1). `partitions`: a fixed set to handle without
+        leasing (the caller guarantees one such worker per lane and store); None: lease a fair share."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.engine = engine
@@ -95,7 +100,11 @@ class Worker:
         self.on_committed = on_committed
         self._connection: sa.Connection | None = None
         self._sql = sql_for_dialect(engine.dialect.name)
+        self.tiers = frozenset(tiers)
+        if not self.tiers or not self.tiers <= {1, 2, 3}:
+            raise ValueError(f"tiers must be a non-empty subset of 1, 2, 3, not {sorted(tiers)}")
         self.leases = PartitionLeases(self.worker_id, self._sql, lease_s)
+        self._fixed_partitions = list(partitions) if partitions is not None else None
         self._next_maintenance = 0.0
         self.handled = 0
 
@@ -139,7 +148,9 @@ class Worker:
         (acknowledged, scheduled for a retry, or dead-lettered); 0 means nothing was ready."""
         connection = self._connect()
         now = self.clock.now().timestamp()
-        if now >= self._next_maintenance:
+        if self._fixed_partitions is not None:
+            self.leases.owned = self._fixed_partitions
+        elif now >= self._next_maintenance:
             self.leases.maintain(connection, now)
             self._next_maintenance = now + min(self.leases.lease_s / 3, 1.0)
         if not self.leases.owned:
@@ -154,6 +165,9 @@ class Worker:
     def close(self) -> None:
         """Release partitions (others take over at once) and the connection."""
         if self._connection is None:
+            return
+        if self._fixed_partitions is not None:
+            self._drop_connection()
             return
         try:
             self.leases.release_all(self._connection)
@@ -182,9 +196,12 @@ class Worker:
 
     def _fetch(self, connection: sa.Connection, now: float) -> list[LoggedEvent]:
         sql, parts = self._sql, self._sql.ids(self.leases.owned)
-        limits = {"limit1": self.batch_size, "limit2": self.batch_size, "limit3": self.batch_size}
+        # A tier outside this worker's lane is fetched with LIMIT 0: another worker handles it.
+        limits = {f"limit{tier}": self.batch_size if tier in self.tiers else 0 for tier in (1, 2, 3)}
         rows = connection.exec_driver_sql(sql["ready"], {"now": now, "parts": parts, **limits}).all()
-        waiting: set[OrderingKey] = {(int(row[4]), row[3]) for row in rows if row[0] < 0}
+        waiting: set[OrderingKey] = {
+            (int(row[4]), row[3]) for row in rows if row[0] < 0 and int(row[4]) in self.tiers
+        }
         loads = json.loads
         candidates = [
             LoggedEvent(row[0], row[1], row[2], row[3], row[4], loads(row[5]), row[6], row[7])

@@ -78,6 +78,11 @@ ERP_ORDER_CANCEL = "erp.order.cancel.v1"
 
 POLL_KEY = "erp:stock-poll"
 
+# The ERP order follow-ups (sync, confirm, cancel) wait on Odoo; tier 2 keeps them out of tier 1,
+# whose channel orders, reservations and ATS must move within milliseconds. Per-key order holds
+# within each tier: an order's ERP steps stay in order among themselves.
+ERP_ORDER_TIER = Tier.MINUTES
+
 
 # --- events ----------------------------------------------------------------------------------
 
@@ -102,6 +107,7 @@ def _sync_event(order: ChannelOrderSnapshot, *identity: object) -> NewEvent:
         ERP_ORDER_SYNC,
         key,
         order.to_payload(),
+        tier=ERP_ORDER_TIER,
     )
 
 
@@ -317,7 +323,11 @@ class ServiceHandlers:
         key = f"order:{paid.order_key}"
         payload = {"order_key": paid.order_key, "paid_at": paid.occurred_at.isoformat()}
         follow = NewEvent(
-            deterministic_event_id(ERP_ORDER_CONFIRM, key, paid.event_id), ERP_ORDER_CONFIRM, key, payload
+            deterministic_event_id(ERP_ORDER_CONFIRM, key, paid.event_id),
+            ERP_ORDER_CONFIRM,
+            key,
+            payload,
+            tier=ERP_ORDER_TIER,
         )
         ctx.append([follow])
 
@@ -331,6 +341,7 @@ class ServiceHandlers:
                 ERP_ORDER_CANCEL,
                 key,
                 {"order_key": cancelled.order_key},
+                tier=ERP_ORDER_TIER,
             )
             ctx.append([follow])
 
