@@ -9,7 +9,12 @@ use cases → log worker with the service handlers → publisher → inbox proce
   handlers (they await Odoo inside the worker's transaction) and the start-up snapshot. Keeping
   it on its own thread matters on SQLite: the worker holds the database's write lock while it
   awaits Odoo, and a synchronous write from the same event loop would wait for a lock that can
-  only be released by that very loop.
+  only be released by that very loop. This worker handles tiers 1 and 3 only.
+* the **ERP lane thread** runs a second `Worker` restricted to tier 2 (the ERP order sync,
+  confirm and cancel follow-ups, reservation checks) with its own Odoo gateway and batches of
+  one: an accepted channel order lowers ATS and wakes the publisher on the log thread without
+  waiting for its Odoo order. On SQLite the lane still holds the write lock during one order's
+  Odoo calls, which bounds how long tier 1 can wait to that one order.
 * the **main loop** (the caller's) owns the channels: the publisher (one task per channel), the
   inbox processor, the order backfill, the Odoo `write_date` poll and reservation-check timers and
   the scheduled reconciliation.
