@@ -6,6 +6,7 @@ when CHANNELHUB_REQUIRE_SERVICES=1 (which .ci/run sets).
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -57,3 +58,14 @@ def nats_url() -> str:
 def tmp_sqlite_url(tmp_path: object) -> Iterator[str]:
     """A fresh SQLite file URL in the test's temporary directory."""
     yield f"sqlite:///{tmp_path}/channelhub.db"
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    """A test that calls configure_logging() must not leave its handler behind for later tests
+    (a CLI test reading JSON from stdout/stderr would then read log lines too)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers = handlers
+    root.setLevel(level)

@@ -208,7 +208,7 @@ async def test_a_price_cut_needs_a_second_person_then_reaches_both_shops_and_rol
 
     listed = await asyncio.to_thread(cli, "price", "list", "--status", "rolled_back", "--json")
     assert listed.exit_code == 0, listed.output
-    assert [c["id"] for c in json.loads(listed.output)] == [change_set["id"]]
+    assert [c["id"] for c in json.loads(listed.stdout)] == [change_set["id"]]
     audited = await asyncio.to_thread(cli, "audit", "verify")
     assert audited.exit_code == 0 and "intact" in audited.output
 

@@ -31,8 +31,8 @@ def test_review_commands_and_audit_verify(tmp_path: Path) -> None:
 
     listed = runner.invoke(app, ["price", "list", "--status", "pending_approval", "--json", *common])
     assert listed.exit_code == 0, listed.output
-    assert [c["id"] for c in json.loads(listed.output)] == [pending.id]
-    shown = json.loads(runner.invoke(app, ["price", "show", str(rejected.id), *common]).output)
+    assert [c["id"] for c in json.loads(listed.stdout)] == [pending.id]
+    shown = json.loads(runner.invoke(app, ["price", "show", str(rejected.id), *common]).stdout)
     assert shown["status"] == "rejected" and shown["decision"]["rule"] == "below_margin_floor"
     assert {"sku", "channel", "old_price", "new_price"} <= set(shown["items"][0])
     assert [row["action"] for row in shown["audit"]] == ["captured", "proposed", "decided"]
@@ -48,9 +48,9 @@ def test_review_commands_and_audit_verify(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["price", "show", "999", *common])
     assert missing.exit_code == 2 and "999" in missing.output
 
-    preview = json.loads(runner.invoke(app, ["price", "preview", str(pending.id), *common]).output)
+    preview = json.loads(runner.invoke(app, ["price", "preview", str(pending.id), *common]).stdout)
     assert preview["skus"] == 1 and preview["channels"] == ["shop", "web"]
-    history = json.loads(runner.invoke(app, ["price", "history", "A-1", "--channel", "shop", *common]).output)
+    history = json.loads(runner.invoke(app, ["price", "history", "A-1", "--channel", "shop", *common]).stdout)
     assert [v["cause"] for v in history] == ["baseline"]
 
     exported = tmp_path / "audit.csv"

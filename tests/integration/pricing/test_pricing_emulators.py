@@ -285,13 +285,13 @@ release: {{max_attempts: 2, retry_delay_s: 0.05}}
     )
     captured = await asyncio.to_thread(cli, "price", "capture")
     assert captured.exit_code == 0, captured.output
-    [change_set] = json.loads(captured.output)
+    [change_set] = json.loads(captured.stdout)
     assert change_set["status"] == "pending_approval"
     approved = await asyncio.to_thread(cli, "price", "approve", str(change_set["id"]), "--as", "alice")
     assert approved.exit_code == 0 and "scheduled" in approved.output
     released = await asyncio.to_thread(cli, "price", "release")
     assert released.exit_code == 0, released.output
-    assert json.loads(released.output)["published"] == [change_set["id"]]
+    assert json.loads(released.stdout)["published"] == [change_set["id"]]
     assert await landscape.shown(cut) == (Decimal(60), Decimal(60))
     rolled = await asyncio.to_thread(
         cli, "price", "rollback", str(change_set["id"]), "--as", "bob", "--reason", "test"

@@ -28,7 +28,8 @@ class PresentedToken:
 def new_token() -> tuple[str, str, str]:
     """(token id, secret, the full token to hand out once)."""
     token_id = secrets.token_hex(6)
-    secret = secrets.token_urlsafe(32)
+    # Hex, not base64: the secret never holds the "_" that separates the token's parts.
+    secret = secrets.token_hex(32)
     return token_id, secret, f"{TOKEN_PREFIX}_{token_id}_{secret}"
 
 
