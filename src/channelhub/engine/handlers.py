@@ -1,8 +1,23 @@
-"""Handlers, registered per topic, and the context they run in."""
+"""Handlers, registered per topic, and the context they run in.
+
+Two kinds of handler:
+
+* a plain handler (`register`) runs inside the worker's batch transaction: its database effects,
+  follow-up events and the acknowledgement commit together;
+* an external handler (`register_external`) is for work that waits on another system (Odoo).
+  It runs in two phases: first `handler(event, ExternalContext)` with no transaction open (it
+  reads what it needs in short `with ctx.read() as connection:` blocks, never awaiting inside one,
+  and makes its calls), and returns an *apply* step, `apply(HandlerContext)`, that the worker then
+  runs inside the batch transaction like a plain handler. On SQLite, where a transaction holds the
+  single write lock, this keeps the lock free while Odoo answers, so tier-1 work (orders, ATS) is
+  never queued behind an Odoo round trip. The external calls must be idempotent (they run again
+  if the apply step or the commit fails), which is what at-least-once delivery asks anyway.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 
@@ -56,6 +71,33 @@ class HandlerContext:
 Handler = Callable[[LoggedEvent, HandlerContext], Awaitable[None] | None]
 """`async def handle(event, ctx) -> None` (plain functions work too)."""
 
+Apply = Callable[[HandlerContext], Awaitable[None] | None]
+"""The second phase of an external handler: runs in the batch transaction."""
+
+
+class ExternalContext:
+    """What an external handler's first phase gets: no transaction is open.
+
+    `read()` opens a short transaction for reading (`with ctx.read() as connection:`); do not
+    await inside it (on SQLite it holds the write lock). Writes belong in the apply step.
+    """
+
+    __slots__ = ("_read", "clock", "event")
+
+    def __init__(
+        self, event: LoggedEvent, read: Callable[[], AbstractContextManager[sa.Connection]], clock: Clock
+    ) -> None:
+        self.event = event
+        self.clock = clock
+        self._read = read
+
+    def read(self) -> AbstractContextManager[sa.Connection]:
+        return self._read()
+
+
+ExternalHandler = Callable[[LoggedEvent, ExternalContext], Awaitable[Apply | None]]
+"""`async def call(event, ctx) -> apply step or None` (None: nothing to write)."""
+
 
 class NoHandlerError(Exception):
     """No handler is registered for the event's topic (dead-lettered; replay after deploying one)."""
@@ -68,15 +110,30 @@ class HandlerRegistry:
 
     def __init__(self, handlers: Iterable[tuple[str, Handler]] = ()) -> None:
         self._by_topic: dict[str, Handler] = {}
+        self._external: dict[str, ExternalHandler] = {}
         for topic, handler in handlers:
             self.register(topic, handler)
 
     def register(self, topic: str, handler: Handler) -> None:
+        self._check_new(topic)
+        self._by_topic[topic] = handler
+
+    def register_external(self, topic: str, handler: ExternalHandler) -> None:
+        """A two-phase handler (see the module docstring)."""
+        self._check_new(topic)
+        self._external[topic] = handler
+
+    def _check_new(self, topic: str) -> None:
         if not topic:
             raise ValueError("topic must be a non-empty string")
-        if topic in self._by_topic:
+        if topic in self._by_topic or topic in self._external:
             raise ValueError(f"a handler is already registered for topic {topic!r}")
-        self._by_topic[topic] = handler
+
+    def is_external(self, topic: str) -> bool:
+        return topic in self._external
+
+    def external(self, topic: str) -> ExternalHandler:
+        return self._external[topic]
 
     def handles(self, topic: str) -> Callable[[Handler], Handler]:
         """Decorator form of `register`."""
@@ -95,7 +152,7 @@ class HandlerRegistry:
 
     @property
     def topics(self) -> list[str]:
-        return sorted(self._by_topic)
+        return sorted([*self._by_topic, *self._external])
 
 
 def is_retryable(error: BaseException) -> bool:

@@ -6,7 +6,7 @@ Nothing here touches a database or a clock, so the rules are unit-tested directl
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from channelhub.engine.events import LoggedEvent
@@ -59,6 +59,20 @@ def select_batch(
             by_tier[event.tier].append(event)
     quotas = tier_quotas({tier: len(events) for tier, events in by_tier.items()}, batch_size)
     return [event for tier in (1, 2, 3) for event in by_tier[tier][: quotas[tier]]]
+
+
+def cut_for_external(batch: Sequence[LoggedEvent], is_external: Callable[[str], bool]) -> list[LoggedEvent]:
+    """The longest prefix of `batch` in which no external event follows an earlier event of its
+    own ordering key. An external event's first phase runs before any event of the batch is
+    applied, so it must not depend on an earlier event of the same key in the same batch; the rest
+    waits for the next batch."""
+    seen: set[OrderingKey] = set()
+    for index, event in enumerate(batch):
+        key = ordering_key(event)
+        if key in seen and is_external(event.topic):
+            return list(batch[:index])
+        seen.add(key)
+    return list(batch)
 
 
 @dataclass(frozen=True)

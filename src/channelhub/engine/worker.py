@@ -1,6 +1,7 @@
 """The log worker: handles the events of the partitions it leases, in batches.
 
-One cycle = one transaction: fetch ready events of our partitions (tier 1 first), call each
+One cycle = one transaction (two when the batch holds external handlers, whose calls to other
+systems run between a short fetch transaction and the handling one; see `handlers`): fetch ready events of our partitions (tier 1 first), call each
 event's handler with the open transaction, acknowledge them all, commit. Handler effects, their
 follow-up events, idempotency records and acknowledgements therefore commit together or not at
 all. Acknowledgement is a compare-and-set (`status = 'pending'`): if our lease ran out and another
@@ -32,6 +33,8 @@ from sqlalchemy.engine import Engine
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.engine.events import LoggedEvent
 from channelhub.engine.handlers import (
+    Apply,
+    ExternalContext,
     HandlerContext,
     HandlerRegistry,
     call_handler,
@@ -40,10 +43,13 @@ from channelhub.engine.handlers import (
 )
 from channelhub.engine.leases import PartitionLeases
 from channelhub.engine.outbox import sql_for_dialect
-from channelhub.engine.scheduling import OrderingKey, ordering_key, select_batch
+from channelhub.engine.scheduling import OrderingKey, cut_for_external, ordering_key, select_batch
 from channelhub.resilience import RetryPolicy
 
 log = logging.getLogger(__name__)
+
+# External handlers' first phases (Odoo calls) of one batch run at most this many at a time.
+EXTERNAL_CONCURRENCY = 8
 
 CommittedHook = Callable[[Sequence[LoggedEvent], float], None]
 """Called after each commit with the acknowledged events and the time of the commit."""
@@ -178,21 +184,38 @@ class Worker:
     # -- one batch -----------------------------------------------------------------------------
 
     async def _handle_batch(self, connection: sa.Connection) -> int:
-        failure: _Failure | None = None
-        with connection.begin() as transaction:
+        applies: dict[int, Apply | None] = {}
+        failures: dict[int, Exception] = {}
+        transaction = connection.begin()
+        try:
             now = self.clock.now().timestamp()
             batch = self._fetch(connection, now)
+            if any(self.handlers.is_external(event.topic) for event in batch):
+                # Two phases: the external calls run with no transaction open, then the batch
+                # is handled (apply steps included) in a fresh one. Acknowledgement stays a
+                # compare-and-set, so a lease lost meanwhile still rolls everything back.
+                batch = cut_for_external(batch, self.handlers.is_external)
+                transaction.commit()
+                applies, failures = await self._call_external(batch)
+                transaction = connection.begin()
+                now = self.clock.now().timestamp()
             if not batch:
+                transaction.commit()
                 return 0
-            failure = await self._handle_fast(connection, batch, now)
-            if failure is None:
-                self._ack(connection, batch, now)
-            else:
+            if not failures:
+                failure = await self._handle_fast(connection, batch, now, applies)
+                if failure is None:
+                    self._ack(connection, batch, now)
+                    transaction.commit()
+                    self._committed(batch)
+                    return len(batch)
+                failures[failure.index] = failure.error
+            transaction.rollback()
+        except BaseException:
+            if transaction.is_active:
                 transaction.rollback()
-        if failure is not None:
-            return await self._handle_careful(connection, batch, failure)
-        self._committed(batch)
-        return len(batch)
+            raise
+        return await self._handle_careful(connection, batch, failures, applies)
 
     def _fetch(self, connection: sa.Connection, now: float) -> list[LoggedEvent]:
         sql, parts = self._sql, self._sql.ids(self.leases.owned)
@@ -210,19 +233,64 @@ class Worker:
         ]
         return select_batch(candidates, waiting, self.batch_size)
 
+    async def _call_external(
+        self, batch: Sequence[LoggedEvent]
+    ) -> tuple[dict[int, Apply | None], dict[int, Exception]]:
+        """First phase of the batch's external handlers, concurrently (`cut_for_external` left at
+        most one per ordering key, so they are independent)."""
+        limit = asyncio.Semaphore(EXTERNAL_CONCURRENCY)
+
+        async def call(event: LoggedEvent) -> Apply | None:
+            async with limit:
+                ctx = ExternalContext(event, self.engine.connect, self.clock)
+                return await self.handlers.external(event.topic)(event, ctx)
+
+        indexes = [i for i, event in enumerate(batch) if self.handlers.is_external(event.topic)]
+        outcomes = await asyncio.gather(*(call(batch[i]) for i in indexes), return_exceptions=True)
+        applies: dict[int, Apply | None] = {}
+        failures: dict[int, Exception] = {}
+        for index, outcome in zip(indexes, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                failures[index] = outcome
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                applies[index] = outcome
+        return applies, failures
+
+    async def _run_one(
+        self, connection: sa.Connection, event: LoggedEvent, now: float, apply: Apply | None, external: bool
+    ) -> None:
+        ctx = HandlerContext(connection, event, self._sql, self.clock, now)
+        if not external:
+            await call_handler(self.handlers[event.topic], event, ctx)
+        elif apply is not None:
+            outcome = apply(ctx)
+            if outcome is not None:
+                await outcome
+
     async def _handle_fast(
-        self, connection: sa.Connection, batch: list[LoggedEvent], now: float
+        self,
+        connection: sa.Connection,
+        batch: list[LoggedEvent],
+        now: float,
+        applies: dict[int, Apply | None],
     ) -> _Failure | None:
         for index, event in enumerate(batch):
-            ctx = HandlerContext(connection, event, self._sql, self.clock, now)
             try:
-                await call_handler(self.handlers[event.topic], event, ctx)
+                await self._run_one(
+                    connection, event, now, applies.get(index), self.handlers.is_external(event.topic)
+                )
             except Exception as error:
                 return _Failure(index, error)
         return None
 
     async def _handle_careful(
-        self, connection: sa.Connection, batch: list[LoggedEvent], first: _Failure
+        self,
+        connection: sa.Connection,
+        batch: list[LoggedEvent],
+        failures: dict[int, Exception],
+        applies: dict[int, Apply | None],
     ) -> int:
         done: list[LoggedEvent] = []
         blocked: set[OrderingKey] = set()
@@ -232,12 +300,12 @@ class Worker:
             for index, event in enumerate(batch):
                 if ordering_key(event) in blocked:
                     continue
-                error: Exception | None = first.error if index == first.index else None
+                error: Exception | None = failures.get(index)
                 if error is None:
                     savepoint = connection.begin_nested()
                     try:
-                        ctx = HandlerContext(connection, event, self._sql, self.clock, now)
-                        await call_handler(self.handlers[event.topic], event, ctx)
+                        external = self.handlers.is_external(event.topic)
+                        await self._run_one(connection, event, now, applies.get(index), external)
                         savepoint.commit()
                         done.append(event)
                         continue

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from channelhub.connectors.errors import ConnectorError
 from channelhub.domain import ExceptionAction, OrderCancelled, OrderPlaced, OrderStatus, Sku
 from channelhub.service.orders import RETRY_OR_DISMISS, OrderIngestion, Received
+from channelhub.service.phases import Reader, Step, done, reader_of
 from channelhub.service.ports import ChannelOrderLine, ChannelOrderSnapshot, ErpGateway, PaymentState
 from channelhub.store.repositories import OrderLink, StateRepositories
 from channelhub.store.state_tables import soft_reservation
@@ -83,70 +84,102 @@ class CanonicalOrders:
     async def confirm(
         self, connection: sa.Connection, erp: ErpGateway, order_key: str, paid_at: datetime, at: datetime
     ) -> bool:
-        """Confirm the Odoo order created for the placed event and hand its reservation over."""
-        repos = StateRepositories.on(connection)
-        link = repos.orders.get(order_key)
-        if link is None or link.state is OrderStatus.CANCELLED:
-            reason = "payment for an order that is unknown or cancelled: refund or re-place it"
-            self._exception(connection, order_key, reason, at)
-            return False
-        try:
-            ref = await erp.find_sale_order(order_key)
-            if ref is None:
-                self._exception(connection, order_key, "paid, but Odoo has no order to confirm", at)
-                return False
-            ref = await erp.confirm_sale_order(ref)
+        """Both phases on one open connection (see `prepare_confirm`)."""
+        step = await self.prepare_confirm(reader_of(connection), erp, order_key, paid_at)
+        return step(connection, at)
+
+    async def prepare_confirm(
+        self, read: Reader, erp: ErpGateway, order_key: str, paid_at: datetime
+    ) -> Step[bool]:
+        """Confirm the Odoo order created for the placed event and hand its reservation over;
+        the Odoo calls run with no transaction open, the step records the outcome."""
+        with read() as connection:
+            link = StateRepositories.on(connection).orders.get(order_key)
             skus = self._skus(connection, order_key)
+        if link is None or link.state is OrderStatus.CANCELLED:
+            return self._exception_step(
+                order_key, "payment for an order that is unknown or cancelled: refund or re-place it"
+            )
+        try:
+            found = await erp.find_sale_order(order_key)
+            if found is None:
+                return self._exception_step(order_key, "paid, but Odoo has no order to confirm")
+            ref = await erp.confirm_sale_order(found)
+            stock = None
             if self.orders.hand_over_inline and skus and await erp.reservation_seen(ref):
-                read = await erp.read_stock([sku.value for sku in skus])
-                repos.reservations.release(order_key, at)
-                self.orders.capture.apply(connection, read, at)
+                stock = await erp.read_stock([sku.value for sku in skus])
         except ConnectorError as error:
             if error.transient:
                 raise
-            self._exception(connection, order_key, f"Odoo refused the confirmation: {error}", at)
-            return False
-        repos.orders.record(
-            OrderLink(
-                order_key,
-                link.channel,
-                link.channel_order_id,
-                OrderStatus.CONFIRMED,
-                max(paid_at, link.source_updated_at),
-                odoo_order_id=ref.id,
-            ),
-            at,
-        )
-        return True
+            return self._exception_step(order_key, f"Odoo refused the confirmation: {error}")
+
+        def record(connection: sa.Connection, at: datetime) -> bool:
+            repos = StateRepositories.on(connection)
+            if stock is not None:
+                repos.reservations.release(order_key, at)
+                self.orders.capture.apply(connection, stock, at)
+            repos.orders.record(
+                OrderLink(
+                    order_key,
+                    link.channel,
+                    link.channel_order_id,
+                    OrderStatus.CONFIRMED,
+                    max(paid_at, link.source_updated_at),
+                    odoo_order_id=ref.id,
+                ),
+                at,
+            )
+            return True
+
+        return record
 
     async def cancel_in_erp(
         self, connection: sa.Connection, erp: ErpGateway, order_key: str, at: datetime
     ) -> None:
+        """Both phases on one open connection (see `prepare_cancel`)."""
+        step = await self.prepare_cancel(reader_of(connection), erp, order_key)
+        step(connection, at)
+
+    async def prepare_cancel(self, read: Reader, erp: ErpGateway, order_key: str) -> Step[None]:
         """Cancel the Odoo order (if any) and re-read its SKUs so Odoo's released reservation
-        shows at once."""
+        shows at once; the step records the outcome."""
         ref = await erp.find_sale_order(order_key)
         if ref is None or ref.cancelled:
-            return
+            return done(None)
         try:
             await erp.cancel_sale_order(ref)
         except ConnectorError as error:
             if error.transient:
                 raise
-            StateRepositories.on(connection).exceptions.record(
-                "erp_cancel_refused",
-                order_key,
-                f"Odoo refused to cancel {ref.name}: {error}",
-                (ExceptionAction.RETRY, ExceptionAction.RESOLVE, ExceptionAction.DISMISS),
-                at,
-            )
-            return
-        StateRepositories.on(connection).orders.link_odoo_order(order_key, ref.id, at)
-        skus = self._skus(connection, order_key)
-        if skus:
-            self.orders.capture.apply(connection, await erp.read_stock([sku.value for sku in skus]), at)
+            message = f"Odoo refused to cancel {ref.name}: {error}"
+
+            def refused(connection: sa.Connection, at: datetime) -> None:
+                StateRepositories.on(connection).exceptions.record(
+                    "erp_cancel_refused",
+                    order_key,
+                    message,
+                    (ExceptionAction.RETRY, ExceptionAction.RESOLVE, ExceptionAction.DISMISS),
+                    at,
+                )
+
+            return refused
+        with read() as connection:
+            skus = self._skus(connection, order_key)
+        stock = await erp.read_stock([sku.value for sku in skus]) if skus else None
+
+        def cancelled(connection: sa.Connection, at: datetime) -> None:
+            StateRepositories.on(connection).orders.link_odoo_order(order_key, ref.id, at)
+            if stock is not None:
+                self.orders.capture.apply(connection, stock, at)
+
+        return cancelled
 
     @staticmethod
-    def _exception(connection: sa.Connection, order_key: str, reason: str, at: datetime) -> None:
-        StateRepositories.on(connection).exceptions.record(
-            NO_ERP_ORDER, order_key, reason, RETRY_OR_DISMISS, at
-        )
+    def _exception_step(order_key: str, reason: str) -> Step[bool]:
+        def record(connection: sa.Connection, at: datetime) -> bool:
+            StateRepositories.on(connection).exceptions.record(
+                NO_ERP_ORDER, order_key, reason, RETRY_OR_DISMISS, at
+            )
+            return False
+
+        return record

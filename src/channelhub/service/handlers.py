@@ -43,12 +43,13 @@ from channelhub.domain import (
     event_from_dict,
 )
 from channelhub.engine.events import LoggedEvent, NewEvent, Tier, deterministic_event_id
-from channelhub.engine.handlers import HandlerContext, HandlerRegistry
+from channelhub.engine.handlers import Apply, ExternalContext, HandlerContext, HandlerRegistry
 from channelhub.engine.outbox import append
 from channelhub.service.availability import AvailabilityService
 from channelhub.service.canonical_orders import CanonicalOrders
 from channelhub.service.operations import AvailabilityOperations
 from channelhub.service.orders import OrderIngestion, Received
+from channelhub.service.phases import Step
 from channelhub.service.ports import (
     ChannelDelivery,
     ChannelGateway,
@@ -208,30 +209,31 @@ class ServiceHandlers:
 
     def register(self, registry: HandlerRegistry) -> None:
         registry.register(CHANNEL_ORDER, self.on_channel_order)
-        registry.register(ERP_ORDER_SYNC, self.on_erp_order_sync)
-        registry.register(ERP_NOTIFICATION, self.on_erp_notification)
-        registry.register(STOCK_REFRESH, self.on_stock_refresh)
-        registry.register(STOCK_POLL, self.on_stock_poll)
+        # Handlers that wait on Odoo are external: their calls run with no transaction open.
+        registry.register_external(ERP_ORDER_SYNC, self.on_erp_order_sync)
+        registry.register_external(ERP_NOTIFICATION, self.on_erp_notification)
+        registry.register_external(STOCK_REFRESH, self.on_stock_refresh)
+        registry.register_external(STOCK_POLL, self.on_stock_poll)
         registry.register(STOCK_CHANGED, self.on_stock_changed)
         registry.register(WAREHOUSE_STATUS, self.on_warehouse_status)
         registry.register(RECOMPUTE, self.on_recompute)
-        registry.register(RESERVATION_CHECK, self.on_reservation_check)
+        registry.register_external(RESERVATION_CHECK, self.on_reservation_check)
         registry.register(ORDER_PLACED, self.on_order_placed)
         registry.register(ORDER_PAID, self.on_order_paid)
         registry.register(ORDER_CANCELLED, self.on_order_cancelled)
-        registry.register(ERP_ORDER_CONFIRM, self.on_erp_order_confirm)
-        registry.register(ERP_ORDER_CANCEL, self.on_erp_order_cancel)
+        registry.register_external(ERP_ORDER_CONFIRM, self.on_erp_order_confirm)
+        registry.register_external(ERP_ORDER_CANCEL, self.on_erp_order_cancel)
 
     def on_channel_order(self, event: LoggedEvent, ctx: HandlerContext) -> None:
         order = ChannelOrderSnapshot.from_payload(event.payload)
         if self.orders.receive(ctx.connection, order, ctx.clock.now()) is Received.ACCEPTED:
             ctx.append([_sync_event(order)])
 
-    async def on_erp_order_sync(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+    async def on_erp_order_sync(self, event: LoggedEvent, ctx: ExternalContext) -> Apply:
         order = ChannelOrderSnapshot.from_payload(event.payload)
-        await self.orders.sync_to_erp(ctx.connection, self.erp, order, ctx.clock.now())
+        return _applying(await self.orders.prepare_sync(ctx.read, self.erp, order))
 
-    async def on_erp_notification(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+    async def on_erp_notification(self, event: LoggedEvent, ctx: ExternalContext) -> Apply:
         payload: dict[str, Any] = event.payload
         notification = ErpNotification(
             dedupe_key=str(payload.get("dedupe_key") or event.event_id),
@@ -239,29 +241,26 @@ class ServiceHandlers:
             record_id=int(payload["record_id"]),
             values=dict(payload.get("values") or {}),
         )
-        await self.capture.on_notification(ctx.connection, self.erp, notification, ctx.clock.now())
+        return _applying(await self.capture.prepare_notification(ctx.read, self.erp, notification))
 
-    async def on_stock_refresh(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+    async def on_stock_refresh(self, event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
         skus = [str(sku) for sku in event.payload.get("skus") or []]
-        if skus:
-            await self.capture.refresh(ctx.connection, self.erp, skus, ctx.clock.now())
+        if not skus:
+            return None
+        return _applying(await self.capture.prepare_refresh(ctx.read, self.erp, skus))
 
-    async def on_stock_poll(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+    async def on_stock_poll(self, event: LoggedEvent, ctx: ExternalContext) -> Apply:
         limit = int(event.payload.get("limit") or 1000)
-        now = ctx.clock.now()
-        result = await self.capture.poll(ctx.connection, self.erp, now, limit=limit)
-        if result.has_more:
-            # The next page as a new event (same key: pages stay in order, other keys interleave).
-            ctx.append(
-                [
-                    NewEvent(
-                        deterministic_event_id(STOCK_POLL, POLL_KEY, "page", result.cursor or ""),
-                        STOCK_POLL,
-                        POLL_KEY,
-                        {"limit": limit},
-                    )
-                ]
-            )
+        step = await self.capture.prepare_poll(ctx.read, self.erp, limit=limit)
+
+        def apply(hctx: HandlerContext) -> None:
+            result = step(hctx.connection, hctx.clock.now())
+            if result.has_more:
+                # The next page as a new event (same key: pages stay in order, others interleave).
+                next_page = deterministic_event_id(STOCK_POLL, POLL_KEY, "page", result.cursor or "")
+                hctx.append([NewEvent(next_page, STOCK_POLL, POLL_KEY, {"limit": limit})])
+
+        return apply
 
     def on_stock_changed(self, event: LoggedEvent, ctx: HandlerContext) -> None:
         """A warehouse total for a SKU (producers without location detail): it replaces the
@@ -304,9 +303,9 @@ class ServiceHandlers:
         skus = self.availability.all_skus(ctx.connection) if raw is None else [Sku(str(s)) for s in raw]
         self.availability.recompute(ctx.connection, skus, ctx.clock.now())
 
-    async def on_reservation_check(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+    async def on_reservation_check(self, event: LoggedEvent, ctx: ExternalContext) -> Apply:
         limit = int(event.payload.get("limit") or 500)
-        await self.orders.check_reservations(ctx.connection, self.erp, ctx.clock.now(), limit=limit)
+        return _applying(await self.orders.prepare_reservation_check(ctx.read, self.erp, limit=limit))
 
     # -- canonical order events --------------------------------------------------------------
 
@@ -345,16 +344,25 @@ class ServiceHandlers:
             )
             ctx.append([follow])
 
-    async def on_erp_order_confirm(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+    async def on_erp_order_confirm(self, event: LoggedEvent, ctx: ExternalContext) -> Apply:
         paid_at = datetime.fromisoformat(str(event.payload["paid_at"]))
         order_key = str(event.payload["order_key"])
-        await CanonicalOrders(self.orders).confirm(
-            ctx.connection, self.erp, order_key, paid_at, ctx.clock.now()
+        return _applying(
+            await CanonicalOrders(self.orders).prepare_confirm(ctx.read, self.erp, order_key, paid_at)
         )
 
-    async def on_erp_order_cancel(self, event: LoggedEvent, ctx: HandlerContext) -> None:
+    async def on_erp_order_cancel(self, event: LoggedEvent, ctx: ExternalContext) -> Apply:
         order_key = str(event.payload["order_key"])
-        await CanonicalOrders(self.orders).cancel_in_erp(ctx.connection, self.erp, order_key, ctx.clock.now())
+        return _applying(await CanonicalOrders(self.orders).prepare_cancel(ctx.read, self.erp, order_key))
+
+
+def _applying(step: Step[object]) -> Apply:
+    """A use case's second phase as the external handler's apply step."""
+
+    def apply(ctx: HandlerContext) -> None:
+        step(ctx.connection, ctx.clock.now())
+
+    return apply
 
 
 # --- backfill --------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
    carry old payloads), record the order link, take the soft reservation and recompute ATS on
    every channel at once, before Odoo has even seen the order. A cancellation before fulfilment
    releases the soft reservation here.
-2. `sync_to_erp` (a follow-up event, same order key, so per-key order holds): the Odoo
+2. `prepare_sync` / `sync_to_erp` (a follow-up event, same order key, so per-key order holds;
+   the Odoo calls run with no transaction open, see `phases`): the Odoo
    `sale.order` is looked up / created by `client_order_ref = <channel>:<order id>` (idempotent),
    confirmed when the payment is settled, left unconfirmed with the hold reason "payment pending"
    otherwise, cancelled when the channel cancelled it. When Odoo has reserved the stock itself the
@@ -27,6 +28,7 @@ import sqlalchemy as sa
 from channelhub.connectors.errors import ConnectorError
 from channelhub.domain import ExceptionAction, InvalidValue, OrderStatus, Sku, SoftReservation
 from channelhub.service.availability import AvailabilityService
+from channelhub.service.phases import Reader, Step, done, reader_of
 from channelhub.service.ports import ChannelOrderSnapshot, ErpGateway, ErpOrderRef
 from channelhub.service.stock_capture import StockCapture
 from channelhub.store.repositories import OrderLink, StateRepositories
@@ -129,121 +131,138 @@ class OrderIngestion:
     async def sync_to_erp(
         self, connection: sa.Connection, erp: ErpGateway, order: ChannelOrderSnapshot, at: datetime
     ) -> SyncResult:
-        repos = StateRepositories.on(connection)
-        link = repos.orders.get(order.order_key)
+        """Both phases on one open connection (see `prepare_sync`)."""
+        step = await self.prepare_sync(reader_of(connection), erp, order)
+        return step(connection, at)
+
+    async def prepare_sync(
+        self, read: Reader, erp: ErpGateway, order: ChannelOrderSnapshot
+    ) -> Step[SyncResult]:
+        """The Odoo part of a snapshot, with no transaction open; the returned step records the
+        outcome (order link, hand-over, exception) in the caller's transaction."""
+        with read() as connection:
+            link = StateRepositories.on(connection).orders.get(order.order_key)
         if link is not None and link.source_updated_at > order.updated_at:
-            return SyncResult(Synced.SUPERSEDED)
+            return done(SyncResult(Synced.SUPERSEDED))
         units, gaps = usable_skus(order)
         if gaps or not units:
             reason = "; ".join(gaps) or "the order has no line with a quantity"
-            return self._exception(connection, order, MAPPING_GAP, reason, RETRY_OR_DISMISS, at)
+            return self._exception_step(order, MAPPING_GAP, reason, RETRY_OR_DISMISS)
         try:
             if order.cancelled:
-                result = await self._cancel(connection, erp, order, units, at)
+                step = await self._cancel(erp, order, units)
             else:
-                result = await self._create_or_confirm(connection, erp, order, units, at)
+                step = await self._create_or_confirm(erp, order, units)
         except ConnectorError as error:
             if error.transient:
                 raise  # the log retries with backoff
             reason = f"Odoo refused the order: {error}"
-            return self._exception(connection, order, ERP_REJECTED, reason, RETRY_OR_DISMISS, at)
-        if result.outcome is not Synced.EXCEPTION:
-            self._close_retried(connection, order, at)
-        return result
+            return self._exception_step(order, ERP_REJECTED, reason, RETRY_OR_DISMISS)
+
+        def apply(connection: sa.Connection, at: datetime) -> SyncResult:
+            link = StateRepositories.on(connection).orders.get(order.order_key)
+            if link is not None and link.source_updated_at > order.updated_at:
+                return SyncResult(Synced.SUPERSEDED)  # received meanwhile: its own sync records it
+            result = step(connection, at)
+            if result.outcome is not Synced.EXCEPTION:
+                self._close_retried(connection, order, at)
+            return result
+
+        return apply
 
     async def _create_or_confirm(
-        self,
-        connection: sa.Connection,
-        erp: ErpGateway,
-        order: ChannelOrderSnapshot,
-        units: dict[Sku, int],
-        at: datetime,
-    ) -> SyncResult:
+        self, erp: ErpGateway, order: ChannelOrderSnapshot, units: dict[Sku, int]
+    ) -> Step[SyncResult]:
         settled = order.payment.settled
         ref = await erp.ensure_sale_order(order, note="" if settled else PAYMENT_PENDING)
         if not settled:
-            self._link(connection, order, OrderStatus.ON_HOLD, ref, at)
-            return SyncResult(Synced.CREATED if ref.created else Synced.ON_HOLD, ref)
-        if not ref.confirmed:
-            ref = await erp.confirm_sale_order(ref)
-        released = 0
-        if self.hand_over_inline and await erp.reservation_seen(ref):
-            released = await self._hand_over_reservation(connection, erp, order, units, at)
-        self._link(connection, order, OrderStatus.CONFIRMED, ref, at)
-        return SyncResult(Synced.CONFIRMED, ref, released_reservations=released)
+            outcome = Synced.CREATED if ref.created else Synced.ON_HOLD
 
-    async def _hand_over_reservation(
-        self,
-        connection: sa.Connection,
-        erp: ErpGateway,
-        order: ChannelOrderSnapshot,
-        units: dict[Sku, int],
-        at: datetime,
-    ) -> int:
-        """Odoo now holds the reservation: read its stock (showing it) and drop ours, together."""
-        read = await erp.read_stock([sku.value for sku in units])
-        released = StateRepositories.on(connection).reservations.release(order.order_key, at)
-        self.capture.apply(connection, read, at)  # stores the rows and recomputes the SKUs
-        return released
+            def on_hold(connection: sa.Connection, at: datetime) -> SyncResult:
+                self._link(connection, order, OrderStatus.ON_HOLD, ref, at)
+                return SyncResult(outcome, ref)
+
+            return on_hold
+        confirmed = ref if ref.confirmed else await erp.confirm_sale_order(ref)
+        read = None
+        if self.hand_over_inline and await erp.reservation_seen(confirmed):
+            # Odoo now holds the reservation: read its stock (showing it) to drop ours with it.
+            read = await erp.read_stock([sku.value for sku in units])
+
+        def confirm(connection: sa.Connection, at: datetime) -> SyncResult:
+            released = 0
+            if read is not None:
+                released = StateRepositories.on(connection).reservations.release(order.order_key, at)
+                self.capture.apply(connection, read, at)  # stores the rows and recomputes the SKUs
+            self._link(connection, order, OrderStatus.CONFIRMED, confirmed, at)
+            return SyncResult(Synced.CONFIRMED, confirmed, released_reservations=released)
+
+        return confirm
 
     async def _cancel(
-        self,
-        connection: sa.Connection,
-        erp: ErpGateway,
-        order: ChannelOrderSnapshot,
-        units: dict[Sku, int],
-        at: datetime,
-    ) -> SyncResult:
+        self, erp: ErpGateway, order: ChannelOrderSnapshot, units: dict[Sku, int]
+    ) -> Step[SyncResult]:
         if order.fulfilment_started:
             reason = (
                 f"the channel cancelled {order.name or order.order_key} after fulfilment started:"
                 " return or refund instead"
             )
-            return self._exception(
-                connection,
-                order,
-                CANCEL_AFTER_FULFILMENT,
-                reason,
-                (ExceptionAction.RESOLVE, ExceptionAction.DISMISS),
-                at,
-            )
+            actions = (ExceptionAction.RESOLVE, ExceptionAction.DISMISS)
+            return self._exception_step(order, CANCEL_AFTER_FULFILMENT, reason, actions)
         ref = await erp.find_sale_order(order.order_key)
         if ref is not None and not ref.cancelled:
             ref = await erp.cancel_sale_order(ref)
-        repos = StateRepositories.on(connection)
-        repos.reservations.release(order.order_key, at)
-        if ref is not None:
-            # Odoo gave its reservation back: re-read so the freed units show at once.
-            self.capture.apply(connection, await erp.read_stock([sku.value for sku in units]), at)
-        else:
-            self.availability.recompute(connection, units, at)
-        self._link(connection, order, OrderStatus.CANCELLED, ref, at)
-        return SyncResult(Synced.CANCELLED, ref)
+        # Odoo gave its reservation back: re-read so the freed units show at once.
+        read = await erp.read_stock([sku.value for sku in units]) if ref is not None else None
+
+        def cancel(connection: sa.Connection, at: datetime) -> SyncResult:
+            StateRepositories.on(connection).reservations.release(order.order_key, at)
+            if read is not None:
+                self.capture.apply(connection, read, at)
+            else:
+                self.availability.recompute(connection, units, at)
+            self._link(connection, order, OrderStatus.CANCELLED, ref, at)
+            return SyncResult(Synced.CANCELLED, ref)
+
+        return cancel
 
     async def check_reservations(
         self, connection: sa.Connection, erp: ErpGateway, at: datetime, *, limit: int = 500
     ) -> int:
+        """Both phases on one open connection (see `prepare_reservation_check`)."""
+        step = await self.prepare_reservation_check(reader_of(connection), erp, limit=limit)
+        return step(connection, at)
+
+    async def prepare_reservation_check(
+        self, read: Reader, erp: ErpGateway, *, limit: int = 500
+    ) -> Step[int]:
         """Hand over the soft reservations of confirmed orders whose stock Odoo now reserves (it
         was short at confirmation, or the inline hand-over is off): one batch read of the orders,
-        one stock read of their SKUs, all in this transaction. Returns how many orders."""
-        repos = StateRepositories.on(connection)
-        by_order: dict[str, list[Sku]] = {}
-        for reservation in repos.reservations.open_reservations():
-            by_order.setdefault(reservation.order_key, []).append(reservation.sku)
-        confirmed = [
-            key
-            for key in list(by_order)[:limit]
-            if (link := repos.orders.get(key)) is not None and link.state is OrderStatus.CONFIRMED
-        ]
+        one stock read of their SKUs; the step releases them and applies the read together.
+        The step returns how many orders."""
+        with read() as connection:
+            repos = StateRepositories.on(connection)
+            by_order: dict[str, list[Sku]] = {}
+            for reservation in repos.reservations.open_reservations():
+                by_order.setdefault(reservation.order_key, []).append(reservation.sku)
+            confirmed = [
+                key
+                for key in list(by_order)[:limit]
+                if (link := repos.orders.get(key)) is not None and link.state is OrderStatus.CONFIRMED
+            ]
         handed = sorted(await erp.reserved_orders(confirmed)) if confirmed else []
         if not handed:
-            return 0
-        skus = sorted({sku.value for key in handed for sku in by_order[key]})
-        read = await erp.read_stock(skus)
-        for key in handed:
-            repos.reservations.release(key, at)
-        self.capture.apply(connection, read, at)
-        return len(handed)
+            return done(0)
+        stock = await erp.read_stock(sorted({sku.value for key in handed for sku in by_order[key]}))
+
+        def hand_over(connection: sa.Connection, at: datetime) -> int:
+            reservations = StateRepositories.on(connection).reservations
+            for key in handed:
+                reservations.release(key, at)
+            self.capture.apply(connection, stock, at)
+            return len(handed)
+
+        return hand_over
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -268,18 +287,16 @@ class OrderIngestion:
         )
 
     @staticmethod
-    def _exception(
-        connection: sa.Connection,
-        order: ChannelOrderSnapshot,
-        kind: str,
-        reason: str,
-        actions: tuple[ExceptionAction, ...],
-        at: datetime,
-    ) -> SyncResult:
-        exception_id = StateRepositories.on(connection).exceptions.record(
-            kind, order.order_key, reason, actions, at, payload={"order": order.to_payload()}
-        )
-        return SyncResult(Synced.EXCEPTION, exception_id=exception_id)
+    def _exception_step(
+        order: ChannelOrderSnapshot, kind: str, reason: str, actions: tuple[ExceptionAction, ...]
+    ) -> Step[SyncResult]:
+        def record(connection: sa.Connection, at: datetime) -> SyncResult:
+            exception_id = StateRepositories.on(connection).exceptions.record(
+                kind, order.order_key, reason, actions, at, payload={"order": order.to_payload()}
+            )
+            return SyncResult(Synced.EXCEPTION, exception_id=exception_id)
+
+        return record
 
     @staticmethod
     def _close_retried(connection: sa.Connection, order: ChannelOrderSnapshot, at: datetime) -> None:

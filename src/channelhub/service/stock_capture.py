@@ -14,13 +14,15 @@ reservations of the SKUs read are released in the same transaction as the read i
 *before* the read matters: an order reserved after the read is not in it, and releasing its soft
 reservation then would overstate ATS (the direction that oversells).
 
-Functions taking a `connection` run inside the caller's transaction (a log handler's); those
-taking an `engine` do the Odoo I/O outside any transaction and then write in a short one, so a
-slow Odoo never holds a database lock.
+A slow Odoo never holds a database lock: the log handlers use the `prepare_*` methods (Odoo I/O
+with no transaction open, then a step applied in the handler's transaction, see `phases`); those
+taking an `engine` read, call and write in separate short transactions. The `connection`-taking
+methods run both phases on one open connection (tests, tools).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from channelhub.clock import Clock
 from channelhub.connectors.errors import ConnectorError
 from channelhub.domain import InvalidValue, OrderStatus, Sku
 from channelhub.service.availability import AvailabilityService, RecomputeResult
+from channelhub.service.phases import Reader, Step, done, reader_of
 from channelhub.service.ports import ErpGateway, ErpNotification, ErpStockRead
 from channelhub.store.repositories import LocationStock, StateRepositories
 from channelhub.store.repositories._sql import chunks
@@ -129,9 +132,31 @@ class StockCapture:
     async def reserved_before_read(
         connection: sa.Connection, erp: ErpGateway, skus: Iterable[str] | None
     ) -> HandedOver:
+        """Both phases on one open connection (see `reserved_before_read_via`)."""
+        return await StockCapture.reserved_before_read_via(reader_of(connection), erp, skus)
+
+    @staticmethod
+    async def reserved_before_read_via(
+        read: Reader, erp: ErpGateway, skus: Iterable[str] | None
+    ) -> HandedOver:
         """Confirmed orders with open soft reservations (on `skus`, or on any SKU when None) that
         Odoo already reserves. Call it *before* reading the stock the result is applied with.
         A failing check only defers the hand-over (to the periodic `check_reservations`)."""
+        with read() as connection:
+            by_order, confirmed = StockCapture._confirmed_reservations(connection, skus)
+        if not confirmed:
+            return {}
+        try:
+            reserved = await erp.reserved_orders(confirmed)
+        except ConnectorError as error:
+            log.warning("could not ask Odoo which orders it reserves (%s): hand-over deferred", error)
+            return {}
+        return {key: frozenset(by_order[key]) for key in reserved if key in by_order}
+
+    @staticmethod
+    def _confirmed_reservations(
+        connection: sa.Connection, skus: Iterable[str] | None
+    ) -> tuple[dict[str, set[Sku]], list[str]]:
         repos = StateRepositories.on(connection)
         if skus is None:
             open_reservations = repos.reservations.open_reservations()
@@ -153,14 +178,7 @@ class StockCapture:
             for key in sorted(by_order)
             if (link := repos.orders.get(key)) is not None and link.state is OrderStatus.CONFIRMED
         ][:MAX_ORDERS_CHECKED]
-        if not confirmed:
-            return {}
-        try:
-            reserved = await erp.reserved_orders(confirmed)
-        except ConnectorError as error:
-            log.warning("could not ask Odoo which orders it reserves (%s): hand-over deferred", error)
-            return {}
-        return {key: frozenset(by_order[key]) for key in reserved if key in by_order}
+        return by_order, confirmed
 
     @staticmethod
     def _stored_keys(connection: sa.Connection, skus: set[Sku]) -> list[tuple[str, str, str]]:
@@ -171,51 +189,61 @@ class StockCapture:
             keys.extend((sku, warehouse, location) for sku, warehouse, location in connection.execute(query))
         return keys
 
-    # -- inside a transaction (log handlers) ---------------------------------------------------
+    # -- log handlers: Odoo calls with no transaction open, then a step to apply -----------------
+
+    async def prepare_refresh(self, read: Reader, erp: ErpGateway, skus: list[str]) -> Step[CaptureResult]:
+        """Re-read `skus` from Odoo; the step applies them."""
+        reserved = await self.reserved_before_read_via(read, erp, skus)
+        stock = await erp.read_stock(skus)
+        return lambda connection, at: self.apply(connection, stock, at, reserved)
+
+    async def prepare_notification(
+        self, read: Reader, erp: ErpGateway, notification: ErpNotification
+    ) -> Step[CaptureResult | None]:
+        """An Odoo webhook said a record changed: re-read the SKUs it concerns (None: none)."""
+        skus = await erp.skus_of_notification(notification)
+        if not skus:
+            return done(None)
+        return await self.prepare_refresh(read, erp, list(skus))
+
+    async def prepare_poll(self, read: Reader, erp: ErpGateway, *, limit: int = 1000) -> Step[CaptureResult]:
+        """One page of changes after the stored cursor; the step applies them and moves the cursor
+        in the same transaction."""
+        with read() as connection:
+            cursor = StateRepositories.on(connection).cursors.get(self.cursor_name)
+        reserved = await self.reserved_before_read_via(read, erp, None)  # the page's SKUs are unknown yet
+        changes = await erp.stock_changes_since(cursor, limit=limit)
+
+        def apply(connection: sa.Connection, at: datetime) -> CaptureResult:
+            result = self.apply(connection, changes.read, at, reserved)
+            StateRepositories.on(connection).cursors.set(self.cursor_name, changes.cursor, at)
+            return dataclasses.replace(result, cursor=changes.cursor, has_more=changes.has_more)
+
+        return apply
+
+    # -- both phases on one open connection (tests, tools) -------------------------------------
 
     async def refresh(
         self, connection: sa.Connection, erp: ErpGateway, skus: list[str], at: datetime
     ) -> CaptureResult:
-        """Re-read `skus` from Odoo and apply them."""
-        reserved = await self.reserved_before_read(connection, erp, skus)
-        return self.apply(connection, await erp.read_stock(skus), at, reserved)
+        return (await self.prepare_refresh(reader_of(connection), erp, skus))(connection, at)
 
     async def on_notification(
         self, connection: sa.Connection, erp: ErpGateway, notification: ErpNotification, at: datetime
     ) -> CaptureResult | None:
-        """An Odoo webhook said a record changed: re-read the SKUs it concerns (None: none)."""
-        skus = await erp.skus_of_notification(notification)
-        if not skus:
-            return None
-        return await self.refresh(connection, erp, list(skus), at)
+        return (await self.prepare_notification(reader_of(connection), erp, notification))(connection, at)
 
     async def poll(
         self, connection: sa.Connection, erp: ErpGateway, at: datetime, *, limit: int = 1000
     ) -> CaptureResult:
-        """One page of changes after the stored cursor; the cursor moves in the same transaction."""
-        cursors = StateRepositories.on(connection).cursors
-        reserved = await self.reserved_before_read(connection, erp, None)  # the page's SKUs are unknown yet
-        changes = await erp.stock_changes_since(cursors.get(self.cursor_name), limit=limit)
-        result = self.apply(connection, changes.read, at, reserved)
-        cursors.set(self.cursor_name, changes.cursor, at)
-        return CaptureResult(
-            result.skus,
-            result.rows,
-            result.removed,
-            result.skipped_codes,
-            result.recompute,
-            cursor=changes.cursor,
-            has_more=changes.has_more,
-            handed_over=result.handed_over,
-        )
+        return (await self.prepare_poll(reader_of(connection), erp, limit=limit))(connection, at)
 
     # -- outside the log (start-up, CLI, scheduler) --------------------------------------------
 
     async def take_snapshot(self, engine: Engine, erp: ErpGateway, clock: Clock) -> CaptureResult:
         """Read every SKU's stock, store it and recompute everything. Locations of SKUs Odoo no
         longer reports at all are kept: only a read that names a SKU can say it is empty."""
-        with engine.connect() as connection:
-            reserved = await self.reserved_before_read(connection, erp, None)
+        reserved = await self.reserved_before_read_via(engine.connect, erp, None)
         read = await erp.read_stock(None)
         with engine.begin() as connection:
             return self.apply(connection, read, clock.now(), reserved)
@@ -228,7 +256,7 @@ class StockCapture:
         for _ in range(max_pages):
             with engine.connect() as connection:
                 cursor = StateRepositories.on(connection).cursors.get(self.cursor_name)
-                reserved = await self.reserved_before_read(connection, erp, None)
+            reserved = await self.reserved_before_read_via(engine.connect, erp, None)
             changes = await erp.stock_changes_since(cursor, limit=limit)
             with engine.begin() as connection:
                 now = clock.now()

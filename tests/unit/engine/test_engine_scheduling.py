@@ -11,7 +11,7 @@ from channelhub.connectors.errors import PermanentError, ThrottledError, Unavail
 from channelhub.engine.events import EventError, LoggedEvent, NewEvent, deterministic_event_id, partition_of
 from channelhub.engine.handlers import HandlerRegistry, NoHandlerError, is_retryable
 from channelhub.engine.leases import plan_leases
-from channelhub.engine.scheduling import select_batch, tier_quotas
+from channelhub.engine.scheduling import cut_for_external, select_batch, tier_quotas
 from channelhub.engine.sql import LogSql
 from channelhub.engine.worker import default_retry_policy
 
@@ -135,3 +135,24 @@ def test_sql_is_rendered_per_dialect() -> None:
     assert sqlite.ids([3, 1]) == "[3, 1]" and postgres.ids([3, 1]) == [3, 1]
     with pytest.raises(ValueError):
         LogSql("mysql")
+
+
+def test_cut_for_external_stops_before_an_external_event_whose_key_came_earlier() -> None:
+    def ev(seq: int, topic: str, key: str) -> LoggedEvent:
+        return LoggedEvent(seq, f"e{seq}", topic, key, 1, {}, 0.0, 0)
+
+    def is_external(topic: str) -> bool:
+        return topic == "x"
+
+    batch = [
+        ev(1, "p", "a"),
+        ev(2, "x", "b"),
+        ev(3, "p", "b"),
+        ev(4, "x", "c"),
+        ev(5, "x", "a"),
+        ev(6, "p", "d"),
+    ]
+    assert [e.seq for e in cut_for_external(batch, is_external)] == [1, 2, 3, 4]
+    assert [e.seq for e in cut_for_external(batch[:4], is_external)] == [1, 2, 3, 4]
+    plain = [ev(1, "p", "a"), ev(2, "p", "a")]
+    assert cut_for_external(plain, is_external) == plain

@@ -324,3 +324,26 @@ def test_snapshots_refuse_naive_times() -> None:
 
     with pytest.raises(ValueError, match="timezone-aware"):
         order_snapshot("web", "1", {"A": 1}, at=datetime(2026, 1, 1))
+
+
+async def test_odoo_is_called_with_no_transaction_open_and_a_newer_snapshot_supersedes(world: World) -> None:
+    """The sync's Odoo calls run between transactions (other writers go on meanwhile); a newer
+    snapshot received during the calls makes the older outcome a no-op: its own sync records it."""
+    await stocked(world)
+    orders = world.handlers.orders
+    pending, paid = order(world, payment="pending"), order(world, after_s=30, payment="paid")
+    with world.engine.begin() as connection:
+        orders.receive(connection, pending, world.clock.now())
+    step = await orders.prepare_sync(world.engine.connect, world.erp, pending)
+    assert world.erp.order("web:1001") is not None  # Odoo has it; nothing recorded here yet
+    assert link_state(world, "web:1001") is OrderStatus.PLACED
+    with world.engine.begin() as connection:  # the newer snapshot arrives meanwhile
+        orders.receive(connection, paid, world.clock.now())
+    with world.engine.begin() as connection:
+        assert step(connection, world.clock.now()).outcome.value == "superseded"
+    assert link_state(world, "web:1001") is OrderStatus.PLACED
+    with world.engine.begin() as connection:
+        result = await orders.sync_to_erp(connection, world.erp, paid, world.clock.now())
+    assert result.outcome.value == "confirmed"
+    assert link_state(world, "web:1001") is OrderStatus.CONFIRMED
+    assert world.erp.created == 1 and open_soft(world) == {}

@@ -1,0 +1,179 @@
+"""External (two-phase) handlers: the call to another system runs with no transaction open, the
+apply step commits with the acknowledgement, failures of the call are retried or dead-lettered
+like any handler's, and per-key order holds across phases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from channelhub.clock import ManualClock
+from channelhub.connectors.errors import PermanentError, TransientError
+from channelhub.engine.events import LoggedEvent, NewEvent, Tier
+from channelhub.engine.handlers import Apply, ExternalContext, HandlerContext, HandlerRegistry
+from channelhub.engine.worker import Worker
+from channelhub.store.log_tables import PARTITIONS
+from tests.integration.engine.conftest import LogDatabase
+from tests.integration.engine.test_engine_log_delivery import add, policy, record_effect, stream
+
+ERP = "erp.order.sync.v1"
+
+
+def last_n(ctx: ExternalContext, key: str) -> int | None:
+    with ctx.read() as connection:
+        statement = "SELECT max(n) FROM test_effect WHERE key = ?"
+        if connection.dialect.name == "postgresql":
+            statement = statement.replace("?", "%s")
+        return connection.exec_driver_sql(statement, (key,)).scalar()
+
+
+def external(
+    seen: list[tuple[str, int, int | None]], fail: Callable[[LoggedEvent], Exception | None] | None = None
+) -> Callable[[LoggedEvent, ExternalContext], Awaitable[Apply | None]]:
+    """Reads the key's last applied number in phase one, records it in phase two."""
+
+    async def call(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        before = last_n(ctx, event.key)
+        await asyncio.sleep(0)  # "the other system answers"
+        error = fail(event) if fail else None
+        if error is not None:
+            raise error
+
+        def apply(hctx: HandlerContext) -> None:
+            seen.append((event.key, int(event.payload["n"]), before))
+            record_effect("erp")(event, hctx)
+
+        return apply
+
+    return call
+
+
+def lane(db: LogDatabase, handlers: HandlerRegistry, clock: ManualClock, **options: object) -> Worker:
+    return Worker(
+        db.engine,
+        handlers,
+        clock=clock,
+        tiers=(Tier.MINUTES,),
+        partitions=range(PARTITIONS),
+        retry=policy(),
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def test_the_external_call_holds_no_transaction_so_tier_one_moves(log_db: LogDatabase) -> None:
+    """The ERP lane waits on a hung Odoo; the tier-1 worker drains its work meanwhile, on SQLite
+    too (where a transaction would hold the single write lock)."""
+    clock = ManualClock()
+    add(log_db, stream(1, 1, topic=ERP, tier=Tier.MINUTES, prefix="erp"), clock)
+    add(log_db, stream(6, 2, tier=Tier.REALTIME, prefix="stock"), clock)
+    release = asyncio.Event()
+    seen: list[tuple[str, int, int | None]] = []
+    inner = external(seen)
+
+    async def hanging(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        await release.wait()
+        return await inner(event, ctx)
+
+    lane_handlers = HandlerRegistry()
+    lane_handlers.register_external(ERP, hanging)
+    main_handlers = HandlerRegistry()
+    main_handlers.register("stock.changed.v1", record_effect("main"))
+    main = Worker(log_db.engine, main_handlers, clock=clock, tiers=(Tier.REALTIME, Tier.BATCH))
+    erp = lane(log_db, lane_handlers, clock, batch_size=1)
+    stuck = asyncio.ensure_future(erp.run_once())
+    try:
+        await asyncio.sleep(0.05)
+        assert not stuck.done()
+        assert await asyncio.wait_for(main.run_until_idle(), 10) == 6
+        release.set()
+        assert await stuck == 1
+    finally:
+        release.set()
+        main.close()
+        erp.close()
+    assert sorted(e for e, _, _, _ in log_db.effects()) == sorted([*(f"stock{i}" for i in range(6)), "erp0"])
+    assert all(status == "done" for status, _ in log_db.statuses().values())
+
+
+@pytest.mark.parametrize("batch_size", [1, 50])
+async def test_each_call_sees_the_effects_of_its_keys_earlier_events(
+    log_db: LogDatabase, batch_size: int
+) -> None:
+    clock = ManualClock()
+    add(log_db, stream(12, 3, topic=ERP, tier=Tier.MINUTES, prefix="erp"), clock)
+    seen: list[tuple[str, int, int | None]] = []
+    handlers = HandlerRegistry()
+    handlers.register_external(ERP, external(seen))
+    worker = lane(log_db, handlers, clock, batch_size=batch_size)
+    try:
+        assert await worker.run_until_idle() == 12
+    finally:
+        worker.close()
+    for key in ("sku-0", "sku-1", "sku-2"):
+        mine = [(n, before) for k, n, before in seen if k == key]
+        assert [n for n, _ in mine] == [0, 1, 2, 3]
+        assert [before for _, before in mine] == [None, 0, 1, 2]  # the previous event was applied
+
+
+async def test_a_failing_call_is_retried_or_dead_lettered_and_the_rest_commits(log_db: LogDatabase) -> None:
+    clock = ManualClock()
+    add(log_db, stream(6, 3, topic=ERP, tier=Tier.MINUTES, prefix="erp"), clock)
+    calls: dict[str, int] = {}
+
+    def fail(event: LoggedEvent) -> Exception | None:
+        calls[event.event_id] = calls.get(event.event_id, 0) + 1
+        if event.event_id == "erp0" and calls["erp0"] == 1:
+            return TransientError("Odoo is restarting")
+        if event.event_id == "erp1":
+            return PermanentError("Odoo refused it")
+        return None
+
+    seen: list[tuple[str, int, int | None]] = []
+    handlers = HandlerRegistry()
+    handlers.register_external(ERP, external(seen, fail))
+    worker = lane(log_db, handlers, clock, batch_size=10)
+    try:
+        await worker.run_until_idle()
+        # erp0 (sku-0) backs off, so erp3 (sku-0) waits; erp1 (sku-1) is dead, erp4 goes on.
+        assert {k for k, _, _ in seen} == {"sku-1", "sku-2"}
+        statuses = log_db.statuses()
+        assert statuses["erp0"] == ("pending", 1) and statuses["erp3"][0] == "pending"
+        assert statuses["erp1"][0] == "dead"
+        clock.advance(60)
+        await worker.run_until_idle()
+    finally:
+        worker.close()
+    assert [n for k, n, _ in seen if k == "sku-0"] == [0, 1]
+    assert {e for e, (status, _) in log_db.statuses().items() if status != "done"} == {"erp1"}
+
+
+async def test_an_apply_step_appends_follow_ups_and_none_means_nothing_to_write(log_db: LogDatabase) -> None:
+    clock = ManualClock()
+    add(log_db, [NewEvent("a", ERP, "order:1", {"n": 0}, tier=Tier.MINUTES)], clock)
+    add(log_db, [NewEvent("b", ERP, "order:2", {"n": 0, "skip": True}, tier=Tier.MINUTES)], clock)
+
+    async def call(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        if event.payload.get("skip"):
+            return None
+
+        def apply(hctx: HandlerContext) -> None:
+            record_effect("erp")(event, hctx)
+            hctx.append([NewEvent("follow", "stock.changed.v1", "sku-9", {"n": 7})])
+
+        return apply
+
+    handlers = HandlerRegistry()
+    handlers.register_external(ERP, call)
+    handlers.register("stock.changed.v1", record_effect("main"))
+    assert handlers.topics == [ERP, "stock.changed.v1"]
+    with pytest.raises(ValueError, match="already registered"):
+        handlers.register(ERP, record_effect("x"))
+    worker = Worker(log_db.engine, handlers, clock=clock, partitions=range(PARTITIONS))
+    try:
+        assert await worker.run_until_idle() == 3
+    finally:
+        worker.close()
+    assert [(e, k, n) for e, k, n, _ in log_db.effects()] == [("a", "order:1", 0), ("follow", "sku-9", 7)]
+    assert all(status == "done" for status, _ in log_db.statuses().values())
