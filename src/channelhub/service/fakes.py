@@ -19,7 +19,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -290,6 +290,14 @@ class FakeErpGateway(_FailureInjection):
     async def read_stock(self, skus: Sequence[str] | None = None) -> ErpStockRead:
         self._call("read_stock")
         return self._read(skus)
+
+    async def read_stock_pages(self, page_size: int = 5000) -> AsyncIterator[ErpStockRead]:
+        """`read_stock(None)` in pages of `page_size` SKUs (by SKU); a failure injected with
+        `fail_next` is raised by the page it falls on."""
+        every = sorted({row.sku for row in self.rows.values()})
+        for start in range(0, len(every), max(1, page_size)):
+            self._call("read_stock_pages")
+            yield self._read(every[start : start + page_size])
 
     async def stock_changes_since(self, cursor: str | None, *, limit: int = 1000) -> ErpStockChanges:
         self._call("stock_changes_since")

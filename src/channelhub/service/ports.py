@@ -14,7 +14,7 @@ store nothing".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -363,6 +363,12 @@ class ErpGateway(Protocol):
     async def read_stock(self, skus: Sequence[str] | None = None) -> ErpStockRead:
         """Stock rows per SKU × warehouse × location (None: every storable SKU: a snapshot)."""
         ...
+
+    async def read_stock_pages(self, page_size: int = 5000) -> AsyncIterator[ErpStockRead]:
+        """Every storable SKU's stock (what `read_stock(None)` returns) in pages of about
+        `page_size` SKUs, each complete for the SKUs it lists, so a snapshot of a large catalog
+        is applied page by page instead of held whole. The default is one page."""
+        yield await self.read_stock(None)
 
     async def stock_changes_since(self, cursor: str | None, *, limit: int = 1000) -> ErpStockChanges:
         """Stock that changed after `cursor` (a `(write_date, id)` cursor; None: from the start)."""

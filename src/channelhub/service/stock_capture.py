@@ -240,13 +240,39 @@ class StockCapture:
 
     # -- outside the log (start-up, CLI, scheduler) --------------------------------------------
 
-    async def take_snapshot(self, engine: Engine, erp: ErpGateway, clock: Clock) -> CaptureResult:
+    async def take_snapshot(
+        self, engine: Engine, erp: ErpGateway, clock: Clock, *, page_size: int = 5000
+    ) -> CaptureResult:
         """Read every SKU's stock, store it and recompute everything. Locations of SKUs Odoo no
-        longer reports at all are kept: only a read that names a SKU can say it is empty."""
+        longer reports at all are kept: only a read that names a SKU can say it is empty.
+
+        Odoo is read in pages of about `page_size` SKUs (`read_stock_pages`, each page complete
+        for its SKUs) and each page is applied in its own short transaction as it arrives: a
+        catalog of 100,000 SKUs is never held whole (rows, stock upserts and desired quantities
+        of every SKU at once cost ~390 MB), and the write lock is never held across a read.
+        A page that fails stops the snapshot; the pages before it are stored and correct."""
         reserved = await self.reserved_before_read_via(engine.connect, erp, None)
-        read = await erp.read_stock(None)
-        with engine.begin() as connection:
-            return self.apply(connection, read, clock.now(), reserved)
+        skus: list[Sku] = []
+        quantities: dict[tuple[str, Sku], int] = {}
+        skipped: set[str] = set()
+        rows = removed = handed_over = 0
+        async for read in erp.read_stock_pages(page_size):
+            with engine.begin() as connection:
+                page = self.apply(connection, read, clock.now(), reserved)
+            skus.extend(page.skus)
+            quantities.update(page.recompute.quantities)
+            skipped.update(page.skipped_codes)
+            rows += page.rows
+            removed += page.removed
+            handed_over += page.handed_over
+        return CaptureResult(
+            tuple(sorted(set(skus))),
+            rows,
+            removed,
+            tuple(sorted(skipped)),
+            RecomputeResult(quantities),
+            handed_over=handed_over,
+        )
 
     async def poll_until_current(
         self, engine: Engine, erp: ErpGateway, clock: Clock, *, limit: int = 1000, max_pages: int = 100

@@ -7,7 +7,7 @@ async with connector:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -62,6 +62,10 @@ class OdooConnector:
 
     async def read_stock_positions(self, skus: Iterable[str] | None = None) -> StockReport:
         return await self.stock.read(skus)
+
+    def read_stock_position_pages(self, page_size: int | None = None) -> AsyncIterator[StockReport]:
+        """Every SKU's stock, page by page of products (see `StockReader.read_pages`)."""
+        return self.stock.read_pages(page_size)
 
     async def read_changes(self, kind: str, cursor: ChangeCursor, *, limit: int = 1000) -> ChangeBatch:
         """`kind`: products, quants or pricelist_items."""

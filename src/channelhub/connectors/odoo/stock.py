@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,6 +259,41 @@ class StockReader:
         stock_locations = [location for location in odoo_locations if location.warehouse_code]
         rows = await self.quants(sorted(usable), [location.id for location in stock_locations])
         return self._report(odoo_warehouses, stock_locations, usable, rows, unknown, unusable, calls_before)
+
+    async def read_pages(self, page_size: int | None = None) -> AsyncIterator[StockReport]:
+        """Stock of every storable product with a SKU, one report per page of products (by id,
+        `page_size` products each, default `quant_page`): each report is complete for its SKUs
+        (all their quants are in it), so a caller can apply page after page without ever
+        holding the whole catalog. A SKU two products share is read with the first one only,
+        as `read` does."""
+        calls_before = self.client.stats.calls
+        odoo_warehouses = await self.warehouses()
+        stock_locations = [
+            location for location in await self.internal_locations(odoo_warehouses) if location.warehouse_code
+        ]
+        location_ids = [location.id for location in stock_locations]
+        seen: set[str] = set()
+        pages = self.client.search_read_pages(
+            "product.product",
+            [("default_code", "!=", False), *self.client.version.storable_product_domain],
+            ["default_code"],
+            page_size=page_size or self.quant_page,
+        )
+        async for page in pages:
+            usable: dict[int, Sku] = {}
+            unusable: list[str] = []
+            for row in page:
+                code = text(row.get("default_code"))
+                if code is None or code in seen:
+                    continue
+                seen.add(code)
+                try:
+                    usable[int(row["id"])] = Sku(code)
+                except InvalidValue:
+                    unusable.append(code)  # a default_code channelhub cannot use as a SKU
+            rows = await self.quants_by_product(sorted(usable), location_ids) if usable else []
+            yield self._report(odoo_warehouses, stock_locations, usable, rows, [], unusable, calls_before)
+            calls_before = self.client.stats.calls
 
     def _report(
         self,

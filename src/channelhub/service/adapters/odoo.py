@@ -10,7 +10,7 @@ so a location emptied in Odoo is seen as empty (a quant row alone cannot say tha
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -111,6 +111,20 @@ class OdooErpGateway:
         started = self.connector.client.clock.now()
         read = self._read(await self.connector.read_stock_positions(wanted), wanted)
         return replace(read, rows=tuple(replace(row, write_date=started) for row in read.rows))
+
+    async def read_stock_pages(self, page_size: int = 5000) -> AsyncIterator[ErpStockRead]:
+        """Every SKU's stock, `page_size` products per page (see `ErpGateway.read_stock_pages`).
+        Each page lists the SKUs it has rows for, as `read_stock(None)` does, and its rows are
+        stamped with the time that page's read started (newest-wins, as in `read_stock`)."""
+        pages = aiter(self.connector.read_stock_position_pages(page_size))
+        while True:
+            started = self.connector.client.clock.now()
+            try:
+                report = await anext(pages)
+            except StopAsyncIteration:
+                return
+            read = self._read(report, None)
+            yield replace(read, rows=tuple(replace(row, write_date=started) for row in read.rows))
 
     async def _skus_of_products(self, product_ids: set[int]) -> list[str]:
         missing = sorted(pid for pid in product_ids if pid not in self._sku_by_product)
