@@ -515,10 +515,11 @@ class Runtime:
             return append(connection, events, self.clock)
 
     async def _append_poll(self) -> None:
-        self._append([stock_poll_event(self.clock.now())])
+        # Appends wait for the store's write lock: in a thread, so the event loop never stalls.
+        await asyncio.to_thread(self._append, [stock_poll_event(self.clock.now())])
 
     async def _append_reservation_check(self) -> None:
-        self._append([reservation_check_event(self.clock.now())])
+        await asyncio.to_thread(self._append, [reservation_check_event(self.clock.now())])
 
     def _remember_report(self, report: ReconciliationReport) -> None:
         self.last_reconciliation = report

@@ -192,7 +192,9 @@ class InboxProcessor:
             while not stop.is_set():
                 self._wake.clear()
                 try:
-                    result = self.process_once()
+                    # In a worker thread: waiting for the store's write lock (SQLite) or a slow
+                    # commit must not stall the event loop the publisher and HTTP clients share.
+                    result = await asyncio.to_thread(self.process_once)
                 except sa.exc.OperationalError as error:  # the store is busy or briefly unreachable
                     log.warning("inbox_store_unavailable", error=str(error)[:200])
                     result = InboxPass()

@@ -45,6 +45,7 @@ from channelhub.engine.leases import PartitionLeases
 from channelhub.engine.outbox import sql_for_dialect
 from channelhub.engine.scheduling import OrderingKey, cut_for_external, ordering_key, select_batch
 from channelhub.resilience import RetryPolicy
+from channelhub.store.db import reader
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ class Worker:
         self.on_committed = on_committed
         self._connection: sa.Connection | None = None
         self._sql = sql_for_dialect(engine.dialect.name)
+        self._reader = reader(engine)  # external handlers' reads take no write lock
         self.tiers = frozenset(tiers)
         if not self.tiers or not self.tiers <= {1, 2, 3}:
             raise ValueError(f"tiers must be a non-empty subset of 1, 2, 3, not {sorted(tiers)}")
@@ -242,7 +244,7 @@ class Worker:
 
         async def call(event: LoggedEvent) -> Apply | None:
             async with limit:
-                ctx = ExternalContext(event, self.engine.connect, self.clock)
+                ctx = ExternalContext(event, self._reader.connect, self.clock)
                 return await self.handlers.external(event.topic)(event, ctx)
 
         indexes = [i for i, event in enumerate(batch) if self.handlers.is_external(event.topic)]

@@ -25,6 +25,7 @@ and `erp_notification_event` (Odoo).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +61,7 @@ from channelhub.service.ports import (
 )
 from channelhub.service.state import OperatorStateRepository, WarehouseOverride
 from channelhub.service.stock_capture import StockCapture
+from channelhub.store.db import reader
 from channelhub.store.repositories import LocationStock, StateRepositories
 
 CHANNEL_ORDER = "channel.order.v1"
@@ -376,11 +378,16 @@ async def backfill_orders(engine: Engine, channel: ChannelGateway, clock: Clock)
     """Append every order the channel changed since the stored cursor (closes webhook gaps);
     returns how many events were new (states already seen through webhooks append nothing)."""
     name = backfill_cursor_name(channel.name)
-    with engine.connect() as connection:
+    with reader(engine).connect() as connection:
         cursor = StateRepositories.on(connection).cursors.get(name)
     orders, next_cursor = await channel.orders_since(cursor)
-    with engine.begin() as connection:
-        added = append(connection, [order_event(order) for order in orders], clock)
-        if next_cursor is not None:
-            StateRepositories.on(connection).cursors.set(name, next_cursor, clock.now())
-    return added
+
+    def store() -> int:
+        with engine.begin() as connection:
+            added = append(connection, [order_event(order) for order in orders], clock)
+            if next_cursor is not None:
+                StateRepositories.on(connection).cursors.set(name, next_cursor, clock.now())
+        return added
+
+    # The write waits for the store's lock: in a thread, so the caller's event loop never stalls.
+    return await asyncio.to_thread(store)

@@ -4,7 +4,8 @@
   `synchronous=NORMAL` (durable across process crashes, one fsync per checkpoint instead of per
   commit), a busy timeout (writers queue instead of failing) and foreign keys on. Transactions
   start with `BEGIN IMMEDIATE` so a transaction that reads and then writes can never fail half way
-  with "database is locked" when another writer got in between.
+  with "database is locked" when another writer got in between; transactions that only read go
+  through `reader(engine)` and take no lock at all.
 * `postgresql://…` — the production backend, through psycopg 3 (plain `postgresql://` URLs are
   mapped to `postgresql+psycopg://`). `schema=` pins the connection's `search_path` to one schema,
   which `isolated_schema()` creates and drops so concurrent runs and tests never see each other.
@@ -100,6 +101,22 @@ def create_store_engine(url: str, schema: str | None = None, **engine_options: A
     return sa.create_engine(url, connect_args=connect_args, **engine_options)
 
 
+READ_ONLY_OPTION = "channelhub_read_only"
+
+
+def reader(engine: Engine) -> Engine:
+    """The same engine for transactions that only read (`with reader(engine).connect() as c:`).
+
+    On SQLite they begin with a plain (deferred) `BEGIN` instead of `BEGIN IMMEDIATE` and skip the
+    process's writer mutex: in WAL mode a reader sees a consistent snapshot and neither waits for
+    the writer nor holds it up. Writing through such a connection is a mistake (it may fail with
+    "database is locked"). On PostgreSQL it is the engine itself: every transaction reads freely.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -119,6 +136,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            # A reader: WAL gives it a consistent snapshot without the write lock, so it never
+            # waits behind a writer (nor makes one wait).
+            connection.exec_driver_sql("BEGIN")
+            return
         writer.acquire()
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")

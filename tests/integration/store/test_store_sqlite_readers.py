@@ -1,0 +1,50 @@
+"""SQLite readers (`reader(engine)`) take no write lock: they read a consistent snapshot while a
+writer's transaction is open, instead of queueing behind it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from channelhub.store.db import create_store_engine, reader
+
+
+def test_a_reader_does_not_wait_for_an_open_write_transaction(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'r.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+    writing, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE t SET n = 2")
+            writing.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(5)
+        started = time.monotonic()
+        with reader(engine).connect() as connection:
+            assert connection.execute(sa.text("SELECT n FROM t")).scalar() == 1  # the committed value
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+        thread.join(10)
+    with reader(engine).connect() as connection:
+        assert connection.execute(sa.text("SELECT n FROM t")).scalar() == 2
+    with engine.begin() as connection:  # writers still work after readers came and went
+        connection.exec_driver_sql("UPDATE t SET n = 3")
+    engine.dispose()
+
+
+def test_reader_is_the_engine_itself_on_other_backends() -> None:
+    engine = sa.create_engine("sqlite://")  # not configured by channelhub: no mutex, but still sqlite
+    assert reader(engine) is not engine
+    postgres = sa.create_engine("postgresql+psycopg://u@127.0.0.1:1/x")
+    assert reader(postgres) is postgres
