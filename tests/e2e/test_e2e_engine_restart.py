@@ -19,7 +19,7 @@ from channelhub.benchmarks.flash_sale_engine import API_PORT_ENV, BACKFILL_ENV
 from channelhub.benchmarks.flash_sale_stream import TruthLedger
 from channelhub.benchmarks.flash_sale_world import CHANNELS, WorldSpec, running_world
 from channelhub.sandbox.server import free_port
-from tests.e2e.conftest import eventually, odoo_order_refs, place_order
+from tests.e2e.conftest import eventually, place_order
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -30,7 +30,7 @@ async def test_killed_engine_restarted_on_the_same_store_loses_nothing(tmp_path:
         env = {API_PORT_ENV: str(free_port()), BACKFILL_ENV: "1"}
         ledger = TruthLedger.starting_from(world.plan)
         engine, ready = await EngineProcess.launch(world, tmp_path, env)
-        subscribe_webhooks(world, str(ready["url"]))
+        await subscribe_webhooks(world, str(ready["url"]))
         skus = world.plan.hot + world.plan.cold[:4]
         placed: list[str] = []
 
@@ -38,7 +38,7 @@ async def test_killed_engine_restarted_on_the_same_store_loses_nothing(tmp_path:
             for _ in range(count):
                 channel = CHANNELS[len(placed) % 2]
                 sku = skus[len(placed) % len(skus)]
-                if world.shown(channel, sku) < 1:
+                if (await world.read_shown(channel, [sku]))[1][sku] < 1:
                     continue
                 placed.append(await place_order(client, world.urls[channel], channel, sku))
                 ledger.sell(sku, 1)
@@ -51,19 +51,22 @@ async def test_killed_engine_restarted_on_the_same_store_loses_nothing(tmp_path:
                 engine, _ = await EngineProcess.launch(world, tmp_path, env)
                 await sell(6, client)
 
-            await eventually(
-                lambda: set(placed) <= set(odoo_order_refs(world.odoo)),
-                within_s=60,
-                what="every order placed around the crash in Odoo",
-            )
-            refs = odoo_order_refs(world.odoo)
+            async def all_in_odoo() -> bool:
+                return set(placed) <= set(await world.odoo_order_refs())
+
+            await eventually(all_in_odoo, within_s=60, what="every order placed around the crash in Odoo")
+            refs = await world.odoo_order_refs()
             assert {ref: refs[ref] for ref in placed} == dict.fromkeys(placed, 1)
+
+            async def channels_true() -> bool:
+                for channel in CHANNELS:
+                    _, shown = await world.read_shown(channel, world.plan.on_hand)
+                    if any(max(0, shown[sku]) != ledger.ats(sku) for sku in world.plan.on_hand):
+                        return False
+                return True
+
             await eventually(
-                lambda: all(
-                    max(0, world.shown(channel, sku)) == ledger.ats(sku)
-                    for sku in world.plan.on_hand
-                    for channel in CHANNELS
-                ),
+                channels_true,
                 within_s=30,
                 what="both channels showing the true available-to-sell",
             )

@@ -1,8 +1,9 @@
 """`channelhub bench flash-sale`: one seeded flash sale, three ways of syncing, one JSON file.
 
 For each arm (`oracle`, `cron`, `channelhub`, in that order) the benchmark builds a fresh world
-(`flash_sale_world`: Odoo, Shopify basic plan with 5 % duplicated webhook deliveries and a
-reorder window, WooCommerce; same catalog and stock), starts the arm, replays the same seeded
+(`flash_sale_world`: Odoo, Shopify basic plan with 5 % of webhook deliveries duplicated and 5 %
+reordered, WooCommerce; same catalog and stock; each emulator in its own process, the engine in
+another: nothing shares the driver's GIL), starts the arm, replays the same seeded
 stream (`flash_sale_stream`: same orders on the same channels at the same offsets, Odoo receipts
 and adjustments, a warehouse going offline half way) in wall-clock time, then lets the arm settle,
 runs its repair pass and measures:
@@ -14,7 +15,8 @@ runs its repair pass and measures:
   what the channel itself showed, i.e. only CONTINUE/backorder items: 0 here, reported for
   completeness);
 * `p50/p99/max_propagation_ms`: see `flash_sale_propagation` (event → every channel's stored
-  quantity shows its true ATS or a newer one; sampled every `SAMPLE_INTERVAL_S`);
+  quantity shows its true ATS or a newer one; sampled every `SAMPLE_INTERVAL_S` with one bulk
+  `/_sandbox/quantities/read` per channel of the SKUs with unacknowledged events);
 * `api_calls`: HTTP calls the arm made to Odoo and the channels (counted at the emulators;
   storefront traffic and the driver's Odoo clerk calls excluded);
 * `lost_orders`: accepted channel orders with no Odoo `sale.order` carrying their
@@ -22,7 +24,9 @@ runs its repair pass and measures:
   beyond the first per `client_order_ref`;
 * `drift_skus_after_reconcile`: SKUs where some channel's stored quantity differs from the true
   ATS after the arm's repair pass (channelhub: `reconcile`; cron: its next full export; oracle:
-  rewriting everything).
+  rewriting everything);
+* `shopify_webhook_chaos`: Shopify deliveries (first attempts), how many the chaos duplicated and
+  reordered (held back until a later delivery to the same endpoint had been sent).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import dataclasses
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +46,7 @@ from typing import Any
 import httpx
 
 from channelhub.benchmarks.flash_sale_arms import Arm, CronArm, OracleArm
-from channelhub.benchmarks.flash_sale_propagation import PropagationTracker
+from channelhub.benchmarks.flash_sale_propagation import PropagationTracker, percentile
 from channelhub.benchmarks.flash_sale_stream import (
     Action,
     ShopperOrder,
@@ -85,9 +89,8 @@ class OdooClerk:
     over JSON-RPC, marked so the arm's API-call count leaves them out."""
 
     def __init__(self, world: World) -> None:
-        settings = world.odoo.settings
-        self._db, self._password = settings.db, settings.password
-        self._login = settings.login
+        odoo = world.odoo
+        self._db, self._password, self._login = odoo.db, odoo.password, odoo.login
         self._http = httpx.AsyncClient(base_url=world.urls["odoo"], headers={DRIVER_HEADER.decode(): "1"})
         self._uid: int | None = None
 
@@ -134,7 +137,9 @@ class Tally:
     accepted: dict[str, str] = dataclasses.field(default_factory=dict)  # client_order_ref -> sku
     refused: int = 0
     failed: int = 0
+    failed_reasons: Counter[str] = dataclasses.field(default_factory=Counter)  # "<channel>: <why>"
     failed_stock_moves: int = 0
+    max_dispatch_lag_s: float = 0.0  # how late the driver started its latest-started action
 
 
 class StreamDriver:
@@ -147,16 +152,25 @@ class StreamDriver:
         self._shop = httpx.AsyncClient(limits=httpx.Limits(max_connections=MAX_IN_FLIGHT), timeout=30)
         # Checkouts wait here, not in httpx's pool (whose queue scan is quadratic when it backs up).
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._observers: set[asyncio.Task[None]] = set()
 
     def _record(self, sku: str, at: float | None = None) -> None:
         self.tracker.stock_changed(sku, time.monotonic() if at is None else at, self.ledger.ats(sku))
-        self._observe(sku)
 
-    def _observe(self, sku: str) -> None:
-        """Read the channels right away (an arm that updates synchronously is seen at once)."""
-        now = time.monotonic()
-        for channel in CHANNELS:
-            self.tracker.channel_shows(channel, sku, now, self.world.shown(channel, sku))
+    def _observe(self, skus: list[str]) -> None:
+        """Read the channels right after the arm heard of an event (an arm that updates
+        synchronously is seen at once, not one sampling interval later). In the background: a
+        busy emulator slows the reading, never the stream."""
+        task = asyncio.ensure_future(self._read(skus))
+        self._observers.add(task)
+        task.add_done_callback(self._observers.discard)
+
+    async def _read(self, skus: list[str]) -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the sampler reads again
+            await observe(self.world, self.tracker, skus)
+
+    async def finish_observing(self) -> None:
+        await asyncio.gather(*list(self._observers))
 
     async def _order(self, order: ShopperOrder) -> None:
         url = self.world.urls[order.channel] + "/_sandbox/orders"
@@ -167,15 +181,18 @@ class StreamDriver:
         if order.channel == SHOPIFY:
             body["financial_status"] = "paid"
         try:
-            reply = await self._shop.post(url, json=body)
-        except httpx.HTTPError:
+            async with self._in_flight:
+                reply = await self._shop.post(url, json=body)
+        except httpx.HTTPError as error:
             self.tally.failed += 1
+            self.tally.failed_reasons[f"{order.channel}: {type(error).__name__}"] += 1
             return
         if reply.status_code == 409:
             self.tally.refused += 1
             return
         if reply.status_code != 201:
             self.tally.failed += 1
+            self.tally.failed_reasons[f"{order.channel}: HTTP {reply.status_code}"] += 1
             return
         payload = reply.json()
         order_id = str((payload.get("order") or payload)["id"])
@@ -183,7 +200,7 @@ class StreamDriver:
         self.ledger.sell(order.sku, order.quantity)
         self._record(order.sku)
         await self.arm.order_accepted(order, order_id)
-        self._observe(order.sku)
+        self._observe([order.sku])
 
     async def _stock(self, move: StockMove) -> None:
         try:
@@ -195,7 +212,7 @@ class StreamDriver:
         self.ledger.move(move.sku, move.warehouse, move.delta)
         self._record(move.sku)
         await self.arm.stock_moved(move.sku)
-        self._observe(move.sku)
+        self._observe([move.sku])
 
     async def _offline(self, action: WarehouseOffline) -> None:
         changed = self.ledger.take_offline(action.warehouse)
@@ -203,8 +220,7 @@ class StreamDriver:
         for sku in changed:
             self._record(sku, at)
         await self.arm.warehouse_offline(action.warehouse, changed)
-        for sku in changed:
-            self._observe(sku)
+        self._observe(changed)
 
     async def run(self, actions: list[Action]) -> None:
         started = time.monotonic()
@@ -213,6 +229,7 @@ class StreamDriver:
             delay = started + action.at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            self.tally.max_dispatch_lag_s = max(self.tally.max_dispatch_lag_s, -delay)
             if isinstance(action, ShopperOrder):
                 tasks.append(asyncio.ensure_future(self._order(action)))
             elif isinstance(action, StockMove):
@@ -226,26 +243,58 @@ class StreamDriver:
         await self.clerk.aclose()
 
 
-async def _sample(world: World, tracker: PropagationTracker, stop: asyncio.Event) -> None:
+async def observe(world: World, tracker: PropagationTracker, skus: Iterable[str]) -> None:
+    """One bulk read per channel of `skus`, fed to the tracker at the moment each emulator read
+    them (its monotonic clock is the driver's: CLOCK_MONOTONIC is system-wide)."""
+    wanted = sorted(skus)
+    if not wanted:
+        return
+    reads = await asyncio.gather(*(world.read_shown(channel, wanted) for channel in CHANNELS))
+    for channel, (at, quantities) in zip(CHANNELS, reads, strict=True):
+        for sku, quantity in quantities.items():
+            tracker.channel_shows(channel, sku, at, quantity)
+
+
+@dataclass
+class SamplerStats:
+    """How the propagation sampler kept up (its reads are not free: see the result's `sampler`)."""
+
+    samples: int = 0
+    failed: int = 0
+    max_open_skus: int = 0
+    durations_ms: list[float] = dataclasses.field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "samples": self.samples,
+            "failed_samples": self.failed,
+            "max_open_skus": self.max_open_skus,
+            "p50_sample_ms": percentile(self.durations_ms, 50),
+            "p99_sample_ms": percentile(self.durations_ms, 99),
+        }
+
+
+async def _sample(
+    world: World, tracker: PropagationTracker, stop: asyncio.Event, stats: SamplerStats
+) -> None:
     while not stop.is_set():
-        now = time.monotonic()
-        for sku in tracker.open_skus():
-            for channel in CHANNELS:
-                tracker.channel_shows(channel, sku, now, world.shown(channel, sku))
+        open_skus = tracker.open_skus()
+        stats.max_open_skus = max(stats.max_open_skus, len(open_skus))
+        started = time.monotonic()
+        try:
+            await observe(world, tracker, open_skus)
+        except httpx.HTTPError:
+            stats.failed += 1  # an emulator too busy to answer in time: the next sample reads again
+        if open_skus:
+            stats.samples += 1
+            stats.durations_ms.append((time.monotonic() - started) * 1000)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), SAMPLE_INTERVAL_S)
 
 
-def _odoo_refs(world: World) -> Counter[str]:
-    database = world.odoo.database
-    with database.env():
-        rows = list(database.model("sale.order").rows.values())
-    return Counter(str(row.get("client_order_ref")) for row in rows if row.get("client_order_ref"))
-
-
 async def _wait_for_orders(world: World, expected: set[str], deadline: float) -> None:
     while time.monotonic() < deadline:
-        if expected <= set(_odoo_refs(world)):
+        if expected <= set(await world.odoo_order_refs()):
             return
         await asyncio.sleep(0.5)
 
@@ -262,10 +311,19 @@ def _make_arm(name: str, world: World, ledger: TruthLedger, params: FlashSalePar
     raise ValueError(f"unknown arm {name!r}; choose from {', '.join(ARMS)}")
 
 
-def _stats(world: World) -> dict[str, Any]:
-    shopify = dataclasses.asdict(world.shopify.shop.stats)
-    woo = dataclasses.asdict(world.woocommerce.shop.stats)
-    return {SHOPIFY: shopify, "woocommerce": woo}
+def shopify_chaos(stats: dict[str, Any]) -> dict[str, Any]:
+    """What the Shopify emulator's webhook chaos did (first attempts; retries not counted)."""
+    sent = int(stats.get("webhooks_sent", 0))
+    duplicated = int(stats.get("webhooks_duplicated", 0))
+    reordered = int(stats.get("webhooks_reordered", 0))
+    return {
+        "deliveries": sent,
+        "duplicated": duplicated,
+        "reordered": reordered,
+        "held_but_not_overtaken": int(stats.get("webhooks_held_alone", 0)),
+        "duplicated_pct": round(100.0 * duplicated / sent, 2) if sent else None,
+        "reordered_pct": round(100.0 * reordered / sent, 2) if sent else None,
+    }
 
 
 async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print) -> dict[str, Any]:
@@ -277,13 +335,15 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
         arm = _make_arm(name, world, ledger, params, Path(tmp))
         progress(f"[{name}] starting ({params.skus} SKUs, {len(actions)} planned actions)")
         await arm.start()
-        calls_before = {system: counter.calls for system, counter in world.counters.items()}
+        calls_before = await world.api_calls()
         driver = StreamDriver(world, arm, ledger, tracker)
         stop_sampling = asyncio.Event()
-        sampler = asyncio.ensure_future(_sample(world, tracker, stop_sampling))
+        sampler_stats = SamplerStats()
+        sampler = asyncio.ensure_future(_sample(world, tracker, stop_sampling, sampler_stats))
         started = time.monotonic()
         await driver.run(actions)
         stream_s = time.monotonic() - started
+        await driver.finish_observing()
         progress(f"[{name}] stream done in {stream_s:.1f} s: {len(driver.tally.accepted)} orders accepted")
         deadline = time.monotonic() + SETTLE_S
         await arm.settle(deadline)
@@ -291,31 +351,32 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
         await sampler
         sampled_until = time.monotonic()
         api_calls = {
-            system: counter.calls - calls_before[system] for system, counter in world.counters.items()
+            system: calls - calls_before[system] for system, calls in (await world.api_calls()).items()
         }
         # "Lost" means never in Odoo, not "late": give the arm time to finish its order imports.
         drain_started = time.monotonic()
         await _wait_for_orders(world, set(driver.tally.accepted), drain_started + ORDER_DRAIN_S)
         drain_s = time.monotonic() - drain_started
         await arm.reconcile()
+        shown = [(await world.read_shown(channel, ledger.all_skus()))[1] for channel in CHANNELS]
         drift = sum(
-            1
-            for sku in ledger.all_skus()
-            if any(max(0, world.shown(channel, sku)) != ledger.ats(sku) for channel in CHANNELS)
+            1 for sku in ledger.all_skus() if any(max(0, q.get(sku, -1)) != ledger.ats(sku) for q in shown)
         )
-        refs = _odoo_refs(world)
+        refs = await world.odoo_order_refs()
         lost = sorted(ref for ref in driver.tally.accepted if ref not in refs)
-        stats = _stats(world)
+        stats = await world.channel_stats()
         await driver.aclose()
+        await world.aclose()
         await arm.stop()
         result: dict[str, Any] = {
             "orders": len(driver.tally.accepted),
             "refused_orders": driver.tally.refused,
             "failed_order_requests": driver.tally.failed,
+            "failed_order_reasons": dict(driver.tally.failed_reasons.most_common(5)),
             "failed_stock_moves": driver.tally.failed_stock_moves,
             "oversold_units": ledger.oversold_units,
             "oversold_skus": len(ledger.oversold_by_sku),
-            "channel_reported_oversold_units": sum(s["oversold_units"] for s in stats.values()),
+            "channel_reported_oversold_units": sum(int(s["oversold_units"]) for s in stats.values()),
             **tracker.summary(until=sampled_until),
             "api_calls": sum(api_calls.values()),
             "api_calls_by_system": api_calls,
@@ -324,7 +385,10 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             "duplicate_odoo_orders": sum(count - 1 for ref, count in refs.items() if count > 1),
             "drift_skus_after_reconcile": drift,
             "stream_seconds": round(stream_s, 1),
+            "max_dispatch_lag_s": round(driver.tally.max_dispatch_lag_s, 2),
             "order_drain_seconds": round(drain_s, 1),
+            "shopify_webhook_chaos": shopify_chaos(stats[SHOPIFY]),
+            "sampler": sampler_stats.summary(),
             "channel_stats": stats,
         }
         errors = getattr(arm, "errors", None) or []
@@ -368,7 +432,8 @@ def _document(params: FlashSaleParams, arms: dict[str, Any]) -> dict[str, Any]:
             "cron_interval_s": params.cron_interval_s,
             "shopify_plan": "basic",
             "shopify_webhook_duplicate_rate": WorldSpec.shopify_duplicate_rate,
-            "shopify_webhook_reorder_window_s": WorldSpec.shopify_reorder_window_s,
+            "shopify_webhook_reorder_rate": WorldSpec.shopify_reorder_rate,
+            "emulators": "one process each (flash_sale_host); engine in its own process",
             "sample_interval_ms": SAMPLE_INTERVAL_S * 1000,
         },
         "arms": dict(arms),

@@ -9,8 +9,9 @@ Every arm gets the same calls from the stream driver, on the driver's event loop
 * `reconcile()`: the arm's own repair pass; `stop()`.
 
 Arms:
-* `OracleArm`: zero-latency lower bound. Every stock-changing event writes the true ATS into every
-  channel's record directly (no API call, no delay). Orders go into Odoo after the sale.
+* `OracleArm`: near-zero-latency lower bound. Every stock-changing event writes the true ATS into
+  every channel's record directly (a `/_sandbox/quantities/write` control call to each emulator
+  process, no API call, no event). Orders go into Odoo after the sale.
 * `CronArm`: how Odoo-side connectors sync today: two scheduled jobs every `interval_s` (60 s),
   an order import (orders changed since the last run, created + confirmed in Odoo) and a full
   stock export (Odoo's free stock of every SKU to every channel through the same connectors,
@@ -122,21 +123,20 @@ class OracleArm:
     async def start(self) -> None:
         self.erp = await odoo_gateway(self.world)
 
-    def _publish(self, skus: Iterable[str]) -> None:
-        for sku in skus:
-            truth = self.ledger.ats(sku)
-            for channel in CHANNELS:
-                self.world.set_shown(channel, sku, truth)
+    async def _publish(self, skus: Iterable[str]) -> None:
+        """The truth, written straight into every channel's record (one control call each)."""
+        truths = {sku: self.ledger.ats(sku) for sku in skus}
+        await asyncio.gather(*(self.world.set_shown(channel, truths) for channel in CHANNELS))
 
     async def order_accepted(self, order: ShopperOrder, channel_order_id: str) -> None:
-        self._publish([order.sku])
         self._queue.put_nowait(order_snapshot(order, channel_order_id, datetime.now(UTC)))
+        await self._publish([order.sku])
 
     async def stock_moved(self, sku: str) -> None:
-        self._publish([sku])
+        await self._publish([sku])
 
     async def warehouse_offline(self, code: str, skus: list[str]) -> None:
-        self._publish(skus)
+        await self._publish(skus)
 
     async def _import_orders(self) -> None:
         assert self.erp is not None
@@ -150,15 +150,14 @@ class OracleArm:
                 self._queue.task_done()
 
     async def settle(self, deadline: float) -> None:
-        # Orders go into Odoo after the sale: the oracle's channel updates never wait for Odoo,
-        # and importing during the stream would only slow the emulators every arm shares a
-        # process with.
+        # Orders go into Odoo after the sale: the oracle's channel updates never wait for Odoo
+        # (as in earlier runs, when the emulators shared the driver's process).
         self._importer = asyncio.ensure_future(self._import_orders())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), max(0.1, deadline - time.monotonic()))
 
     async def reconcile(self) -> None:
-        self._publish(self.ledger.all_skus())
+        await self._publish(self.ledger.all_skus())
 
     async def stop(self) -> None:
         if self._importer is not None:

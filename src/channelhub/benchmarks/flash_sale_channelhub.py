@@ -21,41 +21,46 @@ from typing import Any
 
 from channelhub.benchmarks.flash_sale_engine import ODOO_TOKEN_ENV
 from channelhub.benchmarks.flash_sale_stream import ShopperOrder
-from channelhub.benchmarks.flash_sale_world import WEBHOOK_SECRET_ODOO, WOO_WEBHOOK_SECRET, World
+from channelhub.benchmarks.flash_sale_world import (
+    SHOPIFY,
+    WEBHOOK_SECRET_ODOO,
+    WOO_WEBHOOK_SECRET,
+    WOOCOMMERCE,
+    World,
+)
 
 SHOPIFY_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/cancelled")
 WOO_TOPICS = ("order.created", "order.updated")
 WARM_UP_S = 600.0
 
 
-def subscribe_webhooks(world: World, ingress_url: str, odoo_token: str = WEBHOOK_SECRET_ODOO) -> None:
-    """Point every emulator's webhooks at channelhub's ingress (what an installer does once)."""
-    from channelhub.sandbox.odoo import WebhookRule
-    from channelhub.sandbox.woocommerce.webhooks import Webhook
-
+async def subscribe_webhooks(world: World, ingress_url: str, odoo_token: str = WEBHOOK_SECRET_ODOO) -> None:
+    """Point every emulator's webhooks at channelhub's ingress (what an installer does once),
+    through the emulators' `/_sandbox/webhooks` control routes."""
     for topic in SHOPIFY_TOPICS:
-        world.shopify.subscribe(topic, f"{ingress_url}/webhooks/shopify", from_config=True)
-    shop = world.woocommerce.shop
+        await world.control(SHOPIFY, "POST", "/_sandbox/webhooks",
+                            {"topic": topic, "uri": f"{ingress_url}/webhooks/shopify"})  # fmt: skip
     for topic in WOO_TOPICS:
-        stamp = shop.now()
-        webhook = Webhook(
-            id=shop.next_id(),
-            name=f"channelhub {topic}",
-            status="active",
-            topic=topic,
-            delivery_url=f"{ingress_url}/webhooks/woocommerce",
-            secret=WOO_WEBHOOK_SECRET,
-            date_created=stamp,
-            date_modified=stamp,
-            pending_delivery=False,
+        await world.control(
+            WOOCOMMERCE,
+            "POST",
+            "/_sandbox/webhooks",
+            {
+                "name": f"channelhub {topic}",
+                "topic": topic,
+                "delivery_url": f"{ingress_url}/webhooks/woocommerce",
+                "secret": WOO_WEBHOOK_SECRET,
+            },
         )
-        world.woocommerce.webhooks.webhooks[webhook.id] = webhook
-    world.odoo.webhooks.add_rule(
-        WebhookRule(
-            model="stock.quant",
-            url=f"{ingress_url}/webhooks/odoo?token={odoo_token}",
-            fields=["product_id", "location_id", "quantity", "reserved_quantity"],
-        )
+    await world.control(
+        "odoo",
+        "POST",
+        "/_sandbox/webhooks",
+        {
+            "model": "stock.quant",
+            "url": f"{ingress_url}/webhooks/odoo?token={odoo_token}",
+            "fields": ["product_id", "location_id", "quantity", "reserved_quantity"],
+        },
     )
 
 
@@ -127,7 +132,7 @@ class ChannelhubArm:
 
     async def start(self) -> None:
         self.engine, ready = await EngineProcess.launch(self.world, self.store_dir)
-        subscribe_webhooks(self.world, str(ready["url"]))
+        await subscribe_webhooks(self.world, str(ready["url"]))
         # Running before the sale: the first publish of every listing is done.
         await self.settle(time.monotonic() + WARM_UP_S)
 
@@ -148,7 +153,7 @@ class ChannelhubArm:
     async def settle(self, deadline: float) -> None:
         """Until the publisher has nothing left to send and no webhook is still on its way."""
         while time.monotonic() < deadline:
-            pending = self.world.shopify.webhooks.pending() + self.world.woocommerce.webhooks.pending()
+            pending = await self.world.webhooks_pending()
             if pending == 0 and (await self._engine().ask("unpublished"))["unpublished"] == 0:
                 return
             await asyncio.sleep(0.25)

@@ -1,6 +1,11 @@
 """One benchmark arm's world: fresh Odoo, Shopify and WooCommerce emulators on loopback with the
 same catalog, controlled stock and the landscape file that points channelhub at them.
 
+Each emulator runs in its own OS process (`flash_sale_host`), so the emulators, the stream driver
+and the channelhub engine (`flash_sale_engine`) never share a GIL. The `World` handle reaches them
+only over HTTP: their `/_sandbox/*` control routes (bulk quantity reads and writes, stats, webhook
+subscriptions, Odoo's stored rows, API-call counts), never their Python objects.
+
 Stock layout (chosen so "the true available-to-sell" is unambiguous, see `flash_sale_truth`):
 
 * two warehouses feed both channels, both shared 100 %, no safety stock, no packs:
@@ -14,25 +19,24 @@ The emulators are built with the same seed in every arm, so every arm faces the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import dataclasses
+import json
 import random
-from collections.abc import Iterator
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
 
 from channelhub.config import Landscape, parse_config
-from channelhub.sandbox.odoo import OdooEmulator
-from channelhub.sandbox.odoo import create_emulator as create_odoo
-from channelhub.sandbox.odoo.app import EmulatorSettings as OdooSettings
-from channelhub.sandbox.server import serve_in_thread
-from channelhub.sandbox.shopify import ChaosSettings as ShopifyChaos
-from channelhub.sandbox.shopify import EmulatorSettings as ShopifySettings
-from channelhub.sandbox.shopify import ShopifyEmulator
-from channelhub.sandbox.shopify.state import ON_HAND_PARTS, InventoryItem, InventoryLevel, Product, Variant
-from channelhub.sandbox.woocommerce.app import WooCommerceEmulator, WooCommerceSettings
-from channelhub.sandbox.woocommerce.app import create_app as create_woocommerce
-from channelhub.sandbox.woocommerce.shop import Product as WooProduct
 
 SHOPIFY = "shopify"
 WOOCOMMERCE = "woocommerce"
@@ -52,8 +56,8 @@ class WorldSpec:
     skus: int
     seed: int
     hot_share: float = 0.01
-    shopify_duplicate_rate: float = 0.05
-    shopify_reorder_window_s: float = 0.06  # ~5 % of neighbouring deliveries swap at 25 orders/s
+    shopify_duplicate_rate: float = 0.05  # share of Shopify deliveries sent twice
+    shopify_reorder_rate: float = 0.05  # share held back until the next one to the endpoint is sent
     shopify_plan: str = "basic"
     shopify_webhook_time_scale: float = 1.0  # < 1 compresses Shopify's retry schedule (tests)
 
@@ -70,61 +74,113 @@ class StockPlan:
         return sum(units for wh, units in self.on_hand[sku].items() if wh in online)
 
 
-class CallCounter:
-    """ASGI wrapper counting the API calls an arm makes (storefront/sandbox doors and the stream
-    driver's own Odoo calls, marked with `X-Bench-Driver`, are not counted)."""
+@dataclass(frozen=True)
+class OdooAccess:
+    url: str
+    db: str
+    login: str
+    password: str
+    version: str
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.calls = 0
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if (
-            scope["type"] == "http"
-            and not scope["path"].startswith("/_sandbox")
-            and not any(name == DRIVER_HEADER for name, _ in scope.get("headers", ()))
-        ):
-            self.calls += 1
-        await self.app(scope, receive, send)
+@dataclass(frozen=True)
+class ShopifyAccess:
+    url: str
+    shop_domain: str
+    access_token: str
+    api_secret: str
+    location_gid: str
+
+
+@dataclass(frozen=True)
+class WooCommerceAccess:
+    url: str
+    consumer_key: str
+    consumer_secret: str
+
+
+SYSTEMS = ("odoo", SHOPIFY, WOOCOMMERCE)
 
 
 @dataclass
 class World:
-    """Running emulators and what channelhub needs to reach them."""
+    """Running emulator processes and what channelhub (and the benchmark) needs to reach them."""
 
     spec: WorldSpec
-    odoo: OdooEmulator
-    shopify: ShopifyEmulator
-    woocommerce: WooCommerceEmulator
-    urls: dict[str, str]
+    odoo: OdooAccess
+    shopify: ShopifyAccess
+    woocommerce: WooCommerceAccess
     plan: StockPlan
-    shopify_location_gid: str
-    counters: dict[str, CallCounter] = field(default_factory=dict)
-    _woo_by_sku: dict[str, WooProduct] = field(default_factory=dict)
-    _shopify_levels: dict[str, InventoryLevel] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+    _clients: dict[int, httpx.AsyncClient] = field(default_factory=dict, repr=False)
 
-    # -- what a channel stores right now (in-process, no API call) -----------------------------
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"odoo": self.odoo.url, SHOPIFY: self.shopify.url, WOOCOMMERCE: self.woocommerce.url}
+
+    @property
+    def shopify_location_gid(self) -> str:
+        return self.shopify.location_gid
+
+    # -- HTTP to the emulators' control routes -------------------------------------------------
+    def _client(self) -> httpx.AsyncClient:
+        """One client per event loop (the benchmark runs one loop per arm)."""
+        loop = id(asyncio.get_running_loop())
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = httpx.AsyncClient(timeout=60)
+        return client
+
+    async def control(self, system: str, method: str, path: str, body: Any = None) -> Any:
+        """One call to an emulator's `/_sandbox/*` control route; the decoded JSON answer."""
+        return await self._call(system, method, path, body)
+
+    async def _call(self, system: str, method: str, path: str, body: Any = None) -> Any:
+        reply = await self._client().request(method, self.urls[system] + path, json=body)
+        reply.raise_for_status()
+        return reply.json()
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            with contextlib.suppress(RuntimeError):
+                await client.aclose()
+
+    # -- what a channel stores right now (control route, not counted as an API call) -----------
+    async def read_shown(self, channel: str, skus: Iterable[str]) -> tuple[float, dict[str, int]]:
+        """Every given SKU's stored quantity on `channel` in one call, and when it was read (the
+        emulator's `time.monotonic()`: CLOCK_MONOTONIC, one clock for every process here)."""
+        reply = await self._call(channel, "POST", "/_sandbox/quantities/read", {"skus": list(skus)})
+        return float(reply["monotonic"]), {str(k): int(v) for k, v in reply["quantities"].items()}
+
     def shown(self, channel: str, sku: str) -> int:
-        if channel == SHOPIFY:
-            return self._shopify_levels[sku].quantity("available")
-        product = self._woo_by_sku[sku]
-        return int(product.stock_quantity or 0)
+        """One SKU's stored quantity (blocking; tests)."""
+        reply = httpx.post(self.urls[channel] + "/_sandbox/quantities/read", json={"skus": [sku]}, timeout=30)
+        reply.raise_for_status()
+        return int(reply.json()["quantities"][sku])
 
-    def woocommerce_product_id(self, sku: str) -> int:
-        return self._woo_by_sku[sku].id
+    async def set_shown(self, channel: str, quantities: dict[str, int]) -> None:
+        """Write channel quantities directly, no event (the oracle's zero-latency path)."""
+        await self._call(channel, "POST", "/_sandbox/quantities/write", {"quantities": quantities})
 
-    def set_shown(self, channel: str, sku: str, quantity: int) -> None:
-        """Write a channel's quantity directly (the oracle's zero-latency path)."""
-        if channel == SHOPIFY:
-            shop = self.shopify.shop
-            with shop.lock:
-                level = self._shopify_levels[sku]
-                level.quantities["available"] = quantity
-                level.updated_at = shop.now()
-        else:
-            product = self._woo_by_sku[sku]
-            product.stock_quantity = quantity
-            self.woocommerce.shop.touch(product)
+    # -- Odoo, counters, stats ----------------------------------------------------------------
+    async def odoo_order_refs(self) -> Counter[str]:
+        """`client_order_ref` of every Odoo sale order, counted."""
+        rows = await self._call("odoo", "GET", "/_sandbox/records/sale.order?fields=client_order_ref")
+        return Counter(str(row["client_order_ref"]) for row in rows if row.get("client_order_ref"))
+
+    async def api_calls(self) -> dict[str, int]:
+        """API calls each emulator has answered so far (see `flash_sale_host.CallCounter`)."""
+        replies = await asyncio.gather(*(self._call(s, "GET", "/_sandbox/bench/calls") for s in SYSTEMS))
+        return {system: int(reply["calls"]) for system, reply in zip(SYSTEMS, replies, strict=True)}
+
+    async def channel_stats(self) -> dict[str, dict[str, Any]]:
+        replies = await asyncio.gather(*(self._call(c, "GET", "/_sandbox/stats") for c in CHANNELS))
+        return dict(zip(CHANNELS, replies, strict=True))
+
+    async def webhooks_pending(self) -> int:
+        """Channel webhook deliveries queued, held back or in flight."""
+        return sum(int(stats.get("webhooks_pending", 0)) for stats in (await self.channel_stats()).values())
 
     def landscape(self, database_url: str) -> Landscape:
         """The landscape file channelhub would be given for this world."""
@@ -132,11 +188,11 @@ class World:
 
     def secrets(self) -> dict[str, str]:
         return {
-            "ODOO_PASSWORD": self.odoo.settings.password,
-            "SHOPIFY_TOKEN": self.shopify.settings.access_token,
-            "SHOPIFY_SECRET": self.shopify.settings.api_secret,
-            "WOO_KEY": self.woocommerce.settings.consumer_key,
-            "WOO_SECRET": self.woocommerce.settings.consumer_secret,
+            "ODOO_PASSWORD": self.odoo.password,
+            "SHOPIFY_TOKEN": self.shopify.access_token,
+            "SHOPIFY_SECRET": self.shopify.api_secret,
+            "WOO_KEY": self.woocommerce.consumer_key,
+            "WOO_SECRET": self.woocommerce.consumer_secret,
             "WOO_WEBHOOK_SECRET": WOO_WEBHOOK_SECRET,
         }
 
@@ -145,10 +201,10 @@ class World:
 version: 1
 odoo:
   url: {self.urls["odoo"]}
-  database: {self.odoo.settings.db}
-  login: {self.odoo.settings.login}
+  database: {self.odoo.db}
+  login: {self.odoo.login}
   password: {{env: ODOO_PASSWORD}}
-  version: "{self.odoo.settings.version}"
+  version: "{self.odoo.version}"
 channels:
   - name: {SHOPIFY}
     kind: shopify
@@ -195,166 +251,90 @@ def plan_stock(skus: list[str], spec: WorldSpec) -> StockPlan:
     return StockPlan(on_hand, hot, cold)
 
 
-def _odoo_skus(odoo: OdooEmulator) -> dict[str, int]:
-    products = odoo.database.model("product.product").rows
-    return {str(row["default_code"]): rid for rid, row in products.items() if row.get("default_code")}
+class _EmulatorProcess:
+    """One `flash_sale_host` child: started, read until ready, stopped by closing its stdin."""
 
-
-def _place_odoo_stock(odoo: OdooEmulator, product_ids: dict[str, int], plan: StockPlan) -> None:
-    """Replace the seeded quants by the plan (before anything listens: no webhooks to fire)."""
-    database = odoo.database
-    quants = database.model("stock.quant")
-    locations = database.model("stock.location").rows
-    stock_location = {
-        wh: next(rid for rid, row in locations.items() if row.get("complete_name") == f"{code}/Stock")
-        for wh, code in ODOO_CODES.items()
-    }
-    with database.env() as env:
-        for rid in list(quants.rows):
-            quants.remove(env, rid)
-        now = env.now()
-        defaults = quants.default_get(env, list(quants.fields))
-        stored = [name for name, fld in quants.fields.items() if fld.store and name != "id"]
-        base = {name: defaults.get(name, False) for name in stored}
-        base.update(create_date=now, write_date=now, create_uid=env.uid, write_uid=env.uid)
-        for sku, per_warehouse in plan.on_hand.items():
-            for wh, units in per_warehouse.items():
-                if units:
-                    quants.insert(
-                        None,
-                        {
-                            **base,
-                            "product_id": product_ids[sku],
-                            "location_id": stock_location[wh],
-                            "quantity": float(units),
-                            "reserved_quantity": 0.0,
-                            "in_date": now,
-                        },
-                    )
-
-
-def _add_shopify_catalog(shopify: ShopifyEmulator, plan: StockPlan) -> dict[str, InventoryLevel]:
-    shop = shopify.shop
-    location = shop.primary_location
-    created = shop.now()
-    levels: dict[str, InventoryLevel] = {}
-    with shop.lock:
-        for number, sku in enumerate(sorted(plan.on_hand), start=1):
-            product_id, variant_id, item_id = shop.new_id(), shop.new_id(), shop.new_id()
-            title = f"Flash item {number:06d}"
-            shop.products[product_id] = Product(
-                id=product_id,
-                title=title,
-                handle=title.lower().replace(" ", "-"),
-                vendor="Flash",
-                product_type="Item",
-                status="ACTIVE",
-                created_at=created,
-                updated_at=created,
-            )
-            variant = Variant(
-                id=variant_id,
-                product_id=product_id,
-                title="Default Title",
-                sku=sku,
-                price=_price(number),
-                compare_at_price=None,
-                inventory_policy="DENY",
-                inventory_item_id=item_id,
-                position=1,
-                created_at=created,
-                updated_at=created,
-                barcode=None,
-            )
-            shop.add_variant(variant, InventoryItem(id=item_id, variant_id=variant_id, tracked=True,
-                                                    created_at=created, updated_at=created))  # fmt: skip
-            shop.products[product_id].variant_ids.append(variant_id)
-            quantities = dict.fromkeys(ON_HAND_PARTS, 0)
-            quantities["incoming"] = 0
-            quantities["available"] = plan.ats(sku, {MAIN_WAREHOUSE, SECOND_WAREHOUSE})
-            level = InventoryLevel(
-                item_id=item_id,
-                location_id=location.id,
-                quantities=quantities,
-                created_at=created,
-                updated_at=created,
-            )
-            shop.add_level(level)
-            levels[sku] = level
-    return levels
-
-
-def _add_woocommerce_catalog(woo: WooCommerceEmulator, plan: StockPlan) -> dict[str, WooProduct]:
-    shop = woo.shop
-    products: dict[str, WooProduct] = {}
-    for number, sku in enumerate(sorted(plan.on_hand), start=1):
-        products[sku] = shop.add_product(
-            WooProduct(
-                id=shop.next_id(),
-                name=f"Flash item {number:06d}",
-                type="simple",
-                sku=sku,
-                regular_price=str(_price(number)),
-                stock_quantity=plan.ats(sku, {MAIN_WAREHOUSE, SECOND_WAREHOUSE}),
-                backorders="no",
-            )
+    def __init__(self, system: str, config: dict[str, Any], folder: Path) -> None:
+        self.system = system
+        config_path = folder / f"{system}.json"
+        config_path.write_text(json.dumps(config))
+        self.log_path = folder / f"{system}.log"
+        self._log: IO[bytes] = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "channelhub.benchmarks.flash_sale_host", system, str(config_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
         )
-    return products
 
+    def ready(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            self.process.wait()
+            tail = self.log_path.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the {self.system} emulator did not start: {tail}")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
 
-def _price(number: int) -> Any:
-    from decimal import Decimal
-
-    return Decimal(10 + number % 90) + Decimal("0.99")
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._log.close()
 
 
 @contextlib.contextmanager
 def running_world(spec: WorldSpec) -> Iterator[World]:
-    """Build and serve the three emulators; stop them on exit."""
-    odoo = create_odoo(OdooSettings(version="17.0", seed=spec.seed, skus=spec.skus))
-    product_ids = _odoo_skus(odoo)
-    plan = plan_stock(sorted(product_ids), spec)
-    _place_odoo_stock(odoo, product_ids, plan)
-    shopify = ShopifyEmulator(
-        ShopifySettings(
-            seed=spec.seed,
-            skus=0,
-            plan=spec.shopify_plan,
-            locations=1,
-            webhook_time_scale=spec.shopify_webhook_time_scale,
-            chaos=ShopifyChaos(
-                webhook_duplicate_rate=spec.shopify_duplicate_rate,
-                webhook_reorder_window_s=spec.shopify_reorder_window_s,
-            ),
-        )
-    )
-    levels = _add_shopify_catalog(shopify, plan)
-    woo = create_woocommerce(WooCommerceSettings(seed=spec.seed, skus=0))
-    woo_products = _add_woocommerce_catalog(woo, plan)
-    location_gid = f"gid://shopify/Location/{shopify.shop.primary_location.id}"
-    counters = {
-        "odoo": CallCounter(odoo.app),
-        SHOPIFY: CallCounter(shopify.app),
-        WOOCOMMERCE: CallCounter(woo),
-    }
-    with (
-        serve_in_thread(counters["odoo"]) as odoo_server,
-        serve_in_thread(counters[SHOPIFY]) as shopify_server,
-        serve_in_thread(counters[WOOCOMMERCE]) as woo_server,
-    ):
-        woo.home = woo_server.url + "/"
-        yield World(
-            spec=spec,
-            odoo=odoo,
-            shopify=shopify,
-            woocommerce=woo,
-            urls={"odoo": odoo_server.url, "shopify": shopify_server.url, "woocommerce": woo_server.url},
-            plan=plan,
-            shopify_location_gid=location_gid,
-            counters=counters,
-            _woo_by_sku=woo_products,
-            _shopify_levels=levels,
-        )
+    """Build and serve the three emulators, each in its own process; stop them on exit.
+
+    Odoo starts first (its seeded catalog decides the SKUs and the stock plan), then Shopify and
+    WooCommerce together, built from that plan."""
+    processes: list[_EmulatorProcess] = []
+    with tempfile.TemporaryDirectory(prefix="flash-world-") as tmp:
+        folder = Path(tmp)
+        plan_path = folder / "plan.json"
+        base = {"spec": dataclasses.asdict(spec)}
+        try:
+            odoo = _EmulatorProcess("odoo", {**base, "plan_out": str(plan_path)}, folder)
+            processes.append(odoo)
+            odoo_ready = odoo.ready()
+            shops = [_EmulatorProcess(c, {**base, "plan_in": str(plan_path)}, folder) for c in CHANNELS]
+            processes.extend(shops)
+            shop_ready = dict(zip(CHANNELS, (shop.ready() for shop in shops), strict=True))
+            raw_plan = json.loads(plan_path.read_text())
+            shopify, woo = shop_ready[SHOPIFY], shop_ready[WOOCOMMERCE]
+            world = World(
+                spec=spec,
+                odoo=OdooAccess(
+                    odoo_ready["url"],
+                    odoo_ready["db"],
+                    odoo_ready["login"],
+                    odoo_ready["password"],
+                    odoo_ready["version"],
+                ),
+                shopify=ShopifyAccess(
+                    shopify["url"],
+                    shopify["shop_domain"],
+                    shopify["access_token"],
+                    shopify["api_secret"],
+                    shopify["location_gid"],
+                ),
+                woocommerce=WooCommerceAccess(woo["url"], woo["consumer_key"], woo["consumer_secret"]),
+                plan=StockPlan(raw_plan["on_hand"], raw_plan["hot"], raw_plan["cold"]),
+                pids={"odoo": int(odoo_ready["pid"]), **{c: int(r["pid"]) for c, r in shop_ready.items()}},
+            )
+            yield world
+        finally:
+            for process in reversed(processes):
+                process.stop()
 
 
 def utc_now() -> datetime:

@@ -1,4 +1,6 @@
-"""Admin routes of the emulator (``/_sandbox/...``): chaos knobs, webhook rules, state summary.
+"""Admin routes of the emulator (``/_sandbox/...``): chaos knobs, webhook rules, state summary,
+and a raw read of one model's stored rows (``GET /_sandbox/records/<model>?fields=a,b``: every row's
+``id`` and the named stored fields, as stored; for tests and benchmarks in another process).
 
 Not part of Odoo: they let tests and the sandbox steer the emulator over HTTP. They bypass chaos.
 """
@@ -74,7 +76,21 @@ def routes(emulator: OdooEmulator) -> list[Route]:
             "records": {name: len(model.rows) for name, model in database.registry.models.items()},
         })  # fmt: skip
 
+    async def records(request: Request) -> Response:
+        database = emulator.database
+        name = request.path_params["model"]
+        if name not in database.registry.models:
+            return JSONResponse({"error": f"no model {name!r}"}, status_code=404)
+        wanted = [f for f in request.query_params.get("fields", "").split(",") if f]
+        with database.env():
+            rows = [
+                {"id": rid, **{f: row.get(f) for f in wanted}}
+                for rid, row in database.model(name).rows.items()
+            ]
+        return Response(json.dumps(rows, default=str), media_type="application/json")
+
     return [
+        Route("/_sandbox/records/{model}", records, methods=["GET"]),
         Route("/_sandbox/chaos", chaos, methods=["GET", "PUT", "POST"]),
         Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),
         Route("/_sandbox/webhooks/deliveries", deliveries, methods=["GET"]),

@@ -22,6 +22,10 @@ class ChaosSettings:
     outages: list[tuple[float, float]] = field(default_factory=list)
     webhook_duplicate_rate: float = 0.0  # a delivery is sent twice (same webhook id)
     webhook_reorder_window_s: float = 0.0  # deliveries are held this long and sent in shuffled order
+    # Share of first attempts held back and sent only once the next delivery to the same endpoint
+    # has been sent (a true reorder: the later event overtakes), at most one held per endpoint.
+    webhook_reorder_rate: float = 0.0
+    webhook_reorder_max_hold_s: float = 2.0  # a held delivery nothing overtakes goes out after this
     webhook_delay_s: float = 0.0  # every first attempt waits this long
     webhook_drop_rate: float = 0.0  # first attempt silently skipped; redelivered later as a retry
     webhook_bad_signature_rate: float = 0.0  # HMAC header corrupted on an attempt
@@ -34,6 +38,7 @@ _RATES = (
     "error_rate",
     "throttle_rate",
     "webhook_duplicate_rate",
+    "webhook_reorder_rate",
     "webhook_drop_rate",
     "webhook_bad_signature_rate",
 )
@@ -67,7 +72,13 @@ class Chaos:
             value = getattr(candidate, name)
             if not 0.0 <= value <= 1.0:
                 raise ChaosValueError(f"{name} must be between 0 and 1, got {value}")
-        for name in ("latency_ms", "latency_jitter_ms", "webhook_reorder_window_s", "webhook_delay_s"):
+        for name in (
+            "latency_ms",
+            "latency_jitter_ms",
+            "webhook_reorder_window_s",
+            "webhook_reorder_max_hold_s",
+            "webhook_delay_s",
+        ):
             if getattr(candidate, name) < 0:
                 raise ChaosValueError(f"{name} must not be negative")
         with self._lock:

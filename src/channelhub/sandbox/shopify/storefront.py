@@ -11,6 +11,11 @@
 - `GET|POST /_sandbox/chaos` reads or partially updates the chaos knobs.
 - `GET|POST /_sandbox/webhooks` lists delivery attempts, or adds a configured subscription.
 - `GET /_sandbox/bulk/<id>.jsonl` serves a bulk operation's result file.
+- `POST /_sandbox/quantities/read` `{"skus": [...], "location_id"?: n}` ->
+  `{"monotonic": t, "quantities": {sku: available}}` in one call (benchmarks sample many SKUs;
+  `monotonic` is the host's monotonic clock when read, unknown SKUs are left out).
+- `POST /_sandbox/quantities/write` `{"quantities": {sku: available}, "location_id"?: n}` sets
+  `available` directly: no event, no webhook (a benchmark's zero-latency oracle) -> `{"written": n}`.
 - `POST /_sandbox/shoppers` runs a seeded burst of random checkouts: `{"orders": 500, "seed": 7,
   "skus": [...], "max_quantity": 3}` -> `{"placed": n, "refused": m}` (a flash sale in one call).
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -30,7 +36,7 @@ from channelhub.sandbox.shopify import operations, payloads
 from channelhub.sandbox.shopify.chaos import ChaosValueError
 from channelhub.sandbox.shopify.relay import parse_gid
 from channelhub.sandbox.shopify.shoppers import place_random_orders
-from channelhub.sandbox.shopify.state import Address, Variant
+from channelhub.sandbox.shopify.state import Address, InventoryLevel, Variant
 
 if TYPE_CHECKING:
     from channelhub.sandbox.shopify.app import ShopifyEmulator
@@ -118,6 +124,7 @@ def routes(emulator: ShopifyEmulator) -> list[Route]:
     async def stats(_request: Request) -> Response:
         body = dataclasses.asdict(shop.stats)
         body["webhooks_pending"] = emulator.webhooks.pending()
+        body.update(emulator.webhooks.chaos_counts())
         body["throttle_status"] = emulator.bucket.status().as_json()
         return JSONResponse(body)
 
@@ -196,6 +203,49 @@ def routes(emulator: ShopifyEmulator) -> list[Route]:
             return _bad(str(exc))
         return JSONResponse({"placed": outcome.placed, "refused": outcome.refused})
 
+    def _levels(body: dict[str, Any], skus: Any) -> dict[str, InventoryLevel] | JSONResponse:
+        location_id = body.get("location_id", shop.primary_location.id)
+        if isinstance(location_id, str):
+            location_id = parse_gid(location_id, "Location")
+        if not isinstance(location_id, int):
+            return _bad("location_id must be an id or a Location gid")
+        found: dict[str, InventoryLevel] = {}
+        for sku in skus:
+            variant = shop.variant_by_sku(str(sku))
+            level = shop.level(variant.inventory_item_id, location_id) if variant is not None else None
+            if level is not None:
+                found[str(sku)] = level
+        return found
+
+    async def read_quantities(request: Request) -> Response:
+        body = await _json_body(request)
+        if body is None or not isinstance(body.get("skus"), list):
+            return _bad("skus: a list is required")
+        with shop.lock:
+            levels = _levels(body, body["skus"])
+            if isinstance(levels, JSONResponse):
+                return levels
+            quantities = {sku: level.quantity("available") for sku, level in levels.items()}
+            moment = time.monotonic()
+        return JSONResponse({"monotonic": moment, "quantities": quantities})
+
+    async def write_quantities(request: Request) -> Response:
+        body = await _json_body(request)
+        wanted = body.get("quantities") if body is not None else None
+        if body is None or not isinstance(wanted, dict):
+            return _bad("quantities: an object of sku -> available is required")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in wanted.values()):
+            return _bad("quantities must be integers")
+        with shop.lock:
+            levels = _levels(body, wanted)
+            if isinstance(levels, JSONResponse):
+                return levels
+            now = shop.now()
+            for sku, level in levels.items():
+                level.quantities["available"] = wanted[sku]
+                level.updated_at = now
+        return JSONResponse({"written": len(levels)})
+
     async def health(_request: Request) -> Response:
         return JSONResponse({"ok": True, "shop": shop.shop.domain})
 
@@ -208,6 +258,8 @@ def routes(emulator: ShopifyEmulator) -> list[Route]:
         Route("/_sandbox/webhooks", webhooks, methods=["GET", "POST"]),
         Route("/_sandbox/bulk/{operation_id:int}.jsonl", bulk_file, methods=["GET"]),
         Route("/_sandbox/shoppers", shoppers, methods=["POST"]),
+        Route("/_sandbox/quantities/read", read_quantities, methods=["POST"]),
+        Route("/_sandbox/quantities/write", write_quantities, methods=["POST"]),
         Route("/_sandbox/health", health, methods=["GET"]),
     ]
 

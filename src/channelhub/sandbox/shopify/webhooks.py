@@ -8,6 +8,12 @@ failed retry, a subscription created through the API is deleted, as Shopify does
 
 Delivery runs on a background thread with an httpx client, so a slow receiver never blocks the
 Admin API.
+
+Chaos (see `chaos.ChaosSettings`): `webhook_duplicate_rate` sends a first attempt twice (same
+webhook id); `webhook_reorder_rate` holds a first attempt back until the next delivery to the same
+endpoint has been attempted, so the later event really arrives first (one held delivery per
+endpoint at a time; if nothing overtakes it within `webhook_reorder_max_hold_s` it goes out
+alone and does not count as reordered). `duplicated` / `reordered` count what was done.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class Delivery:
     triggered_at: str
     attempt: int = 0  # 0 = first try, n = n-th retry
     skip_once: bool = False  # chaos drop: this attempt is silently not sent
+    # Chaos reorder: held deliveries (with their offsets) released once this attempt is done.
+    release: list[tuple[Delivery, float]] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,14 @@ class AttemptRecord:
     status_code: int | None
     error: str | None
     dropped: bool = False
+
+
+@dataclass
+class _Held:
+    """A first attempt (and its chaos twin, if any) held back to be overtaken."""
+
+    deliveries: list[tuple[Delivery, float]]  # (delivery, offset after release)
+    until: float  # released alone at this monotonic time if nothing overtook it
 
 
 @dataclass(order=True)
@@ -104,6 +120,10 @@ class WebhookSender:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.attempts: deque[AttemptRecord] = deque(maxlen=10_000)
+        self._held: dict[str, _Held] = {}  # endpoint uri -> the delivery waiting to be overtaken
+        self.duplicated = 0  # chaos: first attempts sent twice
+        self.reordered = 0  # chaos: first attempts sent after a later delivery to the same endpoint
+        self.held_alone = 0  # chaos: held deliveries nothing overtook within the maximum hold
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -123,13 +143,25 @@ class WebhookSender:
 
     def pending(self) -> int:
         with self._wake:
-            return len(self._queue) + self._in_flight
+            return len(self._queue) + self._in_flight + self._held_count()
+
+    def _held_count(self) -> int:
+        return sum(len(held.deliveries) for held in self._held.values())
+
+    def chaos_counts(self) -> dict[str, int]:
+        with self._wake:
+            return {
+                "webhooks_duplicated": self.duplicated,
+                "webhooks_reordered": self.reordered,
+                "webhooks_held_alone": self.held_alone,
+                "webhooks_held_now": self._held_count(),
+            }
 
     def wait_idle(self, timeout_s: float = 10.0) -> bool:
         """Block until nothing is queued or in flight (tests); False on timeout."""
         deadline = time.monotonic() + timeout_s
         with self._wake:
-            while self._queue or self._in_flight:
+            while self._queue or self._in_flight or self._held:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -163,12 +195,54 @@ class WebhookSender:
             delay = settings.webhook_delay_s
             if settings.webhook_reorder_window_s > 0:
                 delay += self.chaos.uniform(settings.webhook_reorder_window_s)
-            self._schedule(delivery, now + delay)
+            batch: list[tuple[Delivery, float]] = [(delivery, 0.0)]
             with self.state.lock:
                 self.state.stats.webhooks_sent += 1
             if self.chaos.chance(settings.webhook_duplicate_rate):
                 twin = dataclasses.replace(delivery, skip_once=False)
-                self._schedule(twin, now + delay + self.chaos.uniform(0.05))
+                batch.append((twin, self.chaos.uniform(0.05)))
+                with self._wake:
+                    self.duplicated += 1
+            hold = self.chaos.chance(settings.webhook_reorder_rate)
+            if not self._hold_or_attach(subscription.uri, batch, hold, now + delay):
+                continue
+            for item, offset in batch:
+                self._schedule(item, now + delay + offset)
+
+    def _hold_or_attach(self, uri: str, batch: list[tuple[Delivery, float]], hold: bool, due: float) -> bool:
+        """Chaos reorder: hold `batch` back (False: do not schedule it now), or, when a delivery
+        to `uri` is being held, make this one release it once attempted (True: schedule it)."""
+        max_hold = self.chaos.settings.webhook_reorder_max_hold_s
+        with self._wake:
+            waiting = self._held.get(uri)
+            if waiting is None:
+                if hold:
+                    self._held[uri] = _Held(batch, due + max_hold)
+                    self._wake.notify_all()
+                    return False
+                return True
+            del self._held[uri]
+            batch[0][0].release = waiting.deliveries
+            return True
+
+    def _release(self, delivery: Delivery) -> None:
+        """After `delivery`'s attempt: send what was held back behind it (now overtaken)."""
+        held, delivery.release = delivery.release, None
+        if not held:
+            return
+        with self._wake:
+            self.reordered += 1
+        now = time.monotonic()
+        for item, offset in held:
+            self._schedule(item, now + offset)
+
+    def _expire_held(self, now: float) -> None:
+        """Held deliveries nothing overtook in time go out alone (caller holds `_wake`)."""
+        for uri in [uri for uri, held in self._held.items() if held.until <= now]:
+            held = self._held.pop(uri)
+            self.held_alone += 1
+            for item, offset in held.deliveries:
+                heapq.heappush(self._queue, _Scheduled(now + offset, next(self._sequence), item))
 
     def _schedule(self, delivery: Delivery, due: float) -> None:
         with self._wake:
@@ -189,18 +263,26 @@ class WebhookSender:
         ):
             while True:
                 with self._wake:
-                    while not self._stopping and (
-                        not self._queue
-                        or self._queue[0].due > time.monotonic()
-                        or self._in_flight >= self.parallel_deliveries
-                    ):
-                        wait = self._queue[0].due - time.monotonic() if self._queue else None
-                        self._wake.wait(wait if self._in_flight < self.parallel_deliveries else 0.05)
-                    if self._stopping:
-                        return
+                    while True:
+                        if self._stopping:
+                            return
+                        now = time.monotonic()
+                        if self._held:
+                            self._expire_held(now)
+                        busy = self._in_flight >= self.parallel_deliveries
+                        if self._queue and self._queue[0].due <= now and not busy:
+                            break
+                        self._wake.wait(0.05 if busy else self._next_wake(now))
                     delivery = heapq.heappop(self._queue).delivery
                     self._in_flight += 1
                 pool.submit(self._attempt_guarded, client, delivery)
+
+    def _next_wake(self, now: float) -> float | None:
+        """Seconds until the next scheduled delivery or held-back expiry (None: nothing due)."""
+        moments = [held.until for held in self._held.values()]
+        if self._queue:
+            moments.append(self._queue[0].due)
+        return max(0.0, min(moments) - now) if moments else None
 
     def _attempt_guarded(self, client: httpx.Client, delivery: Delivery) -> None:
         try:
@@ -208,6 +290,7 @@ class WebhookSender:
         except Exception:  # a delivery worker must survive any receiver behaviour
             log.exception("webhook attempt failed unexpectedly")
         finally:
+            self._release(delivery)
             with self._wake:
                 self._in_flight -= 1
                 self._wake.notify_all()

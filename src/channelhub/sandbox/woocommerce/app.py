@@ -152,6 +152,21 @@ class WooCommerceEmulator:
                     self._sandbox(lambda b, h: self.storefront.deliveries()),
                     methods=["GET"],
                 ),
+                Route(
+                    "/_sandbox/webhooks",
+                    self._sandbox(lambda b, h: self.storefront.add_webhook(b), 201),
+                    methods=["POST"],
+                ),
+                Route(
+                    "/_sandbox/quantities/read",
+                    self._sandbox(lambda b, h: self.storefront.read_quantities(b)),
+                    methods=["POST"],
+                ),
+                Route(
+                    "/_sandbox/quantities/write",
+                    self._sandbox(lambda b, h: self.storefront.write_quantities(b)),
+                    methods=["POST"],
+                ),
             ],
             exception_handlers={Exception: self._crash, 404: self._not_found, 405: self._not_found},
             lifespan=self._lifespan,

@@ -1,10 +1,15 @@
 """Sandbox-only endpoints (no auth, loopback tooling): storefront orders, stats, stock changes
-behind channelhub's back, chaos knobs, and the webhook delivery log."""
+behind channelhub's back, chaos knobs, and the webhook delivery log.
+
+Also for benchmarks driving the emulator from another process: `read_quantities` (many SKUs'
+`stock_quantity` in one call, with the host's monotonic clock), `write_quantities` (set them
+directly, no webhook) and `add_webhook` (a subscription as an installer leaves it, no ping)."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from typing import Any
 
 from channelhub.sandbox.woocommerce.chaos import Chaos, HostLimiter
@@ -13,7 +18,7 @@ from channelhub.sandbox.woocommerce.params import to_enum, to_integer, to_string
 from channelhub.sandbox.woocommerce.payloads import order_payload, product_payload, variation_payload
 from channelhub.sandbox.woocommerce.scenario import ScenarioPlan, ScenarioRun, drive
 from channelhub.sandbox.woocommerce.shop import Product, Shop
-from channelhub.sandbox.woocommerce.webhooks import WebhookDispatcher
+from channelhub.sandbox.woocommerce.webhooks import Webhook, WebhookDispatcher
 
 
 class Storefront:
@@ -23,6 +28,7 @@ class Storefront:
         self.chaos = chaos
         self.limiter = limiter
         self.scenario: ScenarioRun | None = None
+        self._sku_index: dict[str, Product] = {}
         self._scenario_task: asyncio.Task[None] | None = None
 
     def start_scenario(self, body: Any) -> dict[str, Any]:
@@ -96,6 +102,63 @@ class Storefront:
         if product.type == "variation":
             return variation_payload(self.shop, product, home)
         return product_payload(self.shop, product, home)
+
+    def _products_by_sku(self, skus: Any) -> dict[str, Product]:
+        if not isinstance(skus, list | dict):
+            raise WPError("sandbox_invalid_skus", "expected a list of SKUs", 400)
+        index = self._sku_index
+        found: dict[str, Product] = {}
+        for raw in skus:
+            sku = str(raw)
+            product = index.get(sku)
+            if product is None or product.sku != sku or self.shop.products.get(product.id) is not product:
+                # Stale or missing: rebuild once (the catalog changed since the last call).
+                index = self._sku_index = {p.sku: p for p in self.shop.products.values() if p.sku}
+                product = index.get(sku)
+            if product is not None:
+                found[sku] = product
+        return found
+
+    def read_quantities(self, body: Any) -> dict[str, Any]:
+        """`{"skus": [...]}` -> `{"monotonic": t, "quantities": {sku: stock_quantity}}`."""
+        if not isinstance(body, dict):
+            raise WPError("sandbox_invalid_skus", "expected {skus: [...]}", 400)
+        products = self._products_by_sku(body.get("skus"))
+        quantities = {sku: int(p.stock_quantity or 0) for sku, p in products.items()}
+        return {"monotonic": time.monotonic(), "quantities": quantities}
+
+    def write_quantities(self, body: Any) -> dict[str, Any]:
+        """`{"quantities": {sku: n}}`: set stock directly (no webhook) -> `{"written": n}`."""
+        wanted = body.get("quantities") if isinstance(body, dict) else None
+        if not isinstance(wanted, dict):
+            raise WPError("sandbox_invalid_stock", "expected {quantities: {sku: n}}", 400)
+        products = self._products_by_sku(wanted)
+        for sku, product in products.items():
+            product.stock_quantity = to_integer("stock_quantity", wanted[sku])
+            self.shop.touch(product)
+        return {"written": len(products)}
+
+    def add_webhook(self, body: Any) -> dict[str, Any]:
+        """An active webhook as an installer leaves it (no ping): `{topic, delivery_url, secret,
+        name?}`."""
+        if not isinstance(body, dict) or not all(
+            isinstance(body.get(key), str) and body[key] for key in ("topic", "delivery_url", "secret")
+        ):
+            raise WPError("sandbox_invalid_webhook", "topic, delivery_url and secret are required", 400)
+        stamp = self.shop.now()
+        webhook = Webhook(
+            id=self.shop.next_id(),
+            name=str(body.get("name") or f"sandbox {body['topic']}"),
+            status="active",
+            topic=body["topic"],
+            delivery_url=body["delivery_url"],
+            secret=body["secret"],
+            date_created=stamp,
+            date_modified=stamp,
+            pending_delivery=False,
+        )
+        self.dispatcher.webhooks[webhook.id] = webhook
+        return {"id": webhook.id, "topic": webhook.topic, "delivery_url": webhook.delivery_url}
 
     def stats(self) -> dict[str, Any]:
         return {
