@@ -5,16 +5,14 @@ use cases → log worker with the service handlers → publisher → inbox proce
 
 `Runtime(landscape, settings)` runs everything in one process (embedded mode):
 
-* the **log thread** owns Odoo: its own asyncio loop runs the durable-log `Worker` with the service
-  handlers (they await Odoo inside the worker's transaction) and the start-up snapshot. Keeping
-  it on its own thread matters on SQLite: the worker holds the database's write lock while it
-  awaits Odoo, and a synchronous write from the same event loop would wait for a lock that can
-  only be released by that very loop. This worker handles tiers 1 and 3 only.
+* the **log thread** runs the durable-log `Worker` for tiers 1 and 3 on its own asyncio loop, with
+  the service handlers and the start-up snapshot. The handlers that wait on Odoo are external
+  (`engine.handlers`): their Odoo calls run between transactions, so no database lock is held
+  while Odoo answers; the rest of a batch commits in one short transaction.
 * the **ERP lane thread** runs a second `Worker` restricted to tier 2 (the ERP order sync,
-  confirm and cancel follow-ups, reservation checks) with its own Odoo gateway and batches of
-  one: an accepted channel order lowers ATS and wakes the publisher on the log thread without
-  waiting for its Odoo order. On SQLite the lane still holds the write lock during one order's
-  Odoo calls, which bounds how long tier 1 can wait to that one order.
+  confirm and cancel follow-ups, reservation checks) with its own Odoo gateway; a batch's orders
+  go to Odoo concurrently. An accepted channel order lowers ATS and wakes the publisher on the
+  log thread without waiting for its Odoo order.
 * the **main loop** (the caller's) owns the channels: the publisher (one task per channel), the
   inbox processor, the order backfill, the Odoo `write_date` poll and reservation-check timers and
   the scheduled reconciliation.
@@ -106,7 +104,9 @@ class RuntimeSettings:
     reservation_check_interval_s: float = 2.0
     reconcile_interval_s: float = 900.0
     worker_batch_size: int = 50  # small batches: the worker holds the SQLite write lock per batch
-    erp_worker_batch_size: int = 1  # the ERP lane awaits Odoo inside its batch: one order at a time
+    # The ERP lane's handlers are external (Odoo calls between transactions): a batch's orders of
+    # different keys are sent to Odoo concurrently (up to engine.worker.EXTERNAL_CONCURRENCY).
+    erp_worker_batch_size: int = 8
     hand_over_inline: bool = False
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     # The operations surface (admin API, roles and tokens, dashboard, /metrics) on the API app;

@@ -29,7 +29,7 @@ from channelhub.connectors.errors import ConnectorError
 from channelhub.engine.events import NewEvent
 from channelhub.engine.outbox import append
 from channelhub.observability import correlation_scope, get_logger
-from channelhub.service.handlers import erp_notification_event, events_for_delivery
+from channelhub.service.handlers import ERP_NOTIFICATION, erp_notification_event, events_for_delivery
 from channelhub.service.ports import ChannelGateway, DeliveryKind, ErpGateway
 from channelhub.store.repositories import InboxEntry, StateRepositories
 
@@ -66,6 +66,13 @@ class InboxPass:
 
 class NotReadable(Exception):
     """A stored delivery cannot be turned into events (the message is the reason)."""
+
+
+def coalesce_notifications(events: list[NewEvent]) -> list[NewEvent]:
+    """Odoo notifications about one record in one pass become one event (the last): its handler
+    re-reads the record's stock from Odoo, so one read answers them all."""
+    last = {event.key: index for index, event in enumerate(events) if event.topic == ERP_NOTIFICATION}
+    return [e for i, e in enumerate(events) if e.topic != ERP_NOTIFICATION or last[e.key] == i]
 
 
 class InboxProcessor:
@@ -148,6 +155,7 @@ class InboxProcessor:
                     processed.append(entry.id)
                 else:
                     ignored.append(entry.id)
+            events = coalesce_notifications(events)
             appended = append(connection, events, self._clock) if events else 0
             inbox.mark_processed(processed, now)
             if ignored:

@@ -104,6 +104,21 @@ async def test_api_odoo_notification_is_stored_without_its_token_and_becomes_an_
     assert hub.log_topics() == ["erp.notification.v1"]
 
 
+async def test_api_odoo_notifications_of_one_record_in_one_pass_become_one_read(hub: Hub) -> None:
+    for quantity, stamp in ((3.0, "10:00:00"), (2.0, "10:00:01"), (1.0, "10:00:02")):
+        body = {"_model": "stock.quant", "_id": 41, "product_id": 5, "quantity": quantity,
+                "write_date": f"2026-11-23 {stamp}"}  # fmt: skip
+        response = await hub.http.post(
+            "/webhooks/odoo", json=body, headers={"X-Channelhub-Token": ODOO_TOKEN}
+        )
+        assert response.status_code == 200, response.text
+    other = {"_model": "stock.quant", "_id": 42, "product_id": 6, "write_date": "2026-11-23 10:00:00"}
+    await hub.http.post("/webhooks/odoo", json=other, headers={"X-Channelhub-Token": ODOO_TOKEN})
+    result = hub.processor.process_all()
+    assert result.processed == 4 and result.events == 2  # every row processed; one re-read per quant
+    assert hub.log_topics() == ["erp.notification.v1", "erp.notification.v1"]
+
+
 async def test_api_signed_body_that_trips_the_mapping_is_kept_as_failed_not_a_500(hub: Hub) -> None:
     body = json.dumps({"id": 5, "created_at": "2026-11-23T10:00:00Z", "line_items": "not a list"}).encode()
     response = await hub.http.post("/webhooks/shopify", content=body, headers=shopify_headers(body, "wh-odd"))

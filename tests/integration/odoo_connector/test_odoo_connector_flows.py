@@ -180,3 +180,32 @@ async def test_batched_creates(odoo: RunningOdoo) -> None:
         assert len(set(ids)) == 25
         names = await client.search_read_all("res.partner", [("id", "in", ids)], ["name"], page_size=7)
         assert sorted(row["name"] for row in names) == sorted(v["name"] for v in vals)
+
+
+async def test_repeat_orders_reuse_product_ids_and_a_known_state_saves_a_read(odoo: RunningOdoo) -> None:
+    async with odoo.connector(odoo.default_protocol()) as connector:
+        client = connector.client
+        ((sku, _product),) = await in_stock_skus(connector, 1)
+        partner = (
+            await client.execute_kw("res.partner", "search", [[("customer_rank", ">", 0)]], {"limit": 1})
+        )[0]
+        calls: list[tuple[str, str]] = []
+        original = client.execute_kw
+
+        async def counting(model: str, method: str, *args: object, **kwargs: object) -> object:
+            calls.append((model, method))
+            return await original(model, method, *args, **kwargs)  # type: ignore[arg-type]
+
+        client.execute_kw = counting  # type: ignore[method-assign]
+        orders = [
+            await connector.ensure_sale_order(
+                SaleOrderRequest(f"shop:{odoo.version}:cache{n}", partner, [OrderLine(sku, 1)])
+            )
+            for n in (1, 2)
+        ]
+        assert all(order.created for order in orders)
+        assert calls.count(("product.product", "search_read")) == 1  # the second order reused the id
+        calls.clear()
+        confirmed = await connector.confirm_sale_order(orders[1].id, known_state=orders[1].state)
+        assert confirmed.state == "sale" and confirmed.picking_ids
+        assert calls == [("sale.order", "action_confirm"), ("sale.order", "read")]

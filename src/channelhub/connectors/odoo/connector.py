@@ -87,8 +87,8 @@ class OdooConnector:
     async def ensure_sale_order(self, request: SaleOrderRequest) -> SaleOrderState:
         return await orders.ensure_sale_order(self.client, request)
 
-    async def confirm_sale_order(self, order_id: int) -> SaleOrderState:
-        return await orders.confirm_sale_order(self.client, order_id)
+    async def confirm_sale_order(self, order_id: int, *, known_state: str | None = None) -> SaleOrderState:
+        return await orders.confirm_sale_order(self.client, order_id, known_state=known_state)
 
     async def cancel_sale_order(self, order_id: int) -> SaleOrderState:
         return await orders.cancel_sale_order(self.client, order_id)

@@ -13,7 +13,9 @@ to retry and to repeat.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -133,17 +135,46 @@ async def read_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:
     return _state_of(rows[0], client)
 
 
+# SKU -> product id, per client, for order lines: a flash sale sends the same few products over
+# and over, and a product's id never changes. Entries expire (a SKU re-coded onto another product
+# is seen within the TTL) and are dropped when Odoo refuses an order built from them.
+PRODUCT_ID_TTL_S = 300.0
+_product_id_cache: weakref.WeakKeyDictionary[OdooClient, dict[str, tuple[int, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _product_ids(client: OdooClient, skus: list[str]) -> dict[str, int]:
+    cache = _product_id_cache.setdefault(client, {})
+    now = time.monotonic()
+    found = {sku: hit[0] for sku in skus if (hit := cache.get(sku)) and now - hit[1] < PRODUCT_ID_TTL_S}
+    wanted = [sku for sku in skus if sku not in found]
+    if wanted:
+        rows = await client.execute_kw(
+            "product.product",
+            "search_read",
+            [[("default_code", "in", wanted)]],
+            {"fields": ["default_code"], "context": {"active_test": False}},
+        )
+        for row in rows:
+            code, product_id = str(row["default_code"]), int(row["id"])
+            found[code] = product_id
+            cache[code] = (product_id, now)
+    return found
+
+
+def _forget_products(client: OdooClient, skus: Iterable[str]) -> None:
+    cache = _product_id_cache.get(client)
+    if cache is not None:
+        for sku in skus:
+            cache.pop(sku, None)
+
+
 async def _order_values(client: OdooClient, request: SaleOrderRequest) -> dict[str, Any]:
     if not request.lines:
         raise OdooValidationError("a sale order needs at least one line", model="sale.order", method="create")
     skus = sorted({line.sku for line in request.lines})
-    rows = await client.execute_kw(
-        "product.product",
-        "search_read",
-        [[("default_code", "in", skus)]],
-        {"fields": ["default_code"], "context": {"active_test": False}},
-    )
-    product_ids = {str(row["default_code"]): int(row["id"]) for row in rows}
+    product_ids = await _product_ids(client, skus)
     missing = [sku for sku in skus if sku not in product_ids]
     if missing:
         raise OdooValidationError(
@@ -190,6 +221,7 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
                 order_id = await client.act("sale.order", "create", [values])
             except Exception as error:
                 if not await client.back_off(attempt, error, retryable=is_transient(error)):
+                    _forget_products(client, (line.sku for line in request.lines))
                     raise
                 continue
             state = await read_sale_order(client, int(order_id))
@@ -201,12 +233,14 @@ async def _until(
     order_id: int,
     done: Callable[[SaleOrderState], bool],
     act: Callable[[SaleOrderState], Awaitable[None]],
+    known: SaleOrderState | None = None,
 ) -> SaleOrderState:
-    """Read state; if not `done`, `act` once; on transient failure re-read before acting again."""
+    """Read state; if not `done`, `act` once; on transient failure re-read before acting again.
+    `known`: a state the caller just read, used instead of the first read."""
     attempt = 0
     while True:
         attempt += 1
-        order = await read_sale_order(client, order_id)
+        order = known if known is not None and attempt == 1 else await read_sale_order(client, order_id)
         if done(order):
             return order
         try:
@@ -216,8 +250,12 @@ async def _until(
                 raise
 
 
-async def confirm_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:
-    """Confirm (`action_confirm`: reserves stock and creates the delivery picking)."""
+async def confirm_sale_order(
+    client: OdooClient, order_id: int, *, known_state: str | None = None
+) -> SaleOrderState:
+    """Confirm (`action_confirm`: reserves stock and creates the delivery picking). `known_state`:
+    the order's state as the caller just read it (skips the read before acting; the state is
+    always read again after acting)."""
 
     async def confirm(order: SaleOrderState) -> None:
         if order.state == "cancel":
@@ -226,7 +264,10 @@ async def confirm_sale_order(client: OdooClient, order_id: int) -> SaleOrderStat
             )
         await client.act("sale.order", "action_confirm", [[order_id]])
 
-    return await _until(client, order_id, lambda o: o.state in ("sale", "done"), confirm)
+    known = None
+    if known_state in ("draft", "sent"):  # to act on at once; any other state is read first
+        known = SaleOrderState(order_id, "", known_state, "", locked=False, picking_ids=())
+    return await _until(client, order_id, lambda o: o.state in ("sale", "done"), confirm, known)
 
 
 async def cancel_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:

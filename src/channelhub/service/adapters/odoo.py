@@ -202,9 +202,6 @@ class OdooErpGateway:
         )
         return _ref(await self.connector.ensure_sale_order(request))
 
-    async def confirm_sale_order(self, ref: ErpOrderRef) -> ErpOrderRef:
-        return _ref(await self.connector.confirm_sale_order(ref.id))
-
     async def cancel_sale_order(self, ref: ErpOrderRef) -> ErpOrderRef:
         return _ref(await self.connector.cancel_sale_order(ref.id))
 
@@ -217,23 +214,25 @@ class OdooErpGateway:
     async def reserved_orders(self, client_order_refs: Sequence[str]) -> set[str]:
         if not client_order_refs:
             return set()
-        client = self.connector.client
-        orders: list[dict[str, Any]] = await client.execute_kw(
+        # One call: the confirmed orders with a picking Odoo has reserved (or delivered); the
+        # dotted path is an "any of the pickings" test in Odoo's domain language.
+        orders: list[dict[str, Any]] = await self.connector.client.execute_kw(
             "sale.order",
             "search_read",
-            [[("client_order_ref", "in", list(client_order_refs)), ("state", "in", ["sale", "done"])]],
-            {"fields": ["client_order_ref", "picking_ids"]},
+            [
+                [
+                    ("client_order_ref", "in", list(client_order_refs)),
+                    ("state", "in", ["sale", "done"]),
+                    ("picking_ids.state", "in", sorted(RESERVED_PICKING_STATES)),
+                ]
+            ],
+            {"fields": ["client_order_ref"]},
         )
-        picking_ids = sorted({int(pid) for order in orders for pid in order.get("picking_ids") or ()})
-        if not picking_ids:
-            return set()
-        pickings = await client.execute_kw("stock.picking", "read", [picking_ids, ["state"]])
-        reserved = {int(p["id"]) for p in pickings if str(p.get("state")) in RESERVED_PICKING_STATES}
-        return {
-            str(order["client_order_ref"])
-            for order in orders
-            if any(int(pid) in reserved for pid in order.get("picking_ids") or ())
-        }
+        return {str(order["client_order_ref"]) for order in orders}
+
+    async def confirm_sale_order(self, ref: ErpOrderRef) -> ErpOrderRef:
+        # The state the caller holds saves the read before acting (it is re-read after).
+        return _ref(await self.connector.confirm_sale_order(ref.id, known_state=ref.state))
 
     async def aclose(self) -> None:
         await self.connector.aclose()
