@@ -1,7 +1,8 @@
 """The log worker: handles the events of the partitions it leases, in batches.
 
-One cycle = one transaction (two when the batch holds external handlers, whose calls to other
-systems run between a short fetch transaction and the handling one; see `handlers`): fetch ready events of our partitions (tier 1 first), call each
+One cycle = one transaction (two when the batch holds external handlers: the keys without
+external work are handled in the first, the calls to other systems run with no transaction open,
+and their keys' events are handled in the second; see `handlers`): fetch ready events of our partitions (tier 1 first), call each
 event's handler with the open transaction, acknowledge them all, commit. Handler effects, their
 follow-up events, idempotency records and acknowledgements therefore commit together or not at
 all. Acknowledgement is a compare-and-set (`status = 'pending'`): if our lease ran out and another
@@ -186,38 +187,58 @@ class Worker:
     # -- one batch -----------------------------------------------------------------------------
 
     async def _handle_batch(self, connection: sa.Connection) -> int:
-        applies: dict[int, Apply | None] = {}
-        failures: dict[int, Exception] = {}
         transaction = connection.begin()
         try:
             now = self.clock.now().timestamp()
             batch = self._fetch(connection, now)
-            if any(self.handlers.is_external(event.topic) for event in batch):
-                # Two phases: the external calls run with no transaction open, then the batch
-                # is handled (apply steps included) in a fresh one. Acknowledgement stays a
-                # compare-and-set, so a lease lost meanwhile still rolls everything back.
-                batch = cut_for_external(batch, self.handlers.is_external)
-                transaction.commit()
-                applies, failures = await self._call_external(batch)
-                transaction = connection.begin()
-                now = self.clock.now().timestamp()
-            if not batch:
-                transaction.commit()
-                return 0
-            if not failures:
-                failure = await self._handle_fast(connection, batch, now, applies)
-                if failure is None:
-                    self._ack(connection, batch, now)
-                    transaction.commit()
-                    self._committed(batch)
-                    return len(batch)
-                failures[failure.index] = failure.error
-            transaction.rollback()
+            external_keys = {ordering_key(e) for e in batch if self.handlers.is_external(e.topic)}
+            if not external_keys:
+                return await self._process(connection, transaction, batch, now, {}, {})
+            # Keys without external work are handled (and committed) at once; the keys with some
+            # wait for their external calls, which run with no transaction open. Acknowledgement
+            # stays a compare-and-set, so a lease lost meanwhile still rolls their batch back.
+            plain = [event for event in batch if ordering_key(event) not in external_keys]
+            deferred = cut_for_external(
+                [event for event in batch if ordering_key(event) in external_keys], self.handlers.is_external
+            )
+            handled = await self._process(connection, transaction, plain, now, {}, {})
         except BaseException:
             if transaction.is_active:
                 transaction.rollback()
             raise
-        return await self._handle_careful(connection, batch, failures, applies)
+        applies, failures = await self._call_external(deferred)
+        transaction = connection.begin()
+        try:
+            now = self.clock.now().timestamp()
+            return handled + await self._process(connection, transaction, deferred, now, applies, failures)
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+
+    async def _process(
+        self,
+        connection: sa.Connection,
+        transaction: sa.RootTransaction,
+        events: list[LoggedEvent],
+        now: float,
+        applies: dict[int, Apply | None],
+        failures: dict[int, Exception],
+    ) -> int:
+        """Handle `events` in `transaction` and commit; on a failure roll back and go careful."""
+        if not events:
+            transaction.commit()
+            return 0
+        if not failures:
+            failure = await self._handle_fast(connection, events, now, applies)
+            if failure is None:
+                self._ack(connection, events, now)
+                transaction.commit()
+                self._committed(events)
+                return len(events)
+            failures = {**failures, failure.index: failure.error}
+        transaction.rollback()
+        return await self._handle_careful(connection, events, failures, applies)
 
     def _fetch(self, connection: sa.Connection, now: float) -> list[LoggedEvent]:
         sql, parts = self._sql, self._sql.ids(self.leases.owned)

@@ -177,3 +177,38 @@ async def test_an_apply_step_appends_follow_ups_and_none_means_nothing_to_write(
         worker.close()
     assert [(e, k, n) for e, k, n, _ in log_db.effects()] == [("a", "order:1", 0), ("follow", "sku-9", 7)]
     assert all(status == "done" for status, _ in log_db.statuses().values())
+
+
+async def test_keys_without_external_work_commit_before_the_calls_return(log_db: LogDatabase) -> None:
+    """One batch: an external event on one key (its call hangs) and plain events on other keys;
+    the plain keys are handled and committed at once, the external key after its call."""
+    clock = ManualClock()
+    add(log_db, [NewEvent("x0", ERP, "order:1", {"n": 0})], clock)
+    add(log_db, stream(4, 2, prefix="stock"), clock)
+    add(log_db, [NewEvent("p1", "stock.changed.v1", "order:1", {"n": 1})], clock)  # after x0, same key
+    release = asyncio.Event()
+    seen: list[tuple[str, int, int | None]] = []
+    inner = external(seen)
+
+    async def hanging(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        await release.wait()
+        return await inner(event, ctx)
+
+    handlers = HandlerRegistry()
+    handlers.register_external(ERP, hanging)
+    handlers.register("stock.changed.v1", record_effect("main"))
+    worker = Worker(log_db.engine, handlers, clock=clock, partitions=range(PARTITIONS))
+    cycle = asyncio.ensure_future(worker.run_once())
+    try:
+        for _ in range(200):
+            if len(log_db.effects()) == 4:
+                break
+            await asyncio.sleep(0.01)
+        assert sorted(e for e, _, _, _ in log_db.effects()) == [f"stock{i}" for i in range(4)]
+        assert not cycle.done()
+        release.set()
+        assert await cycle == 6
+    finally:
+        release.set()
+        worker.close()
+    assert [e for e, k, _, _ in log_db.effects() if k == "order:1"] == ["x0", "p1"]  # key order kept
