@@ -54,6 +54,7 @@ from channelhub.engine.publish_queries import at_risk_dirty
 from channelhub.engine.publish_state import ChannelMemory
 from channelhub.resilience import RetryPolicy
 from channelhub.service.ports import ChannelGateway, PublishResult, PublishStatus, QuantityUpdate
+from channelhub.store.db import reader
 from channelhub.store.repositories import ListingState, StateRepositories
 
 log = logging.getLogger(__name__)
@@ -280,7 +281,8 @@ class Publisher:
                 return total, sent, True
             this_round = groups[sent : min(sent + in_flight, budget)]
             outcome = await self._send(gateway, memory, this_round)
-            self._record(channel, outcome)
+            # In a thread: waiting for the store's write lock must not stall the event loop.
+            await asyncio.to_thread(self._record, channel, outcome)
             total.add(outcome)
             sent += len(this_round)
         return total, sent, False
@@ -309,7 +311,7 @@ class Publisher:
     def _read_dirty(self, channel: str, limit: int) -> list[ListingState]:
         """The longest waiting dirty listings; when there are more than `limit`, also the most
         at-risk ones, so a backlog never hides a SKU that just sold out."""
-        with self._engine.connect() as connection:
+        with reader(self._engine).connect() as connection:  # reads take no write lock
             states = StateRepositories.on(connection).listings.dirty(channel, limit)
             if len(states) < limit:
                 return states
