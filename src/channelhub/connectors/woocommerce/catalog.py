@@ -3,17 +3,21 @@
 A full read (`load`: products, then the variations of each variable product) fills the index for
 reconciliation. A SKU that is not in the index is looked up with the `sku` filter of
 `GET products`, which in wc/v3 searches products *and* variations and takes a comma-separated list
-(`lookup_batch` SKUs per call). A write that reports an id as invalid evicts that SKU, so the next
-push looks it up again (the product was deleted or re-created behind our back).
+(`lookup_batch` SKUs per call). Many unknown SKUs at once (a cold start on a large catalog) are
+found by reading the product list instead, 100 per page, when its size makes that cheaper: the
+first page tells the size (`X-WP-Total`), and the SKUs it did not find (variations, products the
+shop does not have) are looked up as above. A write that reports an id as invalid evicts that SKU,
+so the next push looks it up again (the product was deleted or re-created behind our back).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import Any
 
 from channelhub.clock import SYSTEM_CLOCK, Clock
-from channelhub.connectors.woocommerce.client import WooCommerceClient
+from channelhub.connectors.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
 from channelhub.connectors.woocommerce.mapping import ChannelListing, listing_from_payload
 
 
@@ -25,16 +29,19 @@ class SkuIndex:
         max_age_s: float = 300.0,
         concurrency: int = 4,
         lookup_batch: int = 50,
+        scan_above: int = 500,
     ) -> None:
         self._client = client
         self._clock = clock
         self._max_age_s = max_age_s
         self._concurrency = concurrency
         self._lookup_batch = lookup_batch
+        self._scan_above = scan_above  # unknown SKUs beyond which a product list read is considered
         self.listings: dict[str, ChannelListing] = {}
         self._loaded_at: float | None = None
         self._lock = asyncio.Lock()
         self.loads = 0
+        self.scans = 0
 
     def adopt(self, listings: dict[str, ChannelListing]) -> None:
         """Start from a known id map (e.g. persisted by the engine) instead of a full read."""
@@ -95,11 +102,53 @@ class SkuIndex:
         if any("," in sku for sku in skus) and self._stale():
             await self.load()  # a SKU with a comma cannot be looked up by the filter
 
+    def _lookup_calls(self, count: int) -> int:
+        return -(-count // self._lookup_batch)
+
+    async def _scan(self, missing: list[str]) -> list[str]:
+        """Find many SKUs by reading the product list (`orderby=id`, ascending, so products created
+        meanwhile land on later pages instead of shifting the ones still to read), when the
+        first page shows that this takes fewer calls than looking them all up. Only products
+        are listed (variations would cost a call per variable product): the SKUs still missing
+        are returned for `_lookup`."""
+        wanted = set(missing)
+        params = {"orderby": "id", "order": "asc", "per_page": MAX_PER_PAGE}
+
+        def take(page: list[Any]) -> int:
+            hits = 0
+            for payload in page:
+                if payload.get("type") != "variable" and payload.get("sku") in wanted:
+                    listing = listing_from_payload(payload)
+                    self.listings[listing.sku] = listing
+                    hits += 1
+            return hits
+
+        first = await self._client.get("products", {**params, "page": 1})
+        page_one = list(first.data or [])
+        hits = take(page_one)
+        left = len(wanted) - hits
+        # Expected finds on the other pages, at the rate of the first one.
+        expected = hits / len(page_one) * max(0, first.total - len(page_one)) if page_one else 0.0
+        scan_calls = first.total_pages - 1 + self._lookup_calls(max(0, round(left - expected)))
+        if first.total_pages > 1 and scan_calls < self._lookup_calls(left):
+            self.scans += 1
+            gate = asyncio.Semaphore(self._concurrency)
+
+            async def read(number: int) -> None:
+                async with gate:
+                    response = await self._client.get("products", {**params, "page": number})
+                    take(list(response.data or []))
+
+            await asyncio.gather(*(read(n) for n in range(2, first.total_pages + 1)))
+        return [sku for sku in missing if sku not in self.listings]
+
     async def resolve(self, skus: Iterable[str]) -> tuple[dict[str, ChannelListing], list[str]]:
         """(known listings, SKUs the shop does not have)."""
         wanted = list(dict.fromkeys(skus))
         async with self._lock:
             missing = [sku for sku in wanted if sku not in self.listings]
+            if len(missing) > self._scan_above:
+                missing = await self._scan(missing)
             if missing:
                 await self._lookup(missing)
         found = {sku: self.listings[sku] for sku in wanted if sku in self.listings}

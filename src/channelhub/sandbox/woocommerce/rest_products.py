@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,6 +33,11 @@ PRODUCT_ORDERBY = (
     "menu_order",
 )
 STOCK_STATUSES = ("instock", "outofstock", "onbackorder")
+# Arguments that do not change which products match, nor their order.
+_PAGING_ARGS = frozenset(("page", "per_page", "offset", "consumer_key", "consumer_secret", "_method"))
+# Listings that filter or sort on stock or modification dates change without `catalog_version`.
+_VOLATILE_ARGS = frozenset(("stock_status", "modified_after", "modified_before"))
+LISTING_CACHE_SIZE = 8
 
 
 def _decimal_string(name: str, value: Any) -> str:
@@ -50,8 +56,10 @@ def apply_fields(shop: Shop, product: Product, body: dict[str, Any], creating: b
     Validates everything on a copy first, so a refused field leaves the product untouched."""
     draft = copy.copy(product)
     _apply(shop, draft, body)
+    before = shop.listed_fields(product)
     product.__dict__.update(draft.__dict__)
     if not creating:
+        shop.edited(product, before)
         shop.touch(product)
 
 
@@ -103,6 +111,9 @@ class ProductRoutes:
     def __init__(self, shop: Shop, router: Router, batch_limit: int = BATCH_LIMIT) -> None:
         self.shop = shop
         self.batch_limit = batch_limit
+        # A paged read asks for the same sorted list once per page: it is kept, by query, until
+        # the catalog changes (see `_listing_key`).
+        self._listings: dict[tuple[object, ...], tuple[int, list[Product]]] = {}
         router.add("products", GET=("list", self.list_products), POST=("create", self.create_product))
         router.add("products/batch", EDIT=("batch", self.batch_products))
         router.add(
@@ -145,21 +156,57 @@ class ProductRoutes:
             ("any", "future", "trash", "draft", "pending", "private", "publish"),
         )
         search = to_string("search", q["search"]).lower() if "search" in q else None
-        found = [
-            p
-            for p in self.shop.products.values()
-            # A `sku` filter searches variations too (post_type product and product_variation).
-            if (p.type != "variation" or skus is not None)
-            and collection.keep(p.id, p.date_created, p.date_modified)
-            and (skus is None or p.sku in skus)
-            and (wanted_type is None or p.type == wanted_type)
-            and (wanted_stock is None or self.shop.stock_status(p) == wanted_stock)
-            and (status == "any" or p.status == status)
-            and (search is None or search in p.name.lower())
-        ]
-        page, total, pages = collection.page_of(found, _sort_key(collection.orderby))
+        key = self._listing_key(q, collection)
+        cached = self._listings.get(key) if key is not None else None
+        if cached is not None and cached[0] == self.shop.catalog_version:
+            page, total, pages = _page(collection, cached[1])
+        else:
+            found = [
+                p
+                for p in self._candidates(skus, collection)
+                # A `sku` filter searches variations too (post_type product and product_variation).
+                if (p.type != "variation" or skus is not None)
+                and collection.keep(p.id, p.date_created, p.date_modified)
+                and (skus is None or p.sku in skus)
+                and (wanted_type is None or p.type == wanted_type)
+                and (wanted_stock is None or self.shop.stock_status(p) == wanted_stock)
+                and (status == "any" or p.status == status)
+                and (search is None or search in p.name.lower())
+            ]
+            page, total, pages = collection.page_of(found, _sort_key(collection.orderby))
+            if key is not None:  # `found` is sorted now
+                self._listings.pop(key, None)
+                self._listings[key] = (self.shop.catalog_version, found)
+                while len(self._listings) > LISTING_CACHE_SIZE:
+                    del self._listings[next(iter(self._listings))]
         items = [product_payload(self.shop, p, call.home) for p in page]
         return paged(call, "products", items, total, pages, collection.page)
+
+    def _candidates(self, skus: set[str] | None, collection: Collection) -> Iterable[Product]:
+        """The products a listing can match: from the SKU index (`wc_product_meta_lookup`) or the
+        ids of `include` when given, else the whole catalog (the filters still apply to all)."""
+        if skus is not None:
+            matched = {p.id: p for sku in skus for p in self.shop.with_sku(sku)}
+            return sorted(matched.values(), key=lambda p: p.id)
+        if collection.include:
+            products = self.shop.products
+            return [products[i] for i in sorted(set(collection.include)) if i in products]
+        return self.shop.products.values()
+
+    def _listing_key(self, query: dict[str, Any], collection: Collection) -> tuple[object, ...] | None:
+        """The cache key of a listing whose matches and order only change with `catalog_version`,
+        or None (small or volatile listings are computed each time)."""
+        if "sku" in query or "include" in query or collection.orderby == "modified":
+            return None
+        if any(name in query for name in _VOLATILE_ARGS):
+            return None
+        return tuple(
+            sorted(
+                (name, repr(value))
+                for name, value in query.items()
+                if name not in _PAGING_ARGS and not name.startswith("oauth_")
+            )
+        )
 
     def _product(self, product_id: int, status: int = 404) -> Product:
         """A product for `products/<id>` routes. A variation id is accepted too, as WooCommerce's
@@ -210,7 +257,9 @@ class ProductRoutes:
         elif product.status == "trash":
             raise WPError("woocommerce_rest_already_trashed", "The product has already been deleted.", 410)
         else:
+            before = self.shop.listed_fields(product)
             product.status = "trash"
+            self.shop.edited(product, before)
             self.shop.touch(product)
         call.emit("product.deleted", product_id)
         return body
@@ -311,6 +360,15 @@ class ProductRoutes:
                 limit=self.batch_limit,
             ),
         )
+
+
+def _page(collection: Collection, ordered: list[Product]) -> tuple[list[Product], int, int]:
+    """`Collection.page_of` for records already in order."""
+    total = len(ordered)
+    start = (
+        collection.offset if collection.offset is not None else (collection.page - 1) * collection.per_page
+    )
+    return ordered[start : start + collection.per_page], total, -(-total // collection.per_page)
 
 
 def _sort_key(orderby: str) -> Any:

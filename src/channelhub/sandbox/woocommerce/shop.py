@@ -130,9 +130,15 @@ class Shop:
     def __init__(self, now: Callable[[], datetime]) -> None:
         self.now = now
         self._ids = itertools.count(100)
+        # Change products through `add_product`, `delete_product` and `edited`: they keep the SKU
+        # index (WooCommerce's indexed `wc_product_meta_lookup.sku`) and `catalog_version` right.
         self.products: dict[int, Product] = {}
         self.orders: dict[int, Order] = {}
         self.stats = StorefrontStats()
+        self._sku_ids: dict[str, int | list[int]] = {}  # SKU ("" too) -> id, or ids in insertion order
+        # Bumped when a product is added or deleted or one of `listed_fields` changes; stock and
+        # modification dates do not bump it (listings filtered or sorted by those are not cached).
+        self.catalog_version = 0
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -143,8 +149,10 @@ class Shop:
         stamp = self.now()
         product.date_created = product.date_modified = stamp
         self.products[product.id] = product
+        self._index_sku(product.sku, product.id)
         if product.parent_id:
             self.products[product.parent_id].variation_ids.append(product.id)
+        self.catalog_version += 1
         return product
 
     def product(self, product_id: int) -> Product | None:
@@ -159,11 +167,61 @@ class Shop:
             else None
         )
 
+    # -- the SKU index ---------------------------------------------------------------------------
+
+    def _index_sku(self, sku: str, product_id: int) -> None:
+        held = self._sku_ids.get(sku)
+        if held is None:
+            self._sku_ids[sku] = product_id
+        elif isinstance(held, int):
+            if held != product_id:
+                self._sku_ids[sku] = [held, product_id]
+        elif held[-1] != product_id:
+            held.append(product_id)
+
+    def _unindex_sku(self, sku: str, product_id: int) -> None:
+        held = self._sku_ids.get(sku)
+        if held == product_id:
+            del self._sku_ids[sku]
+        elif isinstance(held, list) and product_id in held:
+            held.remove(product_id)
+            if len(held) == 1:
+                self._sku_ids[sku] = held[0]
+
+    def with_sku(self, sku: str) -> list[Product]:
+        """Products and variations whose SKU is exactly `sku` ("" finds those without one)."""
+        held = self._sku_ids.get(sku)
+        ids = [] if held is None else [held] if isinstance(held, int) else held
+        return [p for p in (self.products.get(i) for i in ids) if p is not None and p.sku == sku]
+
     def by_sku(self, sku: str) -> Product | None:
-        return next((p for p in self.products.values() if p.sku and p.sku == sku), None)
+        found = self.with_sku(sku) if sku else []
+        return found[0] if found else None
 
     def sku_taken(self, sku: str, except_id: int = 0) -> bool:
-        return any(p.sku == sku and p.id != except_id for p in self.products.values() if sku)
+        return bool(sku) and any(p.id != except_id for p in self.with_sku(sku))
+
+    @staticmethod
+    def listed_fields(product: Product) -> tuple[object, ...]:
+        """What product listings filter and sort on, apart from stock and dates."""
+        return (
+            product.sku,
+            product.name,
+            product.status,
+            product.type,
+            product.regular_price,
+            product.sale_price,
+        )
+
+    def edited(self, product: Product, before: tuple[object, ...]) -> None:
+        """Tell the shop a stored product changed; `before` is `listed_fields` taken before."""
+        if self.products.get(product.id) is not product or before == self.listed_fields(product):
+            return
+        old_sku = before[0]
+        if isinstance(old_sku, str) and old_sku != product.sku:
+            self._unindex_sku(old_sku, product.id)
+            self._index_sku(product.sku, product.id)
+        self.catalog_version += 1
 
     def stock_status(self, product: Product) -> str:
         if product.type != "variable":
@@ -179,10 +237,14 @@ class Shop:
 
     def delete_product(self, product: Product) -> None:
         for variation_id in product.variation_ids:
-            self.products.pop(variation_id, None)
-        self.products.pop(product.id, None)
+            variation = self.products.pop(variation_id, None)
+            if variation is not None:
+                self._unindex_sku(variation.sku, variation_id)
+        if self.products.pop(product.id, None) is not None:
+            self._unindex_sku(product.sku, product.id)
         if product.parent_id and product.parent_id in self.products:
             self.products[product.parent_id].variation_ids.remove(product.id)
+        self.catalog_version += 1
 
     def adjust_stock(self, product: Product, delta: int) -> None:
         if product.manage_stock and product.stock_quantity is not None:
