@@ -245,11 +245,9 @@ class OrderIngestion:
             by_order: dict[str, list[Sku]] = {}
             for reservation in repos.reservations.open_reservations():
                 by_order.setdefault(reservation.order_key, []).append(reservation.sku)
-            confirmed = [
-                key
-                for key in list(by_order)[:limit]
-                if (link := repos.orders.get(key)) is not None and link.state is OrderStatus.CONFIRMED
-            ]
+            candidates = list(by_order)[:limit]
+            in_state = repos.orders.in_state(candidates, OrderStatus.CONFIRMED)
+            confirmed = [key for key in candidates if key in in_state]
         handed = sorted(await erp.reserved_orders(confirmed)) if confirmed else []
         if not handed:
             return done(0)

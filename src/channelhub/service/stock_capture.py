@@ -173,11 +173,7 @@ class StockCapture:
         by_order: dict[str, set[Sku]] = {}
         for reservation in open_reservations:
             by_order.setdefault(reservation.order_key, set()).add(reservation.sku)
-        confirmed = [
-            key
-            for key in sorted(by_order)
-            if (link := repos.orders.get(key)) is not None and link.state is OrderStatus.CONFIRMED
-        ][:MAX_ORDERS_CHECKED]
+        confirmed = sorted(repos.orders.in_state(by_order, OrderStatus.CONFIRMED))[:MAX_ORDERS_CHECKED]
         return by_order, confirmed
 
     @staticmethod

@@ -90,9 +90,13 @@ def create_store_engine(url: str, schema: str | None = None, **engine_options: A
     if backend_of(url) == "sqlite":
         if schema is not None:
             raise StoreConfigError("SQLite has no schemas; use a separate database file instead")
-        engine = sa.create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **engine_options
-        )
+        # Threads of one process each hold a connection for a moment (workers, readers, the API,
+        # the publisher's writes): a pool large enough that they are reused, not reopened (each
+        # new connection re-runs the PRAGMAs below).
+        options: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, **engine_options}
+        if "poolclass" in engine_options or url.endswith(":memory:") or url in ("sqlite://", "sqlite:///"):
+            options = engine_options  # an in-memory database lives in one connection's pool
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
         _configure_sqlite(engine)
         return engine
     connect_args: dict[str, Any] = {}

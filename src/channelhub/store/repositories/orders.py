@@ -8,6 +8,7 @@ re-applying the same event idempotent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from channelhub.domain import OrderStatus
-from channelhub.store.repositories._sql import insert_for
+from channelhub.store.repositories._sql import chunks, insert_for
 from channelhub.store.state_tables import order_link as table
 
 
@@ -72,6 +73,16 @@ class OrderLinkRepository:
     def get(self, order_key: str) -> OrderLink | None:
         row = self._connection.execute(sa.select(table).where(table.c.order_key == order_key)).first()
         return None if row is None else _link(row)
+
+    def in_state(self, order_keys: Iterable[str], state: OrderStatus) -> set[str]:
+        """Those of `order_keys` whose link is in `state` (one query per chunk, not one per key)."""
+        found: set[str] = set()
+        for batch in chunks(sorted(set(order_keys))):
+            query = sa.select(table.c.order_key).where(
+                table.c.order_key.in_(batch), table.c.state == OrderStatus(state).value
+            )
+            found.update(key for (key,) in self._connection.execute(query))
+        return found
 
     def by_odoo_order(self, odoo_order_id: int) -> OrderLink | None:
         row = self._connection.execute(sa.select(table).where(table.c.odoo_order_id == odoo_order_id)).first()
