@@ -66,6 +66,13 @@ async def test_stock_positions_agree_with_odoo_computed_quantities(odoo: Running
         catalog = await connector.read_catalog()
         skus = [str(item.sku) for item in catalog.items]
         report = await connector.read_stock_positions([*skus, "NOT-A-SKU"])
+        connector.stock.forget_product_ids()
+        calls = connector.client.stats.calls
+        await connector.read_stock_positions(skus)
+        uncached, calls = connector.client.stats.calls - calls, connector.client.stats.calls
+        again = await connector.read_stock_positions(skus)
+        assert connector.client.stats.calls - calls == uncached - 1  # product ids remembered
+        connector.stock.forget_product_ids()
         connector.stock.scan_threshold = 1
         scanned = await connector.read_stock_positions(skus)
         warehouses = await connector.stock.warehouses()
@@ -77,7 +84,7 @@ async def test_stock_positions_agree_with_odoo_computed_quantities(odoo: Running
             for warehouse in warehouses
         }
     assert report.unknown_skus == ("NOT-A-SKU",)
-    assert scanned.positions == report.positions  # both read strategies agree
+    assert scanned.positions == report.positions == again.positions  # every read strategy agrees
     assert {w.code for w in report.warehouses} == {"WH", "EAST", "WEST"}
     assert any(location.is_quality_hold for location in report.locations)
     assert any(position.hold > 0 for position in report.positions)
