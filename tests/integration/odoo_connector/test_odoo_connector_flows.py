@@ -209,3 +209,11 @@ async def test_repeat_orders_reuse_product_ids_and_a_known_state_saves_a_read(od
         confirmed = await connector.confirm_sale_order(orders[1].id, known_state=orders[1].state)
         assert confirmed.state == "sale" and confirmed.picking_ids
         assert calls == [("sale.order", "action_confirm"), ("sale.order", "read")]
+        calls.clear()
+        request = SaleOrderRequest(f"shop:{odoo.version}:cache3", partner, [OrderLine(sku, 1)])
+        unread = await connector.ensure_sale_order(request, read_back=False)
+        assert (
+            unread.created and unread.state == "draft" and unread.client_order_ref == request.client_order_ref
+        )
+        assert calls == [("sale.order", "search_read"), ("sale.order", "create")]  # no read after it
+        assert (await connector.ensure_sale_order(request)).id == unread.id

@@ -84,8 +84,8 @@ class OdooConnector:
         return await read_pricelist_prices(self.client, pricelist_id, at=at, skus=skus)
 
     # -- orders and fulfilment ------------------------------------------------------------------
-    async def ensure_sale_order(self, request: SaleOrderRequest) -> SaleOrderState:
-        return await orders.ensure_sale_order(self.client, request)
+    async def ensure_sale_order(self, request: SaleOrderRequest, *, read_back: bool = True) -> SaleOrderState:
+        return await orders.ensure_sale_order(self.client, request, read_back=read_back)
 
     async def confirm_sale_order(self, order_id: int, *, known_state: str | None = None) -> SaleOrderState:
         return await orders.confirm_sale_order(self.client, order_id, known_state=known_state)

@@ -204,8 +204,12 @@ async def _order_values(client: OdooClient, request: SaleOrderRequest) -> dict[s
     return values
 
 
-async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> SaleOrderState:
-    """The order for `request.client_order_ref`, created if (and only if) Odoo does not have it."""
+async def ensure_sale_order(
+    client: OdooClient, request: SaleOrderRequest, *, read_back: bool = True
+) -> SaleOrderState:
+    """The order for `request.client_order_ref`, created if (and only if) Odoo does not have it.
+    `read_back=False` saves the read after a create: the state returned is then the one every
+    new order has (draft, no pickings), without the name Odoo gave it."""
     if not request.client_order_ref.strip():
         raise OdooValidationError("client_order_ref (the idempotency key) is required", model="sale.order")
     async with _creating.hold(request.client_order_ref):
@@ -224,6 +228,10 @@ async def ensure_sale_order(client: OdooClient, request: SaleOrderRequest) -> Sa
                     _forget_products(client, (line.sku for line in request.lines))
                     raise
                 continue
+            if not read_back:
+                return SaleOrderState(
+                    int(order_id), "", "draft", request.client_order_ref, False, (), created=True
+                )
             state = await read_sale_order(client, int(order_id))
             return replace(state, created=True)
 

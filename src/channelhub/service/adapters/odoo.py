@@ -200,7 +200,8 @@ class OdooErpGateway:
             origin=f"{order.order_key} {order.name}".strip(),
             note=note,
         )
-        return _ref(await self.connector.ensure_sale_order(request))
+        # No read after a create: the next step (confirm) reads the order anyway.
+        return _ref(await self.connector.ensure_sale_order(request, read_back=False))
 
     async def cancel_sale_order(self, ref: ErpOrderRef) -> ErpOrderRef:
         return _ref(await self.connector.cancel_sale_order(ref.id))
