@@ -50,7 +50,7 @@ from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.config import Landscape
 from channelhub.engine.events import Tier
 from channelhub.engine.handlers import HandlerRegistry
-from channelhub.engine.outbox import append
+from channelhub.engine.outbox import append, append_unless_pending
 from channelhub.engine.publisher import Publisher, PublisherSettings
 from channelhub.engine.reconcile import (
     ProgressCallback,
@@ -105,8 +105,9 @@ class RuntimeSettings:
     reconcile_interval_s: float = 900.0
     worker_batch_size: int = 50  # small batches: the worker holds the SQLite write lock per batch
     # The ERP lane's handlers are external (Odoo calls between transactions): a batch's orders of
-    # different keys are sent to Odoo concurrently (up to engine.worker.EXTERNAL_CONCURRENCY).
-    erp_worker_batch_size: int = 8
+    # different keys go to Odoo concurrently, up to `erp_concurrency` at a time.
+    erp_worker_batch_size: int = 32
+    erp_concurrency: int = 16
     hand_over_inline: bool = False
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     # The operations surface (admin API, roles and tokens, dashboard, /metrics) on the API app;
@@ -379,6 +380,7 @@ class Runtime:
             lane_registry,
             clock=self.clock,
             batch_size=settings.erp_worker_batch_size,
+            external_concurrency=settings.erp_concurrency,
             on_committed=on_committed,
             tiers=(Tier.MINUTES,),
             partitions=range(PARTITIONS),
@@ -514,12 +516,17 @@ class Runtime:
         with self.require_engine().begin() as connection:
             return append(connection, events, self.clock)
 
+    def _append_tick(self, event: Any) -> int:
+        with self.require_engine().begin() as connection:
+            return append_unless_pending(connection, event, self.clock)
+
     async def _append_poll(self) -> None:
         # Appends wait for the store's write lock: in a thread, so the event loop never stalls.
-        await asyncio.to_thread(self._append, [stock_poll_event(self.clock.now())])
+        # A tick still queued (behind a backlog) makes the next one redundant: not appended.
+        await asyncio.to_thread(self._append_tick, stock_poll_event(self.clock.now()))
 
     async def _append_reservation_check(self) -> None:
-        await asyncio.to_thread(self._append, [reservation_check_event(self.clock.now())])
+        await asyncio.to_thread(self._append_tick, reservation_check_event(self.clock.now()))
 
     def _remember_report(self, report: ReconciliationReport) -> None:
         self.last_reconciliation = report

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.engine.events import EventError, NewEvent, partition_of
 from channelhub.engine.sql import LogSql
+from channelhub.store.log_tables import log_event
 
 _SQL: dict[str, LogSql] = {}
 
@@ -101,6 +102,25 @@ def append(connection: sa.Connection, events: Sequence[NewEvent], clock: Clock =
         result = connection.exec_driver_sql(sql["append_sqlite"], rows)
         connection.exec_driver_sql(sql["remember_ids_sqlite"], [(event.event_id, now) for event in events])
     return max(0, result.rowcount)
+
+
+def append_unless_pending(connection: sa.Connection, event: NewEvent, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Append `event` unless an event of the same topic and key is still pending: for periodic
+    ticks (a stock poll, a reservation check) a tick still waiting in the queue makes the next one
+    redundant, and piling them up behind a backlog would only add to it. Returns 1 or 0."""
+    pending = (
+        sa.select(log_event.c.seq)
+        .where(
+            log_event.c.status == "pending",
+            log_event.c.tier == int(event.tier),
+            log_event.c.topic == event.topic,
+            log_event.c.key == event.key,
+        )
+        .limit(1)
+    )
+    if connection.execute(pending).first() is not None:
+        return 0
+    return append(connection, [event], clock)
 
 
 def _first_of_each_id(events: Sequence[NewEvent]) -> Sequence[NewEvent]:

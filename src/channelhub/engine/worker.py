@@ -50,7 +50,8 @@ from channelhub.store.db import reader
 
 log = logging.getLogger(__name__)
 
-# External handlers' first phases (Odoo calls) of one batch run at most this many at a time.
+# External handlers' first phases (Odoo calls) of one batch run at most this many at a time
+# (the default of `Worker(external_concurrency=)`).
 EXTERNAL_CONCURRENCY = 8
 
 CommittedHook = Callable[[Sequence[LoggedEvent], float], None]
@@ -92,6 +93,7 @@ class Worker:
         on_committed: CommittedHook | None = None,
         tiers: Collection[int] = (1, 2, 3),
         partitions: Sequence[int] | None = None,
+        external_concurrency: int = EXTERNAL_CONCURRENCY,
     ) -> None:
         """`tiers`: the tiers this worker handles (a lane, e.g. tier 2 only for the ERP order
         sync, so slow ERP calls never delay tier 1). `partitions`: a fixed set to handle without
@@ -114,6 +116,7 @@ class Worker:
             raise ValueError(f"tiers must be a non-empty subset of 1, 2, 3, not {sorted(tiers)}")
         self.leases = PartitionLeases(self.worker_id, self._sql, lease_s)
         self._fixed_partitions = list(partitions) if partitions is not None else None
+        self.external_concurrency = max(1, external_concurrency)
         self._next_maintenance = 0.0
         self.handled = 0
 
@@ -261,7 +264,7 @@ class Worker:
     ) -> tuple[dict[int, Apply | None], dict[int, Exception]]:
         """First phase of the batch's external handlers, concurrently (`cut_for_external` left at
         most one per ordering key, so they are independent)."""
-        limit = asyncio.Semaphore(EXTERNAL_CONCURRENCY)
+        limit = asyncio.Semaphore(self.external_concurrency)
 
         async def call(event: LoggedEvent) -> Apply | None:
             async with limit:

@@ -212,3 +212,23 @@ async def test_keys_without_external_work_commit_before_the_calls_return(log_db:
         release.set()
         worker.close()
     assert [e for e, k, _, _ in log_db.effects() if k == "order:1"] == ["x0", "p1"]  # key order kept
+
+
+async def test_a_periodic_tick_is_not_appended_while_one_is_still_pending(log_db: LogDatabase) -> None:
+    from channelhub.engine.outbox import append_unless_pending
+
+    clock = ManualClock()
+    tick = NewEvent("tick-1", "erp.reservations.check.v1", "erp:reservations", {"n": 0}, tier=Tier.MINUTES)
+    later = NewEvent("tick-2", "erp.reservations.check.v1", "erp:reservations", {"n": 1}, tier=Tier.MINUTES)
+    with log_db.engine.begin() as connection:
+        assert append_unless_pending(connection, tick, clock) == 1
+        assert append_unless_pending(connection, later, clock) == 0  # tick-1 still waits
+    handlers = HandlerRegistry()
+    handlers.register("erp.reservations.check.v1", record_effect("erp"))
+    worker = lane(log_db, handlers, clock)
+    try:
+        assert await worker.run_until_idle() == 1
+    finally:
+        worker.close()
+    with log_db.engine.begin() as connection:
+        assert append_unless_pending(connection, later, clock) == 1  # handled: the next tick goes in
