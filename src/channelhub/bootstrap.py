@@ -105,9 +105,10 @@ class RuntimeSettings:
     reconcile_interval_s: float = 900.0
     worker_batch_size: int = 50  # small batches: the worker holds the SQLite write lock per batch
     # The ERP lane's handlers are external (Odoo calls between transactions): a batch's orders of
-    # different keys go to Odoo concurrently, up to `erp_concurrency` at a time.
-    erp_worker_batch_size: int = 32
-    erp_concurrency: int = 16
+    # different keys go to Odoo concurrently, up to `erp_concurrency` at a time. More than 8 was
+    # measured to slow tier 1 down (the lane's client work competes for the same interpreter).
+    erp_worker_batch_size: int = 8
+    erp_concurrency: int = 8
     hand_over_inline: bool = False
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     # The operations surface (admin API, roles and tokens, dashboard, /metrics) on the API app;
