@@ -30,11 +30,16 @@ def last_n(ctx: ExternalContext, key: str) -> int | None:
 
 
 def external(
-    seen: list[tuple[str, int, int | None]], fail: Callable[[LoggedEvent], Exception | None] | None = None
+    seen: list[tuple[str, int, int | None]],
+    fail: Callable[[LoggedEvent], Exception | None] | None = None,
+    gate: asyncio.Event | None = None,
 ) -> Callable[[LoggedEvent, ExternalContext], Awaitable[Apply | None]]:
-    """Reads the key's last applied number in phase one, records it in phase two."""
+    """Reads the key's last applied number in phase one, records it in phase two; with `gate`,
+    phase one first waits for it (the other system hangs until released)."""
 
     async def call(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        if gate is not None:
+            await gate.wait()
         before = last_n(ctx, event.key)
         await asyncio.sleep(0)  # "the other system answers"
         error = fail(event) if fail else None
@@ -69,13 +74,7 @@ async def test_the_external_call_holds_no_transaction_so_tier_one_moves(log_db: 
     add(log_db, stream(1, 1, topic=ERP, tier=Tier.MINUTES, prefix="erp"), clock)
     add(log_db, stream(6, 2, tier=Tier.REALTIME, prefix="stock"), clock)
     release = asyncio.Event()
-    seen: list[tuple[str, int, int | None]] = []
-    inner = external(seen)
-
-    async def hanging(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
-        await release.wait()
-        return await inner(event, ctx)
-
+    hanging = external([], gate=release)
     lane_handlers = HandlerRegistry()
     lane_handlers.register_external(ERP, hanging)
     main_handlers = HandlerRegistry()
@@ -187,13 +186,7 @@ async def test_keys_without_external_work_commit_before_the_calls_return(log_db:
     add(log_db, stream(4, 2, prefix="stock"), clock)
     add(log_db, [NewEvent("p1", "stock.changed.v1", "order:1", {"n": 1})], clock)  # after x0, same key
     release = asyncio.Event()
-    seen: list[tuple[str, int, int | None]] = []
-    inner = external(seen)
-
-    async def hanging(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
-        await release.wait()
-        return await inner(event, ctx)
-
+    hanging = external([], gate=release)
     handlers = HandlerRegistry()
     handlers.register_external(ERP, hanging)
     handlers.register("stock.changed.v1", record_effect("main"))
