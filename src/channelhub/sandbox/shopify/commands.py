@@ -67,6 +67,11 @@ def register(groups: CommandGroups) -> None:
             "--webhook-reorder-window",
             help="Chaos: hold deliveries up to this many seconds, shuffling order.",
         ),
+        webhook_reorder_rate: float = typer.Option(
+            0.0,
+            "--webhook-reorder-rate",
+            help="Chaos: share of deliveries held back until the next one to the same endpoint overtakes them.",
+        ),
         webhook_delay: float = typer.Option(
             0.0, "--webhook-delay", help="Chaos: delay every delivery (seconds)."
         ),
@@ -118,6 +123,7 @@ def register(groups: CommandGroups) -> None:
             outages=windows,
             webhook_duplicate_rate=webhook_duplicate_rate,
             webhook_reorder_window_s=webhook_reorder_window,
+            webhook_reorder_rate=webhook_reorder_rate,
             webhook_delay_s=webhook_delay,
             webhook_drop_rate=webhook_drop_rate,
             webhook_bad_signature_rate=webhook_bad_signature_rate,
