@@ -28,7 +28,6 @@ class Storefront:
         self.chaos = chaos
         self.limiter = limiter
         self.scenario: ScenarioRun | None = None
-        self._sku_index: dict[str, Product] = {}
         self._scenario_task: asyncio.Task[None] | None = None
 
     def start_scenario(self, body: Any) -> dict[str, Any]:
@@ -106,15 +105,10 @@ class Storefront:
     def _products_by_sku(self, skus: Any) -> dict[str, Product]:
         if not isinstance(skus, list | dict):
             raise WPError("sandbox_invalid_skus", "expected a list of SKUs", 400)
-        index = self._sku_index
         found: dict[str, Product] = {}
         for raw in skus:
             sku = str(raw)
-            product = index.get(sku)
-            if product is None or product.sku != sku or self.shop.products.get(product.id) is not product:
-                # Stale or missing: rebuild once (the catalog changed since the last call).
-                index = self._sku_index = {p.sku: p for p in self.shop.products.values() if p.sku}
-                product = index.get(sku)
+            product = self.shop.by_sku(sku)  # the shop's SKU index (kept up to date on every change)
             if product is not None:
                 found[sku] = product
         return found
