@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from channelhub.connectors.errors import ConnectorError
 from channelhub.domain import ExceptionAction, OrderCancelled, OrderPlaced, OrderStatus, Sku
 from channelhub.service.orders import RETRY_OR_DISMISS, OrderIngestion, Received
-from channelhub.service.phases import Reader, Step, done, reader_of
+from channelhub.service.phases import Reader, Step, done
 from channelhub.service.ports import ChannelOrderLine, ChannelOrderSnapshot, ErpGateway, PaymentState
 from channelhub.store.repositories import OrderLink, StateRepositories
 from channelhub.store.state_tables import soft_reservation
@@ -81,13 +81,6 @@ class CanonicalOrders:
         self.orders.availability.recompute(connection, skus, at)
         return True
 
-    async def confirm(
-        self, connection: sa.Connection, erp: ErpGateway, order_key: str, paid_at: datetime, at: datetime
-    ) -> bool:
-        """Both phases on one open connection (see `prepare_confirm`)."""
-        step = await self.prepare_confirm(reader_of(connection), erp, order_key, paid_at)
-        return step(connection, at)
-
     async def prepare_confirm(
         self, read: Reader, erp: ErpGateway, order_key: str, paid_at: datetime
     ) -> Step[bool]:
@@ -132,13 +125,6 @@ class CanonicalOrders:
             return True
 
         return record
-
-    async def cancel_in_erp(
-        self, connection: sa.Connection, erp: ErpGateway, order_key: str, at: datetime
-    ) -> None:
-        """Both phases on one open connection (see `prepare_cancel`)."""
-        step = await self.prepare_cancel(reader_of(connection), erp, order_key)
-        step(connection, at)
 
     async def prepare_cancel(self, read: Reader, erp: ErpGateway, order_key: str) -> Step[None]:
         """Cancel the Odoo order (if any) and re-read its SKUs so Odoo's released reservation

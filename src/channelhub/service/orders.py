@@ -87,7 +87,7 @@ class OrderIngestion:
     ) -> None:
         """`hand_over_inline=False` skips the reservation check and stock re-read after each
         confirmation (5 Odoo calls per order): soft reservations then wait for the periodic
-        `check_reservations`, which does it for many orders in a few calls, or for the next stock
+        `prepare_reservation_check`, which does it for many orders in a few calls, or for the next stock
         read of their SKUs (`StockCapture` asks Odoo which orders it reserves before each read),
         whichever comes first: a read that shows Odoo's reservation never counts the order twice."""
         self.availability = availability
@@ -225,13 +225,6 @@ class OrderIngestion:
             return SyncResult(Synced.CANCELLED, ref)
 
         return cancel
-
-    async def check_reservations(
-        self, connection: sa.Connection, erp: ErpGateway, at: datetime, *, limit: int = 500
-    ) -> int:
-        """Both phases on one open connection (see `prepare_reservation_check`)."""
-        step = await self.prepare_reservation_check(reader_of(connection), erp, limit=limit)
-        return step(connection, at)
 
     async def prepare_reservation_check(
         self, read: Reader, erp: ErpGateway, *, limit: int = 500

@@ -4,8 +4,8 @@ A use case that waits on Odoo is split so no database transaction stays open acr
 (on SQLite a transaction holds the single write lock; on PostgreSQL it holds row locks and a
 connection): `prepare_*` reads what it needs through a `Reader` (short transactions, never awaiting
 inside one), makes its Odoo calls, and returns a `Step` that applies the outcome in the caller's
-transaction. The log runs the two phases as an external handler (`engine.handlers`); the plain
-`connection`-taking methods kept beside them run both phases on one open connection (tests, tools).
+transaction. The log runs the two phases as an external handler (`engine.handlers`);
+`reader_of(connection)` runs both on one open connection (`OrderIngestion.sync_to_erp`).
 Steps re-check what may have changed meanwhile (e.g. a newer order snapshot).
 """
 

@@ -16,8 +16,7 @@ reservation then would overstate ATS (the direction that oversells).
 
 A slow Odoo never holds a database lock: the log handlers use the `prepare_*` methods (Odoo I/O
 with no transaction open, then a step applied in the handler's transaction, see `phases`); those
-taking an `engine` read, call and write in separate short transactions. The `connection`-taking
-methods run both phases on one open connection (tests, tools).
+taking an `engine` read, call and write in separate short transactions.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from channelhub.clock import Clock
 from channelhub.connectors.errors import ConnectorError
 from channelhub.domain import InvalidValue, OrderStatus, Sku
 from channelhub.service.availability import AvailabilityService, RecomputeResult
-from channelhub.service.phases import Reader, Step, done, reader_of
+from channelhub.service.phases import Reader, Step, done
 from channelhub.service.ports import ErpGateway, ErpNotification, ErpStockRead
 from channelhub.store.repositories import LocationStock, StateRepositories
 from channelhub.store.repositories._sql import chunks
@@ -78,7 +77,7 @@ class StockCapture:
     ) -> CaptureResult:
         """Store the rows of `read` (complete for its SKUs) and recompute those SKUs.
 
-        `reserved_by_erp` (from `reserved_before_read`, asked before `read` was taken): the soft
+        `reserved_by_erp` (from `reserved_before_read_via`, asked before `read` was taken): the soft
         reservations of these orders on the SKUs of `read` are released first, since the read
         already shows Odoo's reservation of them."""
         skipped: list[str] = []
@@ -129,19 +128,12 @@ class StockCapture:
         )
 
     @staticmethod
-    async def reserved_before_read(
-        connection: sa.Connection, erp: ErpGateway, skus: Iterable[str] | None
-    ) -> HandedOver:
-        """Both phases on one open connection (see `reserved_before_read_via`)."""
-        return await StockCapture.reserved_before_read_via(reader_of(connection), erp, skus)
-
-    @staticmethod
     async def reserved_before_read_via(
         read: Reader, erp: ErpGateway, skus: Iterable[str] | None
     ) -> HandedOver:
         """Confirmed orders with open soft reservations (on `skus`, or on any SKU when None) that
         Odoo already reserves. Call it *before* reading the stock the result is applied with.
-        A failing check only defers the hand-over (to the periodic `check_reservations`)."""
+        A failing check only defers the hand-over (to the periodic `prepare_reservation_check`)."""
         with read() as connection:
             by_order, confirmed = StockCapture._confirmed_reservations(connection, skus)
         if not confirmed:
@@ -216,23 +208,6 @@ class StockCapture:
             return dataclasses.replace(result, cursor=changes.cursor, has_more=changes.has_more)
 
         return apply
-
-    # -- both phases on one open connection (tests, tools) -------------------------------------
-
-    async def refresh(
-        self, connection: sa.Connection, erp: ErpGateway, skus: list[str], at: datetime
-    ) -> CaptureResult:
-        return (await self.prepare_refresh(reader_of(connection), erp, skus))(connection, at)
-
-    async def on_notification(
-        self, connection: sa.Connection, erp: ErpGateway, notification: ErpNotification, at: datetime
-    ) -> CaptureResult | None:
-        return (await self.prepare_notification(reader_of(connection), erp, notification))(connection, at)
-
-    async def poll(
-        self, connection: sa.Connection, erp: ErpGateway, at: datetime, *, limit: int = 1000
-    ) -> CaptureResult:
-        return (await self.prepare_poll(reader_of(connection), erp, limit=limit))(connection, at)
 
     # -- outside the log (start-up, CLI, scheduler) --------------------------------------------
 
