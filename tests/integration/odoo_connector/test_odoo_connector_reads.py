@@ -66,13 +66,13 @@ async def test_stock_positions_agree_with_odoo_computed_quantities(odoo: Running
         catalog = await connector.read_catalog()
         skus = [str(item.sku) for item in catalog.items]
         report = await connector.read_stock_positions([*skus, "NOT-A-SKU"])
-        connector.stock.forget_product_ids()
+        connector.client.product_ids.forget()
         calls = connector.client.stats.calls
         await connector.read_stock_positions(skus)
         uncached, calls = connector.client.stats.calls - calls, connector.client.stats.calls
         again = await connector.read_stock_positions(skus)
         assert connector.client.stats.calls - calls == uncached - 1  # product ids remembered
-        connector.stock.forget_product_ids()
+        connector.client.product_ids.forget()
         connector.stock.scan_threshold = 1
         scanned = await connector.read_stock_positions(skus)
         warehouses = await connector.stock.warehouses()

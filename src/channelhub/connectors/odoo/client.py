@@ -24,6 +24,7 @@ from channelhub.connectors.odoo.errors import (
     is_transient,
     safe_to_retry,
 )
+from channelhub.connectors.odoo.product_ids import ProductIds
 from channelhub.connectors.odoo.transports import PROTOCOLS, RpcTransport, make_transport
 from channelhub.connectors.odoo.versions import OdooVersion, require_supported
 from channelhub.resilience import AdaptiveConcurrencyLimiter, CircuitBreaker, RetryPolicy
@@ -127,6 +128,7 @@ class OdooClient:
             retry.max_attempts, retry.base_delay, retry.max_delay, rng=retry.rng, is_retryable=safe_to_retry
         )
         self.stats = CallStats()
+        self.product_ids = ProductIds()  # SKU -> product id, shared by order and stock reads
         self._version: OdooVersion | None = None
         self._uid: int | None = None
 

@@ -13,9 +13,7 @@ to retry and to repeat.
 from __future__ import annotations
 
 import asyncio
-import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -135,19 +133,8 @@ async def read_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:
     return _state_of(rows[0], client)
 
 
-# SKU -> product id, per client, for order lines: a flash sale sends the same few products over
-# and over, and a product's id never changes. Entries expire (a SKU re-coded onto another product
-# is seen within the TTL) and are dropped when Odoo refuses an order built from them.
-PRODUCT_ID_TTL_S = 300.0
-_product_id_cache: weakref.WeakKeyDictionary[OdooClient, dict[str, tuple[int, float]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 async def _product_ids(client: OdooClient, skus: list[str]) -> dict[str, int]:
-    cache = _product_id_cache.setdefault(client, {})
-    now = time.monotonic()
-    found = {sku: hit[0] for sku in skus if (hit := cache.get(sku)) and now - hit[1] < PRODUCT_ID_TTL_S}
+    found = client.product_ids.known(skus)
     wanted = [sku for sku in skus if sku not in found]
     if wanted:
         rows = await client.execute_kw(
@@ -156,18 +143,10 @@ async def _product_ids(client: OdooClient, skus: list[str]) -> dict[str, int]:
             [[("default_code", "in", wanted)]],
             {"fields": ["default_code"], "context": {"active_test": False}},
         )
-        for row in rows:
-            code, product_id = str(row["default_code"]), int(row["id"])
-            found[code] = product_id
-            cache[code] = (product_id, now)
+        looked_up = {str(row["default_code"]): int(row["id"]) for row in rows}
+        client.product_ids.remember(looked_up)
+        found.update(looked_up)
     return found
-
-
-def _forget_products(client: OdooClient, skus: Iterable[str]) -> None:
-    cache = _product_id_cache.get(client)
-    if cache is not None:
-        for sku in skus:
-            cache.pop(sku, None)
 
 
 async def _order_values(client: OdooClient, request: SaleOrderRequest) -> dict[str, Any]:
@@ -225,7 +204,7 @@ async def ensure_sale_order(
                 order_id = await client.act("sale.order", "create", [values])
             except Exception as error:
                 if not await client.back_off(attempt, error, retryable=is_transient(error)):
-                    _forget_products(client, (line.sku for line in request.lines))
+                    client.product_ids.forget(line.sku for line in request.lines)
                     raise
                 continue
             if not read_back:

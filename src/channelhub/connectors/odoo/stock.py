@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,9 +31,6 @@ from channelhub.domain import (
     Warehouse,
     stock_positions_from_quants,
 )
-
-PRODUCT_ID_TTL_S = 300.0
-MAX_KNOWN_IDS = 50_000  # SKU -> product id entries kept (a few MB); cleared when exceeded
 
 QUANT_FIELDS = ("product_id", "location_id", "quantity", "reserved_quantity")
 LOCATION_FIELDS = ("complete_name", "name", "usage", "parent_path", "location_id")
@@ -118,7 +114,6 @@ class StockReader:
     ) -> None:
         self.client = client
         self.hold = hold or HoldPolicy()
-        self._known_ids: dict[str, tuple[int, float]] = {}  # SKU -> (product id, when read)
         self.sku_chunk = sku_chunk
         self.quant_chunk = quant_chunk
         self.quant_page = quant_page
@@ -163,25 +158,13 @@ class StockReader:
     async def product_ids_by_sku(self, skus: Sequence[str]) -> dict[str, int]:
         """Product ids for SKUs (`default_code`), archived products too: looked up in chunks, or
         for a large share of the catalog read in full (fewer, cheaper calls) and filtered here.
-        Ids found are remembered for `PRODUCT_ID_TTL_S` (a product's id never changes; a SKU moved
-        to another product is seen within the TTL): re-reading a few hot SKUs, as stock
+        Ids found are remembered in `client.product_ids`: re-reading a few hot SKUs, as stock
         notifications do during a sale, then costs only the quant read."""
-        now = time.monotonic()
-        known = {
-            sku: hit[0]
-            for sku in skus
-            if (hit := self._known_ids.get(sku)) is not None and now - hit[1] < PRODUCT_ID_TTL_S
-        }
+        known = self.client.product_ids.known(skus)
         wanted_now = [sku for sku in skus if sku not in known]
         found = await self._lookup_product_ids(wanted_now) if wanted_now else {}
-        if len(self._known_ids) > MAX_KNOWN_IDS:
-            self._known_ids.clear()
-        self._known_ids.update((code, (product_id, now)) for code, product_id in found.items())
+        self.client.product_ids.remember(found)
         return {**known, **found}
-
-    def forget_product_ids(self) -> None:
-        """Drop the remembered SKU -> product ids (the next reads look them up again)."""
-        self._known_ids.clear()
 
     async def _lookup_product_ids(self, skus: Sequence[str]) -> dict[str, int]:
         if len(skus) >= self.scan_threshold:
