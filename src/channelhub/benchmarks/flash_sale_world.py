@@ -37,6 +37,7 @@ from typing import IO, Any
 import httpx
 
 from channelhub.config import Landscape, parse_config
+from channelhub.sandbox.scenarios.odoo_rpc import OdooAccess
 
 SHOPIFY = "shopify"
 WOOCOMMERCE = "woocommerce"
@@ -72,15 +73,6 @@ class StockPlan:
 
     def ats(self, sku: str, online: set[str]) -> int:
         return sum(units for wh, units in self.on_hand[sku].items() if wh in online)
-
-
-@dataclass(frozen=True)
-class OdooAccess:
-    url: str
-    db: str
-    login: str
-    password: str
-    version: str
 
 
 @dataclass(frozen=True)

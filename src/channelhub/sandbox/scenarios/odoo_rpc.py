@@ -21,6 +21,7 @@ class OdooAccess:
     db: str
     login: str
     password: str
+    version: str = "17.0"  # the Odoo series, as a landscape file names it
 
 
 class OdooRpcError(RuntimeError):
