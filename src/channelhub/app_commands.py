@@ -345,10 +345,9 @@ def _warehouse_command(action: str) -> Any:
         operations = AvailabilityOperations(availability_service(landscape))
         by = os.environ.get("USER", "cli")
         try:
-            with engine.begin() as connection:
-                change = operations.set_warehouse(
-                    connection, name, action, SYSTEM_CLOCK.now(), reason=reason, by=by
-                )
+            change = operations.set_warehouse_in_steps(
+                engine, name, action, SYSTEM_CLOCK.now(), reason=reason, by=by
+            )
         except UnknownWarehouse as error:
             _fail(str(error).strip("'\""))
         finally:

@@ -354,6 +354,9 @@ class Runtime:
         self.erp = self._log_thread.erp = await self._log_thread.call(self._connect_odoo())
         self._erp_thread.start()
         lane_erp = self._erp_thread.erp = await self._erp_thread.call(self._connect_odoo())
+        # One SKU -> product id memory for both connections: ids the start-up snapshot or a stock
+        # read learnt save the order lane its lookups (plain dict reads and writes, thread-safe).
+        lane_erp.connector.client.product_ids = self.erp.connector.client.product_ids
         register_endpoints(self.endpoints, self.channels, self.erp)
         self.handlers = ServiceHandlers.build(
             self.availability, self.erp, hand_over_inline=settings.hand_over_inline
@@ -361,7 +364,11 @@ class Runtime:
         registry = HandlerRegistry()
         self.handlers.register(registry)
         self.publisher = Publisher(
-            engine, self.channels.values(), clock=self.clock, settings=settings.publisher
+            engine,
+            self.channels.values(),
+            clock=self.clock,
+            settings=settings.publisher,
+            on_propagated=self.metrics.observe_propagation,
         )
         on_committed = combine_committed_hooks(self.publisher.on_committed, self.metrics.worker_committed)
         self.worker = Worker(
@@ -568,10 +575,17 @@ class Runtime:
         return await asyncio.wrap_future(future)
 
     async def set_warehouse(self, code: str, action: str, reason: str = "", by: str = "") -> WarehouseChange:
-        with self.require_engine().begin() as connection:
-            change = self.operations.set_warehouse(
-                connection, code, action, self.clock.now(), reason=reason, by=by
-            )
+        """In a thread and in steps: recomputing thousands of SKUs must neither stall the event
+        loop (the publisher runs on it) nor hold the store's write lock for seconds."""
+        change = await asyncio.to_thread(
+            self.operations.set_warehouse_in_steps,
+            self.require_engine(),
+            code,
+            action,
+            self.clock.now(),
+            reason=reason,
+            by=by,
+        )
         if self.publisher is not None:
             self.publisher.wake()
         return change

@@ -205,6 +205,31 @@ class ChannelhubMetrics:
 
     # -- exposition ------------------------------------------------------------------------------
 
+    def latency_summary(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Count and mean seconds per label of the latency histograms: `handling` (append to
+        acknowledgement, per topic) and `propagation` (desired change to channel acknowledgement,
+        per channel); what a benchmark report keeps of /metrics."""
+        found: dict[str, dict[str, dict[str, float]]] = {}
+        for name, histogram in (
+            ("handling", self.handling_seconds),
+            ("propagation", self.propagation_seconds),
+        ):
+            per_label: dict[str, dict[str, float]] = {}
+            for metric in histogram.collect():
+                sums: dict[str, float] = {}
+                counts: dict[str, float] = {}
+                for sample in metric.samples:
+                    label = next(iter(sample.labels.values()), "")
+                    if sample.name.endswith("_sum"):
+                        sums[label] = sample.value
+                    elif sample.name.endswith("_count"):
+                        counts[label] = sample.value
+                for label, count in counts.items():
+                    if count:
+                        per_label[label] = {"count": count, "mean_s": round(sums.get(label, 0.0) / count, 3)}
+            found[name] = per_label
+        return found
+
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
 

@@ -391,6 +391,9 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             "sampler": sampler_stats.summary(),
             "channel_stats": stats,
         }
+        engine_latency = getattr(arm, "engine_latency", None)
+        if engine_latency:
+            result["engine_latency"] = engine_latency
         errors = getattr(arm, "errors", None) or []
         if errors:
             result["arm_errors"] = errors[:5]

@@ -129,6 +129,8 @@ class ChannelhubArm:
     engine: EngineProcess | None = None
     errors: list[str] = field(default_factory=list)
     memory: dict[str, int] = field(default_factory=dict)
+    # The engine's own view (its /metrics histograms) when the sale has settled, before reconciling.
+    engine_latency: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
         self.engine, ready = await EngineProcess.launch(self.world, self.store_dir)
@@ -159,6 +161,7 @@ class ChannelhubArm:
             await asyncio.sleep(0.25)
 
     async def reconcile(self) -> None:
+        self.engine_latency = await self._engine().ask("latency")
         report = await self._engine().ask("reconcile")
         if report.get("errors"):
             self.errors.append(repr(report["errors"]))

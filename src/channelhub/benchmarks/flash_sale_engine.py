@@ -9,6 +9,7 @@ environment) and talks to it over stdin/stdout, one JSON object per line:
     -> {"op": "offline", "code": "east"} <- {"ok": true}
     -> {"op": "reconcile"}               <- {"diffs": 3, "fixed": 3, "errors": {}}
     -> {"op": "memory"}                  <- {"rss_kb": ..., "peak_rss_kb": ...}
+    -> {"op": "latency"}                 <- {"handling": {topic: {"count", "mean_s"}}, "propagation": ...}
     -> {"op": "stop"}                    <- {"stopped": true}
 
 The first line it prints is `{"ready": true, "url": ..., "pid": ...}` once the runtime has started
@@ -107,6 +108,8 @@ async def _serve(landscape_path: Path) -> None:
                 _reply({"diffs": len(report.diffs), "fixed": report.fixed, "errors": report.errors})
             elif op == "memory":
                 _reply(memory_kb())
+            elif op == "latency":
+                _reply(runtime.metrics.latency_summary() if runtime.metrics is not None else {})
             elif op == "stop":
                 break
             else:

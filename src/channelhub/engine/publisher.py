@@ -39,7 +39,7 @@ import asyncio
 import logging
 import random
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -130,8 +130,12 @@ class Publisher:
         *,
         clock: Clock = SYSTEM_CLOCK,
         settings: PublisherSettings | None = None,
+        on_propagated: Callable[[str, float], None] | None = None,
     ) -> None:
+        """`on_propagated(channel, seconds)`: called for every acknowledged listing with the time
+        from its desired quantity changing to the channel applying it (e.g. a metrics histogram)."""
         self._engine = engine
+        self._on_propagated = on_propagated
         self._clock = clock
         self.settings = settings or PublisherSettings()
         self._gateways = {gateway.name: gateway for gateway in gateways}
@@ -221,7 +225,9 @@ class Publisher:
                 return PublishPass(channel, next_due=backing_off)
 
             limit = self.settings.scan_limit + memory.unsendable_last_pass
-            states = self._read_dirty(channel, limit)
+            # In a thread: a scan of thousands of dirty rows must not stall the event loop (the
+            # other channels' passes and their in-flight calls run on it).
+            states = await asyncio.to_thread(self._read_dirty, channel, limit)
             memory.velocity.prune_every(self.settings.risk.velocity_half_life_s, now)
             velocities = {
                 state.sku.value: memory.velocity.observe(
@@ -400,6 +406,8 @@ class Publisher:
             counters.applied += 1
             latency = None if update.desired_at is None else (wall - update.desired_at).total_seconds()
             memory.applied(update.sku, now, latency)
+            if latency is not None and self._on_propagated is not None:
+                self._on_propagated(channel, latency)
         elif result.status is PublishStatus.CONFLICT and result.channel_quantity is not None:
             # The channel's real value becomes the acknowledged one: the row stays dirty (unless
             # it already shows the desired value) and the next pass sends the desired value with

@@ -1,13 +1,15 @@
 """Operator actions on availability: warehouse hold/release/offline/online, SKU suppression.
 
 Each action is persisted (it survives restarts and wins over the landscape file) and recomputes
-every SKU it affects in the same transaction, so the channels the warehouse fed (or the channel of
-the suppression) get their new desired quantities at once.
+every SKU it affects, so the channels the warehouse fed (or the channel of the suppression) get
+their new desired quantities at once: in the same transaction, or for a warehouse that stocks many
+SKUs (`set_warehouse_in_steps`) in short transactions right after the one that changes its status.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -16,6 +18,9 @@ import sqlalchemy as sa
 from channelhub.domain import Sku, Warehouse
 from channelhub.service.availability import AvailabilityService, RecomputeResult
 from channelhub.service.state import OperatorStateRepository, WarehouseOverride
+
+# SKUs recomputed per transaction by `set_warehouse_in_steps` (about 2 x 250 listing rows).
+WAREHOUSE_RECOMPUTE_STEP = 250
 
 
 class UnknownWarehouse(LookupError):
@@ -39,6 +44,7 @@ class WarehouseChange:
     changed: bool
     channels: tuple[str, ...]  # channels the warehouse feeds
     recompute: RecomputeResult
+    pending: tuple[Sku, ...] = ()  # SKUs left to recompute (`set_warehouse(recompute_limit=...)`)
 
 
 class AvailabilityOperations:
@@ -61,8 +67,11 @@ class AvailabilityOperations:
         *,
         reason: str = "",
         by: str = "",
+        recompute_limit: int | None = None,
     ) -> WarehouseChange:
-        """Apply `action` to warehouse `code` and recompute every SKU it stocks."""
+        """Apply `action` to warehouse `code` and recompute every SKU it stocks (only the first
+        `recompute_limit` of them with a limit: `WarehouseChange.pending` lists the others, for
+        `set_warehouse_in_steps`)."""
         action = WarehouseAction(action)
         current = self._warehouse(connection, code)
         online, on_hold = current.online, current.on_hold
@@ -79,9 +88,48 @@ class AvailabilityOperations:
             WarehouseOverride(code, online, on_hold, reason or action.value, by, at)
         )
         skus = self.availability.skus_in_warehouse(connection, code) if changed else []
-        recompute = self.availability.recompute(connection, skus, at)
+        now, pending = (
+            (skus, []) if recompute_limit is None else (skus[:recompute_limit], skus[recompute_limit:])
+        )
+        recompute = self.availability.recompute(connection, now, at)
         after = Warehouse(code=code, name=current.name, online=online, on_hold=on_hold)
-        return WarehouseChange(after, changed, self.availability.policy.channels_fed_by(code), recompute)
+        channels = self.availability.policy.channels_fed_by(code)
+        return WarehouseChange(after, changed, channels, recompute, tuple(pending))
+
+    def set_warehouse_in_steps(
+        self,
+        engine: sa.Engine,
+        code: str,
+        action: WarehouseAction | str,
+        at: datetime,
+        *,
+        reason: str = "",
+        by: str = "",
+        step: int = WAREHOUSE_RECOMPUTE_STEP,
+        first: Callable[[sa.Connection, WarehouseChange], object] | None = None,
+    ) -> WarehouseChange:
+        """`set_warehouse` for a warehouse that stocks many SKUs: the status and the first `step`
+        SKUs are committed together (`first(connection, change)` runs in that transaction too,
+        e.g. an audit record), then the other SKUs are recomputed `step` at a time, each step its
+        own short transaction. A warehouse of 10,000 SKUs thus never holds the store's write lock
+        for seconds: webhooks and channel orders are stored and handled between the steps (and
+        their own recomputes already see the new status). Should the process stop between two
+        steps, the start-up snapshot recomputes every SKU."""
+        if step < 1:
+            raise ValueError("step must be at least 1")
+        with engine.begin() as connection:
+            change = self.set_warehouse(
+                connection, code, action, at, reason=reason, by=by, recompute_limit=step
+            )
+            if first is not None:
+                first(connection, change)
+        quantities = dict(change.recompute.quantities)
+        pending = list(change.pending)
+        for start in range(0, len(pending), step):
+            with engine.begin() as connection:
+                part = self.availability.recompute(connection, pending[start : start + step], at)
+            quantities.update(part.quantities)
+        return replace(change, recompute=RecomputeResult(quantities), pending=())
 
     def _check_channel(self, channel: str) -> None:
         if channel not in self.availability.policy.channels:

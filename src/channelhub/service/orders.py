@@ -81,6 +81,22 @@ def usable_skus(order: ChannelOrderSnapshot) -> tuple[dict[Sku, int], list[str]]
     return units, gaps
 
 
+def _linked_ref(link: OrderLink | None, order: ChannelOrderSnapshot) -> ErpOrderRef | None:
+    """The Odoo order an earlier sync of this order recorded, in the state it left it, so a later
+    snapshot (paid after pending, a repeated update) does not look it up again: an order on hold
+    is confirmed at once (Odoo refuses a confirmation the order's state no longer allows, which
+    becomes a business exception), a confirmed one needs no call at all."""
+    if link is None or link.odoo_order_id is None:
+        return None
+    if link.state is OrderStatus.ON_HOLD:
+        state = "draft"
+    elif link.state is OrderStatus.CONFIRMED:
+        state = "sale"
+    else:
+        return None
+    return ErpOrderRef(id=link.odoo_order_id, name="", state=state, client_order_ref=order.order_key)
+
+
 class OrderIngestion:
     def __init__(
         self, availability: AvailabilityService, capture: StockCapture, *, hand_over_inline: bool = True
@@ -152,7 +168,7 @@ class OrderIngestion:
             if order.cancelled:
                 step = await self._cancel(erp, order, units)
             else:
-                step = await self._create_or_confirm(erp, order, units)
+                step = await self._create_or_confirm(erp, order, units, link)
         except ConnectorError as error:
             if error.transient:
                 raise  # the log retries with backoff
@@ -171,10 +187,16 @@ class OrderIngestion:
         return apply
 
     async def _create_or_confirm(
-        self, erp: ErpGateway, order: ChannelOrderSnapshot, units: dict[Sku, int]
+        self,
+        erp: ErpGateway,
+        order: ChannelOrderSnapshot,
+        units: dict[Sku, int],
+        link: OrderLink | None = None,
     ) -> Step[SyncResult]:
         settled = order.payment.settled
-        ref = await erp.ensure_sale_order(order, note="" if settled else PAYMENT_PENDING)
+        ref = _linked_ref(link, order)
+        if ref is None:
+            ref = await erp.ensure_sale_order(order, note="" if settled else PAYMENT_PENDING)
         if not settled:
             outcome = Synced.CREATED if ref.created else Synced.ON_HOLD
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +14,12 @@ from channelhub.api.dashboard.rendering import render
 from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
 from channelhub.api.security import Principal, Role, record_action, require_page_role
-from channelhub.service.operations import AvailabilityOperations, UnknownWarehouse, WarehouseAction
+from channelhub.service.operations import (
+    AvailabilityOperations,
+    UnknownWarehouse,
+    WarehouseAction,
+    WarehouseChange,
+)
 
 
 def controls_router(ctx: OperationsContext) -> APIRouter:
@@ -100,10 +106,8 @@ def _set_warehouse(
 ) -> None:
     assert ctx.availability is not None
     now = ctx.clock.now()
-    with ctx.engine.begin() as connection:
-        change = AvailabilityOperations(ctx.availability).set_warehouse(
-            connection, code, action, now, reason=reason, by=who.name
-        )
+
+    def audit(connection: sa.Connection, change: WarehouseChange) -> None:
         record_action(
             connection,
             now,
@@ -112,6 +116,10 @@ def _set_warehouse(
             f"warehouse:{code}",
             {"reason": reason, "changed": change.changed},
         )
+
+    change = AvailabilityOperations(ctx.availability).set_warehouse_in_steps(
+        ctx.engine, code, action, now, reason=reason, by=who.name, first=audit
+    )
     if change.changed and ctx.publisher is not None:
         ctx.publisher.wake()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
@@ -12,7 +13,12 @@ from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
 from channelhub.api.operations.pagination import RowId
 from channelhub.api.security import Principal, Role, record_action, require_role
-from channelhub.service.operations import AvailabilityOperations, UnknownWarehouse, WarehouseAction
+from channelhub.service.operations import (
+    AvailabilityOperations,
+    UnknownWarehouse,
+    WarehouseAction,
+    WarehouseChange,
+)
 
 
 class ReconcileRequest(BaseModel):
@@ -101,19 +107,21 @@ def control_router(ctx: OperationsContext) -> APIRouter:
     ) -> dict[str, Any]:
         operations = AvailabilityOperations(ctx.need_availability())
         now = ctx.clock.now()
+
+        def audit(connection: sa.Connection, change: WarehouseChange) -> None:
+            record_action(
+                connection,
+                now,
+                who.name,
+                f"warehouse.{action.value}",
+                f"warehouse:{code}",
+                {"reason": request.reason, "changed": change.changed},
+            )
+
         try:
-            with ctx.engine.begin() as connection:
-                change = operations.set_warehouse(
-                    connection, code, action, now, reason=request.reason, by=who.name
-                )
-                record_action(
-                    connection,
-                    now,
-                    who.name,
-                    f"warehouse.{action.value}",
-                    f"warehouse:{code}",
-                    {"reason": request.reason, "changed": change.changed},
-                )
+            change = operations.set_warehouse_in_steps(
+                ctx.engine, code, action, now, reason=request.reason, by=who.name, first=audit
+            )
         except UnknownWarehouse as error:
             raise ApiError(404, "not_found", str(error)) from None
         if change.changed and ctx.publisher is not None:

@@ -87,8 +87,12 @@ class OdooConnector:
     async def ensure_sale_order(self, request: SaleOrderRequest, *, read_back: bool = True) -> SaleOrderState:
         return await orders.ensure_sale_order(self.client, request, read_back=read_back)
 
-    async def confirm_sale_order(self, order_id: int, *, known_state: str | None = None) -> SaleOrderState:
-        return await orders.confirm_sale_order(self.client, order_id, known_state=known_state)
+    async def confirm_sale_order(
+        self, order_id: int, *, known_state: str | None = None, read_after: bool = True
+    ) -> SaleOrderState:
+        return await orders.confirm_sale_order(
+            self.client, order_id, known_state=known_state, read_after=read_after
+        )
 
     async def cancel_sale_order(self, order_id: int) -> SaleOrderState:
         return await orders.cancel_sale_order(self.client, order_id)

@@ -221,9 +221,11 @@ async def _until(
     done: Callable[[SaleOrderState], bool],
     act: Callable[[SaleOrderState], Awaitable[None]],
     known: SaleOrderState | None = None,
+    after: Callable[[SaleOrderState], SaleOrderState] | None = None,
 ) -> SaleOrderState:
     """Read state; if not `done`, `act` once; on transient failure re-read before acting again.
-    `known`: a state the caller just read, used instead of the first read."""
+    `known`: a state the caller just read, used instead of the first read. `after`: the state an
+    act that returned leaves (no read to verify it); None reads it back."""
     attempt = 0
     while True:
         attempt += 1
@@ -235,14 +237,18 @@ async def _until(
         except Exception as error:
             if not await client.back_off(attempt, error):
                 raise
+            continue
+        if after is not None:
+            return after(order)
 
 
 async def confirm_sale_order(
-    client: OdooClient, order_id: int, *, known_state: str | None = None
+    client: OdooClient, order_id: int, *, known_state: str | None = None, read_after: bool = True
 ) -> SaleOrderState:
     """Confirm (`action_confirm`: reserves stock and creates the delivery picking). `known_state`:
-    the order's state as the caller just read it (skips the read before acting; the state is
-    always read again after acting)."""
+    the order's state as the caller just read it (skips the read before acting).
+    `read_after=False` trusts a returned `action_confirm` (Odoo raises when it cannot confirm):
+    the state returned is then `sale`, without the pickings' ids and name a read would add."""
 
     async def confirm(order: SaleOrderState) -> None:
         if order.state == "cancel":
@@ -254,7 +260,8 @@ async def confirm_sale_order(
     known = None
     if known_state in ("draft", "sent"):  # to act on at once; any other state is read first
         known = SaleOrderState(order_id, "", known_state, "", locked=False, picking_ids=())
-    return await _until(client, order_id, lambda o: o.state in ("sale", "done"), confirm, known)
+    after = None if read_after else (lambda o: replace(o, state="sale"))
+    return await _until(client, order_id, lambda o: o.state in ("sale", "done"), confirm, known, after)
 
 
 async def cancel_sale_order(client: OdooClient, order_id: int) -> SaleOrderState:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from channelhub.domain import (
 QUANT_FIELDS = ("product_id", "location_id", "quantity", "reserved_quantity")
 LOCATION_FIELDS = ("complete_name", "name", "usage", "parent_path", "location_id")
 WAREHOUSE_FIELDS = ("code", "name", "view_location_id", "lot_stock_id")
+TOPOLOGY_TTL_S = 60.0  # how long targeted re-reads reuse the warehouses and locations read
 
 
 @dataclass(frozen=True)
@@ -111,14 +113,30 @@ class StockReader:
         quant_page: int = 5000,
         scan_threshold: int = 5000,
         partitions: int = 4,
+        topology_ttl_s: float = TOPOLOGY_TTL_S,
     ) -> None:
         self.client = client
+        self.topology_ttl_s = topology_ttl_s
+        self._topology: tuple[float, list[OdooWarehouse], list[OdooLocation]] | None = None
         self.hold = hold or HoldPolicy()
         self.sku_chunk = sku_chunk
         self.quant_chunk = quant_chunk
         self.quant_page = quant_page
         self.scan_threshold = scan_threshold
         self.partitions = max(1, partitions)
+
+    async def topology(self, *, fresh: bool = False) -> tuple[list[OdooWarehouse], list[OdooLocation]]:
+        """The warehouses and their internal locations. Targeted re-reads (a few SKUs, as stock
+        notifications ask during a sale) use the copy read within `topology_ttl_s` instead of two
+        more calls each; full reads (`fresh`: snapshot, reconciliation) always read it again. A
+        new warehouse or location is thus seen at once by full reads, within the TTL by others."""
+        now = time.monotonic()
+        if not fresh and self._topology is not None and now - self._topology[0] < self.topology_ttl_s:
+            return self._topology[1], self._topology[2]
+        warehouses = await self.warehouses()
+        locations = await self.internal_locations(warehouses)
+        self._topology = (now, warehouses, locations)
+        return warehouses, locations
 
     async def warehouses(self) -> list[OdooWarehouse]:
         rows = await self.client.search_read_all("stock.warehouse", [], WAREHOUSE_FIELDS)
@@ -249,8 +267,7 @@ class StockReader:
     async def read(self, skus: Iterable[str] | None = None) -> StockReport:
         """Stock for `skus` (all storable products with a SKU when None)."""
         calls_before = self.client.stats.calls
-        odoo_warehouses = await self.warehouses()
-        odoo_locations = await self.internal_locations(odoo_warehouses)
+        odoo_warehouses, odoo_locations = await self.topology(fresh=skus is None)
         if skus is None:
             ids_by_sku = await self.all_product_ids()
             unknown: list[str] = []
@@ -276,10 +293,8 @@ class StockReader:
         holding the whole catalog. A SKU two products share is read with the first one only,
         as `read` does."""
         calls_before = self.client.stats.calls
-        odoo_warehouses = await self.warehouses()
-        stock_locations = [
-            location for location in await self.internal_locations(odoo_warehouses) if location.warehouse_code
-        ]
+        odoo_warehouses, odoo_locations = await self.topology(fresh=True)
+        stock_locations = [location for location in odoo_locations if location.warehouse_code]
         location_ids = [location.id for location in stock_locations]
         seen: set[str] = set()
         pages = self.client.search_read_pages(
@@ -300,6 +315,8 @@ class StockReader:
                     usable[int(row["id"])] = Sku(code)
                 except InvalidValue:
                     unusable.append(code)  # a default_code channelhub cannot use as a SKU
+            # The ids are known now: later re-reads of these SKUs need no product lookup.
+            self.client.product_ids.remember({sku.value: product_id for product_id, sku in usable.items()})
             rows = await self.quants_by_product(sorted(usable), location_ids) if usable else []
             yield self._report(odoo_warehouses, stock_locations, usable, rows, [], unusable, calls_before)
             calls_before = self.client.stats.calls

@@ -74,6 +74,7 @@ def routes(emulator: OdooEmulator) -> list[Route]:
             "db": database.name,
             "login": database.login,
             "records": {name: len(model.rows) for name, model in database.registry.models.items()},
+            "calls": dict(emulator.services.calls.most_common()),
         })  # fmt: skip
 
     async def records(request: Request) -> Response:

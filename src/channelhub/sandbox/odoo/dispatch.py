@@ -7,6 +7,7 @@ result goes out as its ids, and ``create`` called with one dict answers one id.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,6 +80,8 @@ class RpcServices:
 
     def __init__(self, database: OdooDatabase) -> None:
         self.database = database
+        # `model.method` -> calls answered (authenticated ones): what a client costs this server.
+        self.calls: Counter[str] = Counter()
 
     def dispatch(self, service: Any, method: Any, params: Any) -> Any:
         if not isinstance(params, (list, tuple)):
@@ -120,6 +123,7 @@ class RpcServices:
         self.check_db(db)
         if not self.database.check_credentials(uid, password):
             raise AccessDenied()
+        self.calls[f"{model}.{model_method}"] += 1
         if method == "execute":
             return call_kw(self.database, uid, model, model_method, params[5:], {})
         args = params[5] if len(params) > 5 else []

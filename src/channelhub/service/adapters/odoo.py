@@ -232,8 +232,9 @@ class OdooErpGateway:
         return {str(order["client_order_ref"]) for order in orders}
 
     async def confirm_sale_order(self, ref: ErpOrderRef) -> ErpOrderRef:
-        # The state the caller holds saves the read before acting (it is re-read after).
-        return _ref(await self.connector.confirm_sale_order(ref.id, known_state=ref.state))
+        # The state the caller holds saves the read before acting; a returned action_confirm is
+        # trusted (Odoo raises when it cannot confirm), which saves the read after.
+        return _ref(await self.connector.confirm_sale_order(ref.id, known_state=ref.state, read_after=False))
 
     async def aclose(self) -> None:
         await self.connector.aclose()
