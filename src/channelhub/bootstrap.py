@@ -292,9 +292,15 @@ class Runtime:
         self._log_thread = _LogThread(self)
         # The ERP order lane: tier 2 (order sync, confirm, cancel, reservation checks) on its own
         # thread, loop and Odoo gateway, so Odoo's speed never delays tier 1 (channel orders,
-        # reservations, ATS). Batches of one: on SQLite a batch holds the write lock while it
-        # awaits Odoo, so tier 1 gets the lock back after every order.
+        # reservations, ATS). Its handlers are external: no transaction is open while it awaits
+        # Odoo, so tier 1 keeps the store's write lock between the lane's short commits.
         self._erp_thread = _LogThread(self, name="channelhub-erp")
+        # The order backfill reads and parses every order a channel changed since its cursor
+        # (hundreds per pass during a sale): on its own thread, loop and channel clients, so the
+        # parsing never stalls the publisher on the main loop. Injected gateways (tests, fakes)
+        # are used on the main loop instead.
+        self._backfill_thread = _LogThread(self, name="channelhub-backfill")
+        self._backfill_gateways: dict[str, ChannelGateway] | None = None
         self.erp_worker: Worker | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -404,6 +410,7 @@ class Runtime:
         self._erp_thread.run_worker(self.erp_worker)
         self._spawn(self.publisher.run(self._stop), "publisher")
         self._spawn(self.processor.run(self._stop), "inbox")
+        await self._start_backfill_thread()
         self._spawn(self._every(settings.backfill_interval_s, self._backfill), "backfill")
         self._spawn(self._every(settings.odoo_poll_interval_s, self._append_poll), "odoo-poll")
         if not settings.hand_over_inline:
@@ -491,6 +498,7 @@ class Runtime:
             await asyncio.wait(self._tasks, timeout=10)
             for task in self._tasks:
                 task.cancel()
+        await asyncio.to_thread(self._stop_backfill_thread)
         await asyncio.to_thread(self._erp_thread.stop)
         await asyncio.to_thread(self._log_thread.stop)
         for gateway in self.channels.values():
@@ -515,10 +523,38 @@ class Runtime:
                 log.warning("periodic_job_failed", job=getattr(job, "__name__", "job"), error=repr(error))
 
     async def _backfill(self) -> None:
-        for gateway in self.channels.values():
+        if self._backfill_gateways is None:
+            await self._backfill_with(self.channels)
+            return
+        await self._backfill_thread.call(self._backfill_with(self._backfill_gateways))
+
+    async def _backfill_with(self, gateways: Mapping[str, ChannelGateway]) -> None:
+        for gateway in gateways.values():
             added = await backfill_orders(self.require_engine(), gateway, self.clock)
             if added:
                 log.info("backfill_found_orders", channel=gateway.name, events=added)
+
+    async def _start_backfill_thread(self) -> None:
+        """Clients of their own for the backfill thread (an HTTP client belongs to one loop)."""
+        if self._given_channels is not None or not self.channels:
+            return
+        self._backfill_thread.start()
+
+        async def build() -> dict[str, ChannelGateway]:
+            return {
+                settings.name: channel_gateway(settings, clock=self.clock)
+                for settings in self.landscape.channels
+                if settings.name in self.channels
+            }
+
+        self._backfill_gateways = await self._backfill_thread.call(build())
+
+    def _stop_backfill_thread(self) -> None:
+        gateways, self._backfill_gateways = self._backfill_gateways, None
+        for gateway in (gateways or {}).values():
+            with contextlib.suppress(Exception):
+                self._backfill_thread.submit(gateway.aclose()).result(timeout=5)
+        self._backfill_thread.stop()
 
     def _append(self, events: list[Any]) -> int:
         with self.require_engine().begin() as connection:

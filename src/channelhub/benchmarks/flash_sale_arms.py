@@ -115,6 +115,7 @@ class OracleArm:
     world: World
     ledger: TruthLedger
     name: str = "oracle"
+    updates_in_line: bool = True  # every channel is updated before the driver goes on
     erp: ErpGateway | None = None
     _queue: asyncio.Queue[ChannelOrderSnapshot] = field(default_factory=asyncio.Queue)
     _importer: asyncio.Task[None] | None = None

@@ -217,3 +217,10 @@ async def test_repeat_orders_reuse_product_ids_and_a_known_state_saves_a_read(od
         )
         assert calls == [("sale.order", "search_read"), ("sale.order", "create")]  # no read after it
         assert (await connector.ensure_sale_order(request)).id == unread.id
+        calls.clear()
+        trusted = await connector.confirm_sale_order(unread.id, known_state="draft", read_after=False)
+        assert trusted.state == "sale" and trusted.id == unread.id
+        assert calls == [("sale.order", "action_confirm")]  # a returned action_confirm is trusted
+        again = await connector.confirm_sale_order(unread.id, read_after=False)
+        assert again.state == "sale"  # already confirmed: read, found done, nothing sent
+        assert calls[1:] == [("sale.order", "read")]

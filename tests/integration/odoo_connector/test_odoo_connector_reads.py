@@ -166,3 +166,46 @@ async def test_pricelist_fixed_prices_respect_windows_and_match_odoo_order_price
             "sale.order.line", "search_read", [[("order_id", "=", order_id)]], {"fields": ["price_unit"]}
         )
         assert lines[0]["price_unit"] == pytest.approx(float(rule.price.amount))
+
+
+async def test_targeted_stock_reads_reuse_the_warehouse_layout_and_full_reads_refresh_it(
+    odoo: RunningOdoo,
+) -> None:
+    async with odoo.connector(odoo.default_protocol()) as connector:
+        catalog = await connector.read_catalog()
+        skus = [str(item.sku) for item in catalog.items][:3]
+        calls: list[str] = []
+        original = connector.client.search_read_all
+
+        async def counting(model: str, *args: object, **kwargs: object) -> list[dict[str, object]]:
+            calls.append(model)
+            return await original(model, *args, **kwargs)  # type: ignore[arg-type]
+
+        connector.client.search_read_all = counting  # type: ignore[method-assign]
+        first = await connector.read_stock_positions(skus)
+        assert calls.count("stock.warehouse") == 1 and calls.count("stock.location") == 1
+        calls.clear()
+        again = await connector.read_stock_positions(skus)  # within the TTL: no layout reads
+        assert "stock.warehouse" not in calls and "stock.location" not in calls
+        assert again.positions == first.positions and again.locations == first.locations
+        connector.stock.topology_ttl_s = 0.0  # expired: read again
+        await connector.read_stock_positions(skus)
+        assert calls.count("stock.warehouse") == 1
+        connector.stock.topology_ttl_s = 3600.0
+        calls.clear()
+        await connector.read_stock_positions(None)  # a full read always reads the layout
+        async for _page in connector.read_stock_position_pages(50):
+            pass
+        assert calls.count("stock.warehouse") == 2 and calls.count("stock.location") == 2
+
+
+async def test_paged_snapshot_teaches_the_client_every_product_id(odoo: RunningOdoo) -> None:
+    async with odoo.connector(odoo.default_protocol()) as connector:
+        connector.client.product_ids.forget()
+        seen: set[str] = set()
+        async for page in connector.read_stock_position_pages(25):
+            seen.update(position.sku.value for position in page.positions)
+        assert seen and connector.client.product_ids.known(seen).keys() == seen
+        calls = connector.client.stats.calls
+        await connector.read_stock_positions(sorted(seen)[:5])
+        assert connector.client.stats.calls - calls == 1  # the quants only: ids and layout known

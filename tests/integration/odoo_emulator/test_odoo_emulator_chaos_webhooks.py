@@ -190,3 +190,15 @@ def test_webhook_chaos_duplicates_and_delays(odoo17: LiveOdoo) -> None:
             emulator.chaos.apply(ChaosSettings())
             emulator.webhooks.remove_rule(rule.id)
     assert [(b["_id"], b["state"]) for b in bodies] == [(order, "draft"), (order, "draft")]
+
+
+def test_sandbox_state_counts_the_calls_per_model_and_method(odoo17: LiveOdoo) -> None:
+    before = httpx.get(f"{odoo17.url}/_sandbox/state").json()["calls"]
+    odoo17.call("res.partner", "search_count", [[]])
+    odoo17.call("res.partner", "search_count", [[]])
+    with pytest.raises(xmlrpc.client.Fault):
+        odoo17.models.execute_kw(odoo17.db, 2, "wrong", "res.partner", "search_count", [[]])
+    after = httpx.get(f"{odoo17.url}/_sandbox/state").json()["calls"]
+    assert (
+        after["res.partner.search_count"] - before.get("res.partner.search_count", 0) == 2
+    )  # refused: not counted

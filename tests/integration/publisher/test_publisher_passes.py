@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from channelhub.clock import ManualClock
 from channelhub.connectors.errors import AuthenticationError, UnavailableError
+from channelhub.engine.publisher import Publisher, PublisherSettings
 from channelhub.service.fakes import FakeChannelGateway
 from channelhub.service.ports import PublishResult, PublishStatus, QuantityUpdate
 
@@ -356,3 +357,27 @@ async def test_a_backlog_never_hides_a_sku_that_just_sold_out(
 
     assert shop.batches[0][0] == "HOT" and shop.quantities["HOT"] == 0
     assert first.dirty == 4  # the 3 longest waiting, plus the at-risk one
+
+
+async def test_every_acknowledgement_feeds_the_propagation_histogram(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+) -> None:
+    from channelhub.metrics import ChannelhubMetrics
+
+    metrics = ChannelhubMetrics()
+    for sku in ("A-1", "A-2"):
+        shop.stock_listing(sku, 10)
+    listings.acknowledge({"A-1": 10, "A-2": 10})
+    listings.desire({"A-1": 7, "A-2": 4})
+    clock.advance(2.5)
+    publisher = Publisher(
+        store,
+        [shop],
+        clock=clock,
+        settings=PublisherSettings(seed=7),
+        on_propagated=metrics.observe_propagation,
+    )
+    assert (await publisher.publish_once("shop")).applied == 2
+    summary = metrics.latency_summary()["propagation"]
+    assert summary == {"shop": {"count": 2.0, "mean_s": 2.5}}
+    assert b'channelhub_propagation_seconds_count{channel="shop"} 2.0' in metrics.exposition()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from channelhub.domain import Sku, StockChanged
 from channelhub.engine.events import NewEvent
@@ -127,6 +128,42 @@ async def test_hold_and_release_a_warehouse(world: World) -> None:
     assert (world.desired("shop", "A"), world.desired("web", "A")) == (15, 5)
     with world.engine.begin() as connection, pytest.raises(UnknownWarehouse):
         ops.set_warehouse(connection, "nowhere", WarehouseAction.HOLD, world.clock.now())
+
+
+async def test_a_warehouse_of_many_skus_is_recomputed_in_short_steps(world: World) -> None:
+    skus = [f"S{n:02d}" for n in range(7)]
+    for sku in skus:
+        world.erp.put_stock(sku, "wh1", on_hand=10)
+        world.erp.put_stock(sku, "wh2", on_hand=6)
+    world.emit(*stock_refresh_events(skus, "setup"))
+    await world.settle()
+    transactions: list[int] = []
+    audited: list[bool] = []
+
+    def on_begin(_connection: object) -> None:
+        transactions.append(1)
+
+    sa.event.listen(world.engine, "begin", on_begin)
+    try:
+        change = world.handlers.operations.set_warehouse_in_steps(
+            world.engine,
+            "wh1",
+            WarehouseAction.HOLD,
+            world.clock.now(),
+            reason="stock take",
+            step=3,
+            first=lambda _c, first_change: audited.append(first_change.changed),
+        )
+    finally:
+        sa.event.remove(world.engine, "begin", on_begin)
+    assert change.changed and change.pending == () and audited == [True]
+    assert len(transactions) == 3  # status + 3 SKUs, then 3, then 1
+    assert {sku.value for _channel, sku in change.recompute.quantities} == set(skus)
+    assert all((world.desired("shop", sku), world.desired("web", sku)) == (5, 0) for sku in skus)
+    with pytest.raises(ValueError):
+        world.handlers.operations.set_warehouse_in_steps(
+            world.engine, "wh1", WarehouseAction.RELEASE, world.clock.now(), step=0
+        )
 
 
 async def test_suppression_shows_zero_until_lifted(world: World) -> None:

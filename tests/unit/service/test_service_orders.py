@@ -3,6 +3,7 @@ the delivery order, hold when payment is pending, cancellation, and business exc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -347,3 +348,39 @@ async def test_odoo_is_called_with_no_transaction_open_and_a_newer_snapshot_supe
     assert result.outcome.value == "confirmed"
     assert link_state(world, "web:1001") is OrderStatus.CONFIRMED
     assert world.erp.created == 1 and open_soft(world) == {}
+
+
+async def test_a_later_snapshot_uses_the_linked_odoo_order_instead_of_looking_it_up(world: World) -> None:
+    """Paid after pending: the on-hold order recorded earlier is confirmed at once; a further
+    update of a confirmed order needs no Odoo call at all."""
+    await stocked(world)
+    world.emit(order_event(order(world, payment="pending")))
+    await world.settle()
+    assert link_state(world, "web:1001") is OrderStatus.ON_HOLD
+    world.erp.calls.clear()
+    world.emit(order_event(order(world, after_s=60, payment="paid")))
+    await world.settle()
+    erp_order_calls = [c for c in world.erp.calls if c.endswith("sale_order")]
+    assert erp_order_calls == ["confirm_sale_order"]  # no ensure/find before confirming
+    assert world.erp.order("web:1001").state == "sale"  # type: ignore[union-attr]
+    assert link_state(world, "web:1001") is OrderStatus.CONFIRMED
+    world.erp.calls.clear()
+    world.emit(order_event(order(world, after_s=120, payment="paid", name="#1001 (gift)")))
+    await world.settle()
+    assert [c for c in world.erp.calls if c.endswith("sale_order")] == []
+    assert world.erp.created == 1 and link_state(world, "web:1001") is OrderStatus.CONFIRMED
+    assert open_soft(world) == {}
+
+
+async def test_a_linked_order_cancelled_in_odoo_becomes_a_business_exception(world: World) -> None:
+    await stocked(world)
+    world.emit(order_event(order(world, payment="pending")))
+    await world.settle()
+    found = world.erp.orders["web:1001"]
+    world.erp.orders["web:1001"] = replace(found, ref=replace(found.ref, state="cancel"))
+    world.emit(order_event(order(world, after_s=60, payment="paid")))
+    await world.settle()
+    with world.engine.connect() as connection:
+        exceptions = world.repos(connection).exceptions.open(subject="web:1001")
+    assert [e.kind for e in exceptions] == [ERP_REJECTED]
+    assert link_state(world, "web:1001") is OrderStatus.ON_HOLD
