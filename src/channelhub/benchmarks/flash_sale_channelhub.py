@@ -153,11 +153,14 @@ class ChannelhubArm:
         await self._engine().ask("offline", code=code)
 
     async def settle(self, deadline: float) -> None:
-        """Until the publisher has nothing left to send and no webhook is still on its way."""
+        """Until the engine is quiet: no webhook on its way, none waiting in the inbox, no event
+        pending in the log (the ERP lane's order syncs included: their Odoo reservations still
+        move ATS) and nothing left to publish."""
         while time.monotonic() < deadline:
-            pending = await self.world.webhooks_pending()
-            if pending == 0 and (await self._engine().ask("unpublished"))["unpublished"] == 0:
-                return
+            if await self.world.webhooks_pending() == 0:
+                state = await self._engine().ask("unpublished")
+                if state["unpublished"] == 0 and not state["pending_events"] and not state["inbox_pending"]:
+                    return
             await asyncio.sleep(0.25)
 
     async def reconcile(self) -> None:

@@ -5,7 +5,7 @@ the benchmark's emulators and stream driver would otherwise steal its CPU. So th
 arm starts `python -m channelhub.benchmarks.flash_sale_engine LANDSCAPE.yaml` (secrets in the
 environment) and talks to it over stdin/stdout, one JSON object per line:
 
-    -> {"op": "unpublished"}             <- {"unpublished": 12}
+    -> {"op": "unpublished"}             <- {"unpublished": 12, "pending_events": 3, "inbox_pending": 0}
     -> {"op": "offline", "code": "east"} <- {"ok": true}
     -> {"op": "reconcile"}               <- {"diffs": 3, "fixed": 3, "errors": {}}
     -> {"op": "memory"}                  <- {"rss_kb": ..., "peak_rss_kb": ...}
@@ -56,6 +56,20 @@ def _reply(document: dict[str, Any]) -> None:
     _protocol.flush()
 
 
+def _pending_work(runtime: Any) -> dict[str, int]:
+    """Events still pending in the log (every tier) and webhooks not yet turned into events."""
+    import time
+
+    from channelhub.api.operations.queues import queue_stats
+    from channelhub.store.db import reader
+    from channelhub.store.repositories import StateRepositories
+
+    with reader(runtime.require_engine()).connect() as connection:
+        stats = queue_stats(connection, time.time())
+        inbox = len(StateRepositories.on(connection).inbox.next_batch(limit=1000))
+    return {"pending_events": sum(tier.pending for tier in stats.tiers.values()), "inbox_pending": inbox}
+
+
 async def _start(landscape_path: Path) -> Any:
     from channelhub import bootstrap
     from channelhub.config import load_config
@@ -97,7 +111,8 @@ async def _serve(landscape_path: Path) -> None:
             op = request.get("op")
             if op == "unpublished":
                 health = await asyncio.to_thread(runtime.health)
-                _reply({"unpublished": int(sum(health["unpublished"].values()))})
+                pending = await asyncio.to_thread(_pending_work, runtime)
+                _reply({"unpublished": int(sum(health["unpublished"].values())), **pending})
             elif op == "offline":
                 await runtime.set_warehouse(str(request["code"]), "offline", reason="flash sale", by="bench")
                 _reply({"ok": True})
