@@ -243,7 +243,10 @@ class StreamDriver:
             elif isinstance(action, StockMove):
                 tasks.append(asyncio.ensure_future(self._stock(action)))
             else:
-                await self._offline(action)
+                # An operator's action does not stop the shoppers: the stream goes on while the
+                # arm applies it (awaiting it here held every later order back until the arm had
+                # finished, then fired them all at once).
+                tasks.append(asyncio.ensure_future(self._offline(action)))
         await asyncio.gather(*tasks)
 
     async def aclose(self) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -13,12 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from channelhub.api.dashboard.rendering import render
 from channelhub.api.errors import ApiError
 from channelhub.api.operations.context import OperationsContext
+from channelhub.api.operations.routes_control import set_warehouse_audited
 from channelhub.api.security import Principal, Role, record_action, require_page_role
 from channelhub.service.operations import (
-    AvailabilityOperations,
     UnknownWarehouse,
     WarehouseAction,
-    WarehouseChange,
 )
 
 
@@ -104,24 +102,7 @@ def controls_router(ctx: OperationsContext) -> APIRouter:
 def _set_warehouse(
     ctx: OperationsContext, code: str, action: WarehouseAction, reason: str, who: Principal
 ) -> None:
-    assert ctx.availability is not None
-    now = ctx.clock.now()
-
-    def audit(connection: sa.Connection, change: WarehouseChange) -> None:
-        record_action(
-            connection,
-            now,
-            who.name,
-            f"warehouse.{action.value}",
-            f"warehouse:{code}",
-            {"reason": reason, "changed": change.changed},
-        )
-
-    change = AvailabilityOperations(ctx.availability).set_warehouse_in_steps(
-        ctx.engine, code, action, now, reason=reason, by=who.name, first=audit
-    )
-    if change.changed and ctx.publisher is not None:
-        ctx.publisher.wake()
+    set_warehouse_audited(ctx, code, action, reason, who)
 
 
 def _record(ctx: OperationsContext, who: Principal, run_id: int) -> None:

@@ -105,27 +105,10 @@ def control_router(ctx: OperationsContext) -> APIRouter:
         request: WarehouseRequest,
         who: Principal = require_role(Role.OPERATOR),
     ) -> dict[str, Any]:
-        operations = AvailabilityOperations(ctx.need_availability())
-        now = ctx.clock.now()
-
-        def audit(connection: sa.Connection, change: WarehouseChange) -> None:
-            record_action(
-                connection,
-                now,
-                who.name,
-                f"warehouse.{action.value}",
-                f"warehouse:{code}",
-                {"reason": request.reason, "changed": change.changed},
-            )
-
         try:
-            change = operations.set_warehouse_in_steps(
-                ctx.engine, code, action, now, reason=request.reason, by=who.name, first=audit
-            )
+            change = set_warehouse_audited(ctx, code, action, request.reason, who)
         except UnknownWarehouse as error:
             raise ApiError(404, "not_found", str(error)) from None
-        if change.changed and ctx.publisher is not None:
-            ctx.publisher.wake()  # the new desired quantities go out now, not at the next poll
         return {
             "warehouse": change.warehouse.code,
             "online": change.warehouse.online,
@@ -135,3 +118,29 @@ def control_router(ctx: OperationsContext) -> APIRouter:
         }
 
     return router
+
+
+def set_warehouse_audited(
+    ctx: OperationsContext, code: str, action: WarehouseAction, reason: str, who: Principal
+) -> WarehouseChange:
+    """A warehouse action by an operator (API or dashboard): the status and the audit record in
+    one transaction, the SKUs recomputed in steps after it, the publisher woken so the new
+    desired quantities go out now, not at its next sweep."""
+    now = ctx.clock.now()
+
+    def audit(connection: sa.Connection, change: WarehouseChange) -> None:
+        record_action(
+            connection,
+            now,
+            who.name,
+            f"warehouse.{action.value}",
+            f"warehouse:{code}",
+            {"reason": reason, "changed": change.changed},
+        )
+
+    change = AvailabilityOperations(ctx.need_availability()).set_warehouse_in_steps(
+        ctx.engine, code, action, now, reason=reason, by=who.name, first=audit
+    )
+    if change.changed and ctx.publisher is not None:
+        ctx.publisher.wake()
+    return change
