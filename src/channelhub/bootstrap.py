@@ -542,7 +542,7 @@ class Runtime:
 
         async def build() -> dict[str, ChannelGateway]:
             return {
-                settings.name: channel_gateway(settings, clock=self.clock)
+                settings.name: channel_gateway(settings, clock=self.clock, background=True)
                 for settings in self.landscape.channels
                 if settings.name in self.channels
             }

@@ -319,3 +319,21 @@ async def test_pages_refused_as_too_costly_are_replanned_smaller() -> None:
     # …and with two observations the line is exact: 2 + 12 per node, so (1000 − 2) // 12 = 83.
     assert sizes[2] == 83 and len(sizes) == 3
     assert [len(p) for p in pages] == [81, 3]
+
+
+async def test_a_background_client_leaves_its_share_of_the_bucket_to_others() -> None:
+    clock = ManualClock()
+    shop = FakeShop(clock, capacity=1000, restore_rate=50, costs={"Heavy": 100}, answers={"Heavy": ok})
+    async with make_client(shop, clock, leave_free=0.5) as client:
+        await client.execute(HEAVY, operation="heavy")  # learns the bucket: 1000 at 50/s
+        shop._restore()
+        shop.available = 300.0  # the publisher spent most of it
+        client.bucket.observe(300.0)
+        started = clock.monotonic()
+        await client.execute(HEAVY, operation="heavy")
+    # It waited until the bucket held its 100 points plus the 500 it leaves free: (600 - 300) / 50.
+    waited = clock.monotonic() - started
+    assert waited == pytest.approx((600 + SAFETY_MARGIN_POINTS - 300) / 50, abs=0.01)
+    assert shop.throttled == 0
+    with pytest.raises(ValueError):
+        ShopifyConfig(shop_url="https://demo.myshopify.com", access_token="t", leave_free=1.0)

@@ -253,7 +253,8 @@ class ShopifyGraphQLClient:
         that loop would never finish. The margin absorbs such rounding instead.
         """
         async with self._reserve_lock:  # FIFO: one waiter at a time
-            need = min(predicted + SAFETY_MARGIN_POINTS, self.bucket.capacity)
+            spare = self.config.leave_free * self.bucket.capacity  # left to other clients
+            need = min(predicted + SAFETY_MARGIN_POINTS + spare, self.bucket.capacity)
             delay = self.bucket.wait_time(need)
             if delay > 0:
                 await self.clock.sleep(delay)

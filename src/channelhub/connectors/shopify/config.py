@@ -32,6 +32,10 @@ class ShopifyConfig:
     # Kept below the bucket's refill headroom so a burst from another process of the same app
     # does not starve us; 1.0 means "plan batches against the whole bucket".
     bucket_share: float = 1.0
+    # Share of the bucket this client leaves to others of the same app: before each call it waits
+    # until the bucket holds the call's cost plus this share. A background reader (the order
+    # backfill) set to 0.5 never spends the points the stock publisher needs during a sale.
+    leave_free: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.shop_url.startswith(("http://", "https://")):
@@ -42,6 +46,8 @@ class ShopifyConfig:
         object.__setattr__(self, "api_version", profile_for(self.api_version).version)
         if not 0 < self.bucket_share <= 1:
             raise ValueError("bucket_share must be in (0, 1]")
+        if not 0 <= self.leave_free < 1:
+            raise ValueError("leave_free must be in [0, 1)")
 
     @property
     def graphql_url(self) -> str:

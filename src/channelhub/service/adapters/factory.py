@@ -83,8 +83,14 @@ def erp_gateway(
 
 
 def channel_gateway(
-    settings: ShopifyChannel | WooCommerceChannel | AmazonChannel | PosChannel, *, clock: Clock = SYSTEM_CLOCK
+    settings: ShopifyChannel | WooCommerceChannel | AmazonChannel | PosChannel,
+    *,
+    clock: Clock = SYSTEM_CLOCK,
+    background: bool = False,
 ) -> ChannelGateway:
+    """The gateway for one channel. `background=True`: for a reader that must never compete
+    with the publisher for the platform's limits (the order backfill): on Shopify it plans pages
+    against a quarter of the cost bucket and leaves half of the bucket to the publisher."""
     if isinstance(settings, ShopifyChannel):
         restore = SHOPIFY_RESTORE.get(settings.plan, 100.0)
         config = ShopifyConfig(
@@ -93,6 +99,7 @@ def channel_gateway(
             api_version=settings.api_version,
             api_secret=settings.client_secret.get_secret_value(),
             location_id=next(iter(settings.locations.values()), None),
+            **({"bucket_share": 0.25, "leave_free": 0.5} if background else {}),
         )
         return ShopifyChannelGateway(
             settings.name,
