@@ -43,7 +43,13 @@ async def test_example_landscape_builds_every_supported_gateway() -> None:
     assert all(isinstance(g, ChannelGateway) for g in gateways.values())
     assert shop.limits.compare_and_set and shop.limits.max_quantities_per_call == 250
     assert not woo.limits.compare_and_set
-    for gateway in gateways.values():
+    shopify_settings = next(s for s in landscape.channels if s.name == "shopify-eu")
+    background = channel_gateway(shopify_settings, background=True)
+    assert isinstance(background, ShopifyChannelGateway)
+    config = background.connector.client.config
+    assert (config.leave_free, config.bucket_share) == (0.5, 0.25)  # the backfill yields to the publisher
+    assert shop.connector.client.config.leave_free == 0.0
+    for gateway in [*gateways.values(), background]:
         await gateway.aclose()
     await erp.aclose()
 

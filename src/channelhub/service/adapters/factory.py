@@ -7,6 +7,7 @@ channels = {c.name: channel_gateway(c, clock=clock) for c in landscape.channels 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.config import Landscape
@@ -99,8 +100,9 @@ def channel_gateway(
             api_version=settings.api_version,
             api_secret=settings.client_secret.get_secret_value(),
             location_id=next(iter(settings.locations.values()), None),
-            **({"bucket_share": 0.25, "leave_free": 0.5} if background else {}),
         )
+        if background:
+            config = replace(config, bucket_share=0.25, leave_free=0.5)
         return ShopifyChannelGateway(
             settings.name,
             ShopifyConnector(config, clock=clock),
