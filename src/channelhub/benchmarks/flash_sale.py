@@ -391,6 +391,9 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             "oversold_skus": len(ledger.oversold_by_sku),
             "channel_reported_oversold_units": sum(int(s["oversold_units"]) for s in stats.values()),
             **tracker.summary(until=sampled_until),
+            # The flash-sale items alone: where overselling happens, and where the offline
+            # warehouse's bulk rewrite is not part of the figures (they hold no stock there).
+            "hot_skus_propagation": tracker.summary_of(world.plan.hot),
             "api_calls": sum(api_calls.values()),
             "api_calls_by_system": api_calls,
             "lost_orders": len(lost),

@@ -90,14 +90,28 @@ class PropagationTracker:
         if history.first_open == len(events):
             self._open_skus.discard(sku)
 
-    def delays_ms(self) -> list[float]:
-        """Delays of every fully acknowledged event, in milliseconds."""
+    def delays_ms(self, skus: Iterable[str] | None = None) -> list[float]:
+        """Delays of every fully acknowledged event (of `skus` only, if given), in milliseconds."""
+        histories = self._skus.values() if skus is None else [self._skus[s] for s in skus if s in self._skus]
         return [
             (event.acknowledged_at - event.at) * 1000.0
-            for history in self._skus.values()
+            for history in histories
             for event in history.events
             if event.acknowledged_at is not None
         ]
+
+    def summary_of(self, skus: Iterable[str]) -> dict[str, float | int | None]:
+        """Percentiles over the acknowledged events of `skus` (e.g. the flash-sale items, where
+        overselling happens) and how many of their events were never acknowledged."""
+        wanted = [sku for sku in skus if sku in self._skus]
+        delays = self.delays_ms(wanted)
+        events = sum(len(self._skus[sku].events) for sku in wanted)
+        return {
+            "events": events,
+            "unpropagated_events": events - len(delays),
+            "p50_propagation_ms": percentile(delays, 50),
+            "p99_propagation_ms": percentile(delays, 99),
+        }
 
     def event_count(self) -> int:
         return sum(len(history.events) for history in self._skus.values())

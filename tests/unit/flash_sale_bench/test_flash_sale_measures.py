@@ -79,3 +79,21 @@ def test_the_same_seed_plans_the_same_stream() -> None:
     assert [a for a in first if isinstance(a, WarehouseOffline)] == [WarehouseOffline(15.0, "east")]
     assert any(isinstance(a, StockMove) and a.delta > 0 for a in first)
     assert [a.at for a in first] == sorted(a.at for a in first)
+
+
+def test_a_subset_of_skus_has_its_own_percentiles() -> None:
+    tracker = PropagationTracker(["shop", "web"])
+    tracker.stock_changed("HOT", 1.0, 4)
+    tracker.stock_changed("HOT", 2.0, 3)
+    tracker.stock_changed("COLD", 1.0, 50)
+    for channel in ("shop", "web"):
+        tracker.channel_shows(channel, "HOT", 1.5, 4)
+        tracker.channel_shows(channel, "COLD", 11.0, 50)
+    assert tracker.summary_of(["HOT", "UNKNOWN"]) == {
+        "events": 2,
+        "unpropagated_events": 1,
+        "p50_propagation_ms": 500.0,
+        "p99_propagation_ms": 500.0,
+    }
+    assert tracker.summary_of(["COLD"])["p50_propagation_ms"] == 10000.0
+    assert tracker.summary()["p99_propagation_ms"] == 10000.0
