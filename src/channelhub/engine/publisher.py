@@ -69,7 +69,10 @@ _MAX_ERROR_TEXT = 1000
 class PublisherSettings:
     coalescing_window_s: float = 0.03
     sweep_interval_s: float = 2.0
-    scan_limit: int = 5000
+    # Rows read per pass (the longest waiting, plus as many of the most at-risk): a pass sends at
+    # most a round of batches (Shopify 2 x 250, WooCommerce 4 x 100) before re-planning, so a
+    # larger scan during a backlog of thousands only re-reads rows the next pass reads again.
+    scan_limit: int = 1000
     max_batches_per_pass: int | None = None  # None: every sendable batch of the scan
     conflict_grace_s: float = 5.0
     permanent_retry_s: float = 600.0
