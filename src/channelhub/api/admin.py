@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Query
 
 from channelhub.api.context import ApiContext
@@ -18,7 +17,7 @@ from channelhub.api.security import Principal, Role, require_role
 from channelhub.api.security.guard import document_roles
 from channelhub.domain import InvalidValue, UnknownChannel
 from channelhub.service.explain import explain
-from channelhub.store.state_tables import webhook_inbox
+from channelhub.store.repositories import StateRepositories
 
 
 def admin_router(context: ApiContext) -> APIRouter:
@@ -42,16 +41,12 @@ def admin_router(context: ApiContext) -> APIRouter:
     @router.get("/health", summary="Engine health: database, backlogs, publisher")
     def health(_: Principal = require_role(Role.VIEWER)) -> dict[str, Any]:
         with context.engine.connect() as connection:
-            counts: dict[Any, Any] = dict(
-                connection.execute(
-                    sa.select(webhook_inbox.c.status, sa.func.count()).group_by(webhook_inbox.c.status)
-                ).all()
-            )
+            counts = StateRepositories.on(connection).inbox.counts_by_status()
         body: dict[str, Any] = {
             "status": "ok",
             "time": context.clock.now().isoformat(),
             "channels": sorted(context.channels),
-            "inbox": {str(status): int(count) for status, count in counts.items()},
+            "inbox": counts,
         }
         if context.health is not None:
             body.update(context.health())

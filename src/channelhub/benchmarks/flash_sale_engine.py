@@ -66,7 +66,7 @@ def _pending_work(runtime: Any) -> dict[str, int]:
 
     with reader(runtime.require_engine()).connect() as connection:
         stats = queue_stats(connection, time.time())
-        inbox = len(StateRepositories.on(connection).inbox.next_batch(limit=1000))
+        inbox = StateRepositories.on(connection).inbox.counts_by_status().get("received", 0)
     return {"pending_events": sum(tier.pending for tier in stats.tiers.values()), "inbox_pending": inbox}
 
 

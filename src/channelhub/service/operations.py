@@ -44,7 +44,6 @@ class WarehouseChange:
     changed: bool
     channels: tuple[str, ...]  # channels the warehouse feeds
     recompute: RecomputeResult
-    pending: tuple[Sku, ...] = ()  # SKUs left to recompute (`set_warehouse(recompute_limit=...)`)
 
 
 class AvailabilityOperations:
@@ -67,34 +66,11 @@ class AvailabilityOperations:
         *,
         reason: str = "",
         by: str = "",
-        recompute_limit: int | None = None,
     ) -> WarehouseChange:
-        """Apply `action` to warehouse `code` and recompute every SKU it stocks (only the first
-        `recompute_limit` of them with a limit: `WarehouseChange.pending` lists the others, for
-        `set_warehouse_in_steps`)."""
-        action = WarehouseAction(action)
-        current = self._warehouse(connection, code)
-        online, on_hold = current.online, current.on_hold
-        if action is WarehouseAction.HOLD:
-            on_hold = True
-        elif action is WarehouseAction.RELEASE:
-            on_hold = False
-        elif action is WarehouseAction.OFFLINE:
-            online = False
-        else:
-            online = True
-        changed = (online, on_hold) != (current.online, current.on_hold)
-        OperatorStateRepository(connection).set_warehouse(
-            WarehouseOverride(code, online, on_hold, reason or action.value, by, at)
-        )
-        skus = self.availability.skus_in_warehouse(connection, code) if changed else []
-        now, pending = (
-            (skus, []) if recompute_limit is None else (skus[:recompute_limit], skus[recompute_limit:])
-        )
-        recompute = self.availability.recompute(connection, now, at)
-        after = Warehouse(code=code, name=current.name, online=online, on_hold=on_hold)
-        channels = self.availability.policy.channels_fed_by(code)
-        return WarehouseChange(after, changed, channels, recompute, tuple(pending))
+        """Apply `action` to warehouse `code` and recompute every SKU it stocks."""
+        after, changed, skus = self._change_status(connection, code, action, at, reason, by)
+        recompute = self.availability.recompute(connection, skus, at)
+        return WarehouseChange(after, changed, self.availability.policy.channels_fed_by(code), recompute)
 
     def set_warehouse_in_steps(
         self,
@@ -118,18 +94,49 @@ class AvailabilityOperations:
         if step < 1:
             raise ValueError("step must be at least 1")
         with engine.begin() as connection:
-            change = self.set_warehouse(
-                connection, code, action, at, reason=reason, by=by, recompute_limit=step
+            after, changed, skus = self._change_status(connection, code, action, at, reason, by)
+            recompute = self.availability.recompute(connection, skus[:step], at)
+            change = WarehouseChange(
+                after, changed, self.availability.policy.channels_fed_by(code), recompute
             )
             if first is not None:
                 first(connection, change)
-        quantities = dict(change.recompute.quantities)
-        pending = list(change.pending)
-        for start in range(0, len(pending), step):
+        quantities = dict(recompute.quantities)
+        for start in range(step, len(skus), step):
             with engine.begin() as connection:
-                part = self.availability.recompute(connection, pending[start : start + step], at)
-            quantities.update(part.quantities)
-        return replace(change, recompute=RecomputeResult(quantities), pending=())
+                quantities.update(
+                    self.availability.recompute(connection, skus[start : start + step], at).quantities
+                )
+        return replace(change, recompute=RecomputeResult(quantities))
+
+    def _change_status(
+        self,
+        connection: sa.Connection,
+        code: str,
+        action: WarehouseAction | str,
+        at: datetime,
+        reason: str,
+        by: str,
+    ) -> tuple[Warehouse, bool, list[Sku]]:
+        """Store the warehouse's new status; returns it, whether it changed, and the SKUs the
+        warehouse stocks when it did (the ones to recompute)."""
+        action = WarehouseAction(action)
+        current = self._warehouse(connection, code)
+        online, on_hold = current.online, current.on_hold
+        if action is WarehouseAction.HOLD:
+            on_hold = True
+        elif action is WarehouseAction.RELEASE:
+            on_hold = False
+        elif action is WarehouseAction.OFFLINE:
+            online = False
+        else:
+            online = True
+        changed = (online, on_hold) != (current.online, current.on_hold)
+        OperatorStateRepository(connection).set_warehouse(
+            WarehouseOverride(code, online, on_hold, reason or action.value, by, at)
+        )
+        skus = self.availability.skus_in_warehouse(connection, code) if changed else []
+        return Warehouse(code=code, name=current.name, online=online, on_hold=on_hold), changed, skus
 
     def _check_channel(self, channel: str) -> None:
         if channel not in self.availability.policy.channels:

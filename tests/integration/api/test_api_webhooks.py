@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from channelhub.sandbox.woocommerce.webhooks import signature as woo_signature
-from tests.integration.api.conftest import ODOO_TOKEN, Hub, shopify_headers
+from tests.integration.api.conftest import API_TOKEN, ODOO_TOKEN, Hub, shopify_headers
 
 
 async def test_api_webhook_bad_or_missing_signature_is_refused_and_nothing_stored(
@@ -42,6 +42,8 @@ async def test_api_duplicate_delivery_is_stored_once_and_appended_once(
     [row] = hub.inbox_rows()
     assert row.body == shopify_order_body and row.status == "received"
     assert row.headers["x-shopify-webhook-id"] == "wh-dup-1"
+    auth = {"Authorization": f"Bearer {API_TOKEN}"}
+    assert (await hub.http.get("/api/v1/health", headers=auth)).json()["inbox"] == {"received": 1}
 
     processed = hub.processor.process_all()
     assert (processed.processed, processed.events) == (1, 1)
@@ -51,6 +53,7 @@ async def test_api_duplicate_delivery_is_stored_once_and_appended_once(
     assert late.json()["status"] == "duplicate"
     assert hub.processor.process_all().rows == 0
     assert [r.status for r in hub.inbox_rows()] == ["processed"]
+    assert (await hub.http.get("/api/v1/health", headers=auth)).json()["inbox"] == {"processed": 1}
 
 
 async def test_api_signed_but_malformed_payload_is_kept_as_failed_with_reason(hub: Hub) -> None:

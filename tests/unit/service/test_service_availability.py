@@ -156,7 +156,7 @@ async def test_a_warehouse_of_many_skus_is_recomputed_in_short_steps(world: Worl
         )
     finally:
         sa.event.remove(world.engine, "begin", on_begin)
-    assert change.changed and change.pending == () and audited == [True]
+    assert change.changed and audited == [True]
     assert len(transactions) == 3  # status + 3 SKUs, then 3, then 1
     assert {sku.value for _channel, sku in change.recompute.quantities} == set(skus)
     assert all((world.desired("shop", sku), world.desired("web", sku)) == (5, 0) for sku in skus)

@@ -89,6 +89,11 @@ class WebhookInboxRepository:
             query = query.where(table.c.channel == channel)
         return [_entry(row) for row in self._connection.execute(query.order_by(table.c.id).limit(limit))]
 
+    def counts_by_status(self) -> dict[str, int]:
+        """Deliveries per status (`received` ones are still waiting to become events)."""
+        rows = self._connection.execute(sa.select(table.c.status, sa.func.count()).group_by(table.c.status))
+        return {str(status): int(count) for status, count in rows}
+
     def get(self, channel: str, dedupe_key: str) -> InboxEntry | None:
         row = self._connection.execute(
             sa.select(table).where(table.c.channel == channel, table.c.dedupe_key == dedupe_key)
