@@ -404,7 +404,12 @@ class Runtime:
         if settings.reconcile_on_start and self.channels:
             self.reconciliations.record(await self.reconcile(), trigger="start")
         self.processor = InboxProcessor(
-            engine, self.channels, self.erp, odoo_token=settings.odoo_webhook_token, clock=self.clock
+            engine,
+            self.channels,
+            self.erp,
+            odoo_token=settings.odoo_webhook_token,
+            clock=self.clock,
+            on_appended=self._inbox_appended,
         )
         self._log_thread.run_worker(self.worker)
         self._erp_thread.run_worker(self.erp_worker)
@@ -455,6 +460,14 @@ class Runtime:
             mount(app, context)
         return app
 
+    def _inbox_appended(self, channel: str, seconds: float) -> None:
+        if self.metrics is not None:
+            self.metrics.observe_ingress(channel, "inbox", seconds)
+
+    def _delivery_lag(self, channel: str, seconds: float) -> None:
+        if self.metrics is not None:
+            self.metrics.observe_ingress(channel, "delivery", seconds)
+
     def _publisher_snapshot(self) -> dict[str, dict[str, Any]]:
         """The publisher's counters for /metrics. It runs on the main loop while the API thread
         scrapes: a copy that races an append raises RuntimeError, so it is taken again."""
@@ -474,6 +487,7 @@ class Runtime:
             api_token=self.settings.api_token,
             clock=self.clock,
             on_accepted=self.processor.wake if self.processor is not None else None,
+            on_delivery_lag=self._delivery_lag,
             health=self.health,
             # For the operations surface (channelhub.api.operations.OperationsContext.from_api_context).
             extra={

@@ -164,6 +164,15 @@ class ChannelhubMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.ingress_seconds = Histogram(
+            "channelhub_ingress_seconds",
+            "Webhook ingress per channel: stage=delivery from the sender's trigger time to receipt "
+            "(where the sender stamps one, e.g. X-Shopify-Triggered-At), stage=inbox from receipt "
+            "to the delivery's events in the log",
+            ["channel", "stage"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.retries_total = Counter(
             "channelhub_retries", "Handler attempts that will be retried", ["topic"], registry=r
         )
@@ -193,6 +202,9 @@ class ChannelhubMetrics:
     def observe_propagation(self, channel: str, seconds: float) -> None:
         self.propagation_seconds.labels(channel=channel).observe(max(0.0, seconds))
 
+    def observe_ingress(self, channel: str, stage: str, seconds: float) -> None:
+        self.ingress_seconds.labels(channel=channel, stage=stage).observe(max(0.0, seconds))
+
     def retried(self, topic: str) -> None:
         self.retries_total.labels(topic=topic).inc()
 
@@ -206,32 +218,63 @@ class ChannelhubMetrics:
     # -- exposition ------------------------------------------------------------------------------
 
     def latency_summary(self) -> dict[str, dict[str, dict[str, float]]]:
-        """Count and mean seconds per label of the latency histograms: `handling` (append to
-        acknowledgement, per topic) and `propagation` (desired change to channel acknowledgement,
-        per channel); what a benchmark report keeps of /metrics."""
+        """Count, mean and bucket-estimated p50 / p90 / p99 seconds per label of the latency
+        histograms: `handling` (append to acknowledgement, per topic), `propagation` (desired
+        change to channel acknowledgement, per channel) and `ingress` (per `channel/stage`); what a
+        benchmark report keeps of /metrics."""
         found: dict[str, dict[str, dict[str, float]]] = {}
         for name, histogram in (
             ("handling", self.handling_seconds),
             ("propagation", self.propagation_seconds),
+            ("ingress", self.ingress_seconds),
         ):
             per_label: dict[str, dict[str, float]] = {}
             for metric in histogram.collect():
                 sums: dict[str, float] = {}
                 counts: dict[str, float] = {}
+                buckets: dict[str, list[tuple[float, float]]] = {}
                 for sample in metric.samples:
-                    label = next(iter(sample.labels.values()), "")
+                    labels = dict(sample.labels)
+                    bound = labels.pop("le", None)
+                    label = "/".join(labels.values())
                     if sample.name.endswith("_sum"):
                         sums[label] = sample.value
                     elif sample.name.endswith("_count"):
                         counts[label] = sample.value
+                    elif sample.name.endswith("_bucket") and bound is not None:
+                        buckets.setdefault(label, []).append((float(bound), sample.value))
                 for label, count in counts.items():
                     if count:
-                        per_label[label] = {"count": count, "mean_s": round(sums.get(label, 0.0) / count, 3)}
+                        summary = {"count": count, "mean_s": round(sums.get(label, 0.0) / count, 3)}
+                        for quantile in (0.5, 0.9, 0.99):
+                            estimate = bucket_quantile(buckets.get(label, []), quantile)
+                            if estimate is not None:
+                                summary[f"p{round(quantile * 100)}_s"] = round(estimate, 3)
+                        per_label[label] = summary
             found[name] = per_label
         return found
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def bucket_quantile(buckets: Sequence[tuple[float, float]], quantile: float) -> float | None:
+    """The `quantile` of a cumulative histogram (`(upper bound, count)` pairs, the last one
+    `+Inf`), interpolated linearly inside its bucket the way PromQL's `histogram_quantile` does;
+    the largest finite bound when it falls in the `+Inf` bucket; None without observations."""
+    ordered = sorted(buckets)
+    if not ordered or ordered[-1][1] <= 0:
+        return None
+    rank = quantile * ordered[-1][1]
+    lower, below = 0.0, 0.0
+    for bound, cumulative in ordered:
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return lower
+            inside = cumulative - below
+            return lower + (bound - lower) * ((rank - below) / inside if inside else 1.0)
+        lower, below = bound, cumulative
+    return lower
 
 
 def combine_committed_hooks(

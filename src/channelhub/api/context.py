@@ -22,7 +22,7 @@ class ApiContext:
     """`channels`: the sales channels by landscape name. `erp`: None when Odoo webhooks are not
     received (every Odoo delivery is then refused). `api_token`: the admin API's bearer token.
     `on_accepted`: called (from the API's thread) after a delivery was stored: wakes the inbox
-    processor. `health`: extra fields for `GET /api/v1/health` (queue depths, publisher state)."""
+    processor. `on_delivery_lag`: see the field. `health`: extra fields for `GET /api/v1/health` (queue depths, publisher state)."""
 
     engine: Engine
     channels: Mapping[str, ChannelGateway]
@@ -32,6 +32,9 @@ class ApiContext:
     clock: Clock = SYSTEM_CLOCK
     on_accepted: Callable[[], None] | None = None
     health: Callable[[], Mapping[str, Any]] | None = None
+    # Called for each stored channel delivery with the channel and the seconds from the state it
+    # carries (`occurred_at`) to its receipt: how late the platform delivers (a metrics hook).
+    on_delivery_lag: Callable[[str, float], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def channels_of_kind(self, kind: str) -> list[ChannelGateway]:

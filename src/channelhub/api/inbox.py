@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -86,7 +87,10 @@ class InboxProcessor:
         clock: Clock = SYSTEM_CLOCK,
         batch_size: int = 200,
         poll_interval_s: float = 0.25,
+        on_appended: Callable[[str, float], None] | None = None,
     ) -> None:
+        """`on_appended(channel, seconds)`: called for every row turned into events, with the
+        time from its receipt to the commit that appended them (e.g. a metrics histogram)."""
         self._engine = engine
         self._channels = dict(channels)
         self._erp = erp
@@ -94,6 +98,7 @@ class InboxProcessor:
         self._clock = clock
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
+        self._on_appended = on_appended
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -132,6 +137,7 @@ class InboxProcessor:
     def process_once(self) -> InboxPass:
         """One batch in one transaction: events appended and rows marked together."""
         processed, ignored, failed, appended = [], [], 0, 0
+        received: list[tuple[str, datetime]] = []
         with self._engine.begin() as connection:
             inbox = StateRepositories.on(connection).inbox
             entries = inbox.next_batch(self.batch_size)
@@ -153,6 +159,7 @@ class InboxProcessor:
                 if found:
                     events.extend(found)
                     processed.append(entry.id)
+                    received.append((entry.channel, entry.received_at))
                 else:
                     ignored.append(entry.id)
             events = coalesce_notifications(events)
@@ -160,6 +167,10 @@ class InboxProcessor:
             inbox.mark_processed(processed, now)
             if ignored:
                 inbox.mark_ignored(ignored, now, "nothing to do: informational delivery (Odoo owns stock)")
+        if self._on_appended is not None and received:
+            committed = self._clock.now()
+            for channel, at in received:
+                self._on_appended(channel, (committed - at).total_seconds())
         result = InboxPass(len(processed), len(ignored), failed, appended)
         self.totals = InboxPass(
             self.totals.processed + result.processed,

@@ -160,9 +160,13 @@ async def _channel_delivery(context: ApiContext, request: Request, kind: str) ->
         if delivery.kind is DeliveryKind.PING:
             log.info("webhook_ping", channel=gateway.name)
             return _accepted("ping")
-        return await _persist(
+        received = context.clock.now()
+        reply = await _persist(
             context, gateway.name, delivery.dedupe_key, delivery.topic, body, request.headers
         )
+        if context.on_delivery_lag is not None and delivery.occurred_at is not None:
+            context.on_delivery_lag(gateway.name, (received - delivery.occurred_at).total_seconds())
+        return reply
 
 
 def webhook_router(context: ApiContext) -> APIRouter:

@@ -21,6 +21,7 @@ from channelhub.connectors.shopify import ShopifyConfig, ShopifyConnector
 from channelhub.connectors.shopify.webhooks import sign as shopify_sign
 from channelhub.connectors.woocommerce import WooCommerceClient, WooCommerceConnector
 from channelhub.domain import AllocationRules, ChannelAllocation, ChannelShare, SafetyStock, Warehouse
+from channelhub.metrics import ChannelhubMetrics
 from channelhub.sandbox.server import serve_in_thread
 from channelhub.sandbox.shopify import EmulatorSettings, ShopifyEmulator
 from channelhub.sandbox.shopify import operations as shop_operations
@@ -57,6 +58,7 @@ class Hub:
     context: ApiContext
     processor: InboxProcessor
     http: httpx.AsyncClient
+    metrics: ChannelhubMetrics
 
     def inbox_rows(self) -> list[sa.Row[Any]]:
         with self.engine.connect() as connection:
@@ -94,11 +96,25 @@ def hub_parts(tmp_sqlite_url: str) -> Iterator[tuple[sa.Engine, dict[str, Channe
 @pytest.fixture
 async def hub(hub_parts: tuple[sa.Engine, dict[str, ChannelGateway], OdooErpGateway]) -> AsyncIterator[Hub]:
     engine, channels, erp = hub_parts
-    processor = InboxProcessor(engine, channels, erp, odoo_token=ODOO_TOKEN)
-    context = ApiContext(engine, channels, erp, AvailabilityService(policy()), API_TOKEN)
+    metrics = ChannelhubMetrics()
+    processor = InboxProcessor(
+        engine,
+        channels,
+        erp,
+        odoo_token=ODOO_TOKEN,
+        on_appended=lambda channel, seconds: metrics.observe_ingress(channel, "inbox", seconds),
+    )
+    context = ApiContext(
+        engine,
+        channels,
+        erp,
+        AvailabilityService(policy()),
+        API_TOKEN,
+        on_delivery_lag=lambda channel, seconds: metrics.observe_ingress(channel, "delivery", seconds),
+    )
     with serve_in_thread(create_api(context)) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-            yield Hub(server.url, engine, context, processor, http)
+            yield Hub(server.url, engine, context, processor, http, metrics)
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,12 @@ async def test_api_duplicate_delivery_is_stored_once_and_appended_once(
     assert hub.processor.process_all().rows == 0
     assert [r.status for r in hub.inbox_rows()] == ["processed"]
     assert (await hub.http.get("/api/v1/health", headers=auth)).json()["inbox"] == {"processed": 1}
+    # Ingress metrics: every delivery's lag behind the order's updated_at, the one stored row's
+    # receipt-to-log time.
+    ingress = hub.metrics.latency_summary()["ingress"]
+    assert ingress["shopify/delivery"]["count"] == 3
+    assert ingress["shopify/inbox"]["count"] == 1
+    assert 0 <= ingress["shopify/inbox"]["mean_s"] < 30
 
 
 async def test_api_signed_but_malformed_payload_is_kept_as_failed_with_reason(hub: Hub) -> None:
