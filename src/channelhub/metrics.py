@@ -3,8 +3,9 @@
 Two kinds:
 - *counted as it happens* (counters, histograms), fed by hooks the runtime wires:
   `events_in(topic, channel)` at ingress, `Worker(on_committed=metrics.worker_committed)` for
-  events handled and their handling latency, `observe_propagation(channel, s)` from the
-  publisher, `retried`, `dead_lettered`, `rate_limit_waited(endpoint, s)`;
+  events handled and their handling latency, `observe_propagation(channel, s, risk)` from the
+  publisher, `observe_ingress(channel, stage, s)` from the webhook door and the inbox processor,
+  `retried`, `dead_lettered`, `rate_limit_waited(endpoint, s)`;
 - *read at scrape time* (gauges) from the database and the runtime registries: queue depth and
   age of the oldest event per tier, dead letters, SKUs at oversell risk per channel, circuit state
   per endpoint, propagation p99 per channel from the publisher.
@@ -159,8 +160,9 @@ class ChannelhubMetrics:
         )
         self.propagation_seconds = Histogram(
             "channelhub_propagation_seconds",
-            "From a stock change to the channel's acknowledgement",
-            ["channel"],
+            "From a channel's desired quantity changing to its acknowledgement, per channel and the "
+            "publisher's risk class (at_risk, fast, routine)",
+            ["channel", "risk"],
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
@@ -199,8 +201,8 @@ class ChannelhubMetrics:
             self.handling_seconds.labels(topic=event.topic).observe(max(0.0, at - event.created_at))
         self.throughput.add(len(events))
 
-    def observe_propagation(self, channel: str, seconds: float) -> None:
-        self.propagation_seconds.labels(channel=channel).observe(max(0.0, seconds))
+    def observe_propagation(self, channel: str, seconds: float, risk: str = "routine") -> None:
+        self.propagation_seconds.labels(channel=channel, risk=risk).observe(max(0.0, seconds))
 
     def observe_ingress(self, channel: str, stage: str, seconds: float) -> None:
         self.ingress_seconds.labels(channel=channel, stage=stage).observe(max(0.0, seconds))
@@ -220,7 +222,7 @@ class ChannelhubMetrics:
     def latency_summary(self) -> dict[str, dict[str, dict[str, float]]]:
         """Count, mean and bucket-estimated p50 / p90 / p99 seconds per label of the latency
         histograms: `handling` (append to acknowledgement, per topic), `propagation` (desired
-        change to channel acknowledgement, per channel) and `ingress` (per `channel/stage`); what a
+        change to channel acknowledgement, per `channel/risk`) and `ingress` (per `channel/stage`); what a
         benchmark report keeps of /metrics."""
         found: dict[str, dict[str, dict[str, float]]] = {}
         for name, histogram in (

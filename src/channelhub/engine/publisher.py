@@ -133,10 +133,11 @@ class Publisher:
         *,
         clock: Clock = SYSTEM_CLOCK,
         settings: PublisherSettings | None = None,
-        on_propagated: Callable[[str, float], None] | None = None,
+        on_propagated: Callable[[str, float, str], None] | None = None,
     ) -> None:
-        """`on_propagated(channel, seconds)`: called for every acknowledged listing with the time
-        from its desired quantity changing to the channel applying it (e.g. a metrics histogram)."""
+        """`on_propagated(channel, seconds, risk)`: called for every acknowledged listing with the
+        time from its desired quantity changing to the channel applying it and the risk class it
+        was sent under (`at_risk`, `fast`, `routine`), e.g. for a metrics histogram."""
         self._engine = engine
         self._on_propagated = on_propagated
         self._clock = clock
@@ -410,7 +411,7 @@ class Publisher:
             latency = None if update.desired_at is None else (wall - update.desired_at).total_seconds()
             memory.applied(update.sku, now, latency)
             if latency is not None and self._on_propagated is not None:
-                self._on_propagated(channel, latency)
+                self._on_propagated(channel, latency, update.risk.name.lower())
         elif result.status is PublishStatus.CONFLICT and result.channel_quantity is not None:
             # The channel's real value becomes the acknowledged one: the row stays dirty (unless
             # it already shows the desired value) and the next pass sends the desired value with

@@ -39,7 +39,7 @@ def test_metrics_count_handled_events_and_read_the_store(world: OpsWorld, client
     assert found[("channelhub_events_in_total", (("channel", "shop"), ("topic", "orders/create")))] == 1
     assert found[("channelhub_events_out_total", (("tier", "1"), ("topic", FLAKY_TOPIC)))] == 3
     assert found[("channelhub_handling_seconds_count", (("topic", FLAKY_TOPIC),))] == 3
-    assert found[("channelhub_propagation_seconds_count", (("channel", "shop"),))] == 1
+    assert found[("channelhub_propagation_seconds_count", (("channel", "shop"), ("risk", "routine")))] == 1
     assert found[("channelhub_rate_limit_wait_seconds_total", (("endpoint", "shop:graphql"),))] == 0.25
     assert found[("channelhub_dead_letters", (("tier", "1"),))] == 0
     assert found[("channelhub_queue_depth", (("tier", "1"),))] == 0

@@ -379,5 +379,8 @@ async def test_every_acknowledgement_feeds_the_propagation_histogram(
     )
     assert (await publisher.publish_once("shop")).applied == 2
     summary = metrics.latency_summary()["propagation"]
-    assert summary == {"shop": {"count": 2.0, "mean_s": 2.5}}
-    assert b'channelhub_propagation_seconds_count{channel="shop"} 2.0' in metrics.exposition()
+    # Both quantities drop: sent as at-risk updates, and labelled so.
+    assert list(summary) == ["shop/at_risk"]
+    assert (summary["shop/at_risk"]["count"], summary["shop/at_risk"]["mean_s"]) == (2.0, 2.5)
+    assert 1.0 < summary["shop/at_risk"]["p50_s"] <= 2.5
+    assert b'channelhub_propagation_seconds_count{channel="shop",risk="at_risk"} 2.0' in metrics.exposition()

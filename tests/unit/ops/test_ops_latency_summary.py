@@ -14,10 +14,10 @@ from channelhub.metrics import LATENCY_BUCKETS, ChannelhubMetrics, bucket_quanti
 def test_latency_summary_has_percentiles_per_label() -> None:
     metrics = ChannelhubMetrics()
     for seconds in [0.2] * 90 + [20.0] * 10:
-        metrics.observe_propagation("shop", seconds)
+        metrics.observe_propagation("shop", seconds, "at_risk")
     metrics.observe_ingress("shop", "inbox", 0.04)
     summary = metrics.latency_summary()
-    shop = summary["propagation"]["shop"]
+    shop = summary["propagation"]["shop/at_risk"]
     assert shop["count"] == 100
     assert shop["mean_s"] == pytest.approx(2.18)
     assert 0.1 < shop["p50_s"] <= 0.25  # inside the (0.1, 0.25] bucket
