@@ -109,6 +109,10 @@ class RuntimeSettings:
     # measured to slow tier 1 down (the lane's client work competes for the same interpreter).
     erp_worker_batch_size: int = 8
     erp_concurrency: int = 8
+    # Both workers go on with their next batches while a batch's Odoo calls run (see
+    # `Worker(overlap_external=)`): a channel order never waits for a stock read, and the ERP lane
+    # keeps `erp_concurrency` calls going instead of waiting for the slowest of each batch.
+    overlap_external: bool = True
     hand_over_inline: bool = False
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     # The operations surface (admin API, roles and tokens, dashboard, /metrics) on the API app;
@@ -384,6 +388,7 @@ class Runtime:
             batch_size=settings.worker_batch_size,
             on_committed=on_committed,
             tiers=(Tier.REALTIME, Tier.BATCH),
+            overlap_external=settings.overlap_external,
         )
         lane_registry = HandlerRegistry()
         ServiceHandlers.build(
@@ -395,6 +400,7 @@ class Runtime:
             clock=self.clock,
             batch_size=settings.erp_worker_batch_size,
             external_concurrency=settings.erp_concurrency,
+            overlap_external=settings.overlap_external,
             on_committed=on_committed,
             tiers=(Tier.MINUTES,),
             partitions=range(PARTITIONS),

@@ -13,6 +13,11 @@ Failures: the fast path runs a batch without savepoints. When a handler raises, 
 rolls back and the same batch runs again in careful mode, one savepoint per event, so the failing
 event is retried later (backoff with full jitter) or dead-lettered while the others commit. The
 failed event's later events of the same key wait (per-key order).
+
+Overlap (`overlap_external=True`, what the runtime uses): a cycle does not wait for its external
+calls. The keys that have them are set aside (their later events wait) and applied by a background
+group in a transaction of its own when the calls are done, while the next cycles go on with the
+other keys; the worker's connection is used by one transaction at a time.
 """
 
 from __future__ import annotations
@@ -53,6 +58,9 @@ log = logging.getLogger(__name__)
 # External handlers' first phases (Odoo calls) of one batch run at most this many at a time
 # (the default of `Worker(external_concurrency=)`).
 EXTERNAL_CONCURRENCY = 8
+# With `overlap_external`, at most this many times `external_concurrency` events are set aside
+# waiting for (or making) their external calls; more external events wait in the log.
+EXTERNAL_BACKLOG_FACTOR = 4
 
 CommittedHook = Callable[[Sequence[LoggedEvent], float], None]
 """Called after each commit with the acknowledged events and the time of the commit."""
@@ -94,10 +102,18 @@ class Worker:
         tiers: Collection[int] = (1, 2, 3),
         partitions: Sequence[int] | None = None,
         external_concurrency: int = EXTERNAL_CONCURRENCY,
+        overlap_external: bool = False,
     ) -> None:
         """`tiers`: the tiers this worker handles (a lane, e.g. tier 2 only for the ERP order
         sync, so slow ERP calls never delay tier 1). `partitions`: a fixed set to handle without
-        leasing (the caller guarantees one such worker per lane and store); None: lease a fair share."""
+        leasing (the caller guarantees one such worker per lane and store); None: lease a fair share.
+
+        `overlap_external`: the next batches do not wait for a batch's external calls. Their keys
+        are set aside (their later events wait, per-key order holds) while the calls run in the
+        background, at most `external_concurrency` at a time and `EXTERNAL_BACKLOG_FACTOR` times
+        that many events set aside; each set-aside group is applied in a transaction of its own
+        when its calls are done. So an order event never waits for an ERP stock read that
+        happened to share its batch."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.engine = engine
@@ -117,6 +133,14 @@ class Worker:
         self.leases = PartitionLeases(self.worker_id, self._sql, lease_s)
         self._fixed_partitions = list(partitions) if partitions is not None else None
         self.external_concurrency = max(1, external_concurrency)
+        self.overlap_external = overlap_external
+        # One transaction at a time on the worker's connection: the main cycle and the background
+        # groups of set-aside external events take turns (created in the worker's loop).
+        self._db_lock: asyncio.Lock | None = None
+        self._external_slots: asyncio.Semaphore | None = None
+        self._set_aside: dict[int, OrderingKey] = {}  # seq -> key of events whose calls run
+        self._set_aside_tasks: set[asyncio.Task[int]] = set()
+        self._skipped_external = 0  # external events left for later last cycle (backlog full)
         self._next_maintenance = 0.0
         self.handled = 0
 
@@ -142,7 +166,17 @@ class Worker:
                     # leave the CPU to producers and the database. A full batch loops at once.
                     await self.clock.sleep(self.poll_interval_s)
         finally:
+            await self._give_up_set_aside()
             self.close()
+
+    async def _give_up_set_aside(self) -> None:
+        """Cancel the background groups (their events stay pending and run again) and wait until
+        they have rolled back, so closing never shares the connection with one of them."""
+        tasks = list(self._set_aside_tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run_until_idle(self, max_cycles: int = 10_000) -> int:
         """Handle events until a cycle finds nothing ready (tests, one-shot jobs); returns how many
@@ -150,14 +184,28 @@ class Worker:
         total = 0
         for _ in range(max_cycles):
             handled = await self.run_once()
-            if handled == 0:
-                return total
             total += handled
+            if handled == 0:
+                if not self._set_aside_tasks:
+                    return total
+                done, _ = await asyncio.wait(set(self._set_aside_tasks), return_when=asyncio.FIRST_COMPLETED)
+                total += sum(task.result() for task in done if not task.cancelled())
         raise RuntimeError(f"still busy after {max_cycles} cycles")
 
     async def run_once(self) -> int:
         """One cycle: keep leases fresh, then handle at most one batch. Returns the events processed
-        (acknowledged, scheduled for a retry, or dead-lettered); 0 means nothing was ready."""
+        (acknowledged, scheduled for a retry, or dead-lettered); 0 means nothing was ready. With
+        `overlap_external`, events set aside for their external calls count when applied (their
+        background group's result), not here."""
+        async with self._lock():
+            return await self._run_once_locked()
+
+    def _lock(self) -> asyncio.Lock:
+        if self._db_lock is None:
+            self._db_lock = asyncio.Lock()
+        return self._db_lock
+
+    async def _run_once_locked(self) -> int:
         connection = self._connect()
         now = self.clock.now().timestamp()
         if self._fixed_partitions is not None:
@@ -175,8 +223,16 @@ class Worker:
             return 0
 
     def close(self) -> None:
-        """Release partitions (others take over at once) and the connection."""
+        """Release partitions (others take over at once) and the connection. Set-aside external
+        events still waiting for their calls are given up: they stay pending and run again."""
+        busy = any(not task.done() for task in self._set_aside_tasks)
+        for task in list(self._set_aside_tasks):
+            task.cancel()
+        self._set_aside.clear()
         if self._connection is None:
+            return
+        if busy:  # a group may hold a transaction on the connection: drop it, the leases expire
+            self._drop_connection()
             return
         if self._fixed_partitions is not None:
             self._drop_connection()
@@ -209,6 +265,9 @@ class Worker:
             if transaction.is_active:
                 transaction.rollback()
             raise
+        if self.overlap_external:
+            self._set_aside_group(deferred)
+            return handled
         applies, failures = await self._call_external(deferred)
         transaction = connection.begin()
         try:
@@ -246,25 +305,95 @@ class Worker:
     def _fetch(self, connection: sa.Connection, now: float) -> list[LoggedEvent]:
         sql, parts = self._sql, self._sql.ids(self.leases.owned)
         # A tier outside this worker's lane is fetched with LIMIT 0: another worker handles it.
-        limits = {f"limit{tier}": self.batch_size if tier in self.tiers else 0 for tier in (1, 2, 3)}
+        # Set-aside events are still pending: read past them (and past the external events the
+        # full backlog made us leave last cycle), so the events behind them are seen.
+        size = self.batch_size + len(self._set_aside) + self._skipped_external
+        limits = {f"limit{tier}": size if tier in self.tiers else 0 for tier in (1, 2, 3)}
         rows = connection.exec_driver_sql(sql["ready"], {"now": now, "parts": parts, **limits}).all()
         waiting: set[OrderingKey] = {
             (int(row[4]), row[3]) for row in rows if row[0] < 0 and int(row[4]) in self.tiers
         }
+        waiting.update(self._set_aside.values())
         loads = json.loads
         candidates = [
             LoggedEvent(row[0], row[1], row[2], row[3], row[4], loads(row[5]), row[6], row[7])
             for row in rows
-            if row[0] >= 0
+            if row[0] >= 0 and row[0] not in self._set_aside
         ]
+        if self.overlap_external:
+            candidates = self._leave_external_when_full(candidates, waiting)
         return select_batch(candidates, waiting, self.batch_size)
+
+    def _leave_external_when_full(
+        self, candidates: list[LoggedEvent], waiting: set[OrderingKey]
+    ) -> list[LoggedEvent]:
+        """With the set-aside backlog full, external events stay in the log for a later cycle, and
+        so do the later events of their keys (added to `waiting`); the rest goes on."""
+        room = self.external_concurrency * EXTERNAL_BACKLOG_FACTOR - len(self._set_aside)
+        kept: list[LoggedEvent] = []
+        skipped = 0
+        for event in candidates:
+            key = ordering_key(event)
+            if key in waiting:
+                kept.append(event)  # select_batch leaves it out
+                continue
+            if self.handlers.is_external(event.topic):
+                if room <= 0:
+                    waiting.add(key)
+                    skipped += 1
+                    continue
+                room -= 1
+            kept.append(event)
+        self._skipped_external = skipped
+        return kept
+
+    def _set_aside_group(self, events: list[LoggedEvent]) -> None:
+        """Run `events`' external calls in the background; apply them when done (overlap mode)."""
+        if not events:
+            return
+        for event in events:
+            self._set_aside[event.seq] = ordering_key(event)
+        task = asyncio.get_running_loop().create_task(self._finish_set_aside(events))
+        self._set_aside_tasks.add(task)
+        task.add_done_callback(self._set_aside_tasks.discard)
+
+    async def _finish_set_aside(self, events: list[LoggedEvent]) -> int:
+        try:
+            applies, failures = await self._call_external(events)
+            async with self._lock():
+                connection = self._connect()
+                transaction = connection.begin()
+                try:
+                    now = self.clock.now().timestamp()
+                    return await self._process(connection, transaction, events, now, applies, failures)
+                except LeaseLost:
+                    log.info("worker %s lost a partition lease; set-aside events rolled back", self.worker_id)
+                    self._next_maintenance = 0.0
+                    return 0
+                except sa.exc.DBAPIError as error:
+                    log.warning(
+                        "worker %s: set-aside events not applied (%s); they run again", self.worker_id, error
+                    )
+                    self._drop_connection()
+                    return 0
+                finally:
+                    if transaction.is_active:
+                        transaction.rollback()
+        finally:
+            for event in events:
+                self._set_aside.pop(event.seq, None)
 
     async def _call_external(
         self, batch: Sequence[LoggedEvent]
     ) -> tuple[dict[int, Apply | None], dict[int, Exception]]:
         """First phase of the batch's external handlers, concurrently (`cut_for_external` left at
         most one per ordering key, so they are independent)."""
-        limit = asyncio.Semaphore(self.external_concurrency)
+        if self.overlap_external:  # one limit over every set-aside group
+            if self._external_slots is None:
+                self._external_slots = asyncio.Semaphore(self.external_concurrency)
+            limit = self._external_slots
+        else:
+            limit = asyncio.Semaphore(self.external_concurrency)
 
         async def call(event: LoggedEvent) -> Apply | None:
             async with limit:

@@ -96,16 +96,16 @@ async def test_the_external_call_holds_no_transaction_so_tier_one_moves(log_db: 
     assert all(status == "done" for status, _ in log_db.statuses().values())
 
 
-@pytest.mark.parametrize("batch_size", [1, 50])
+@pytest.mark.parametrize(("batch_size", "overlap"), [(1, False), (50, False), (1, True), (50, True)])
 async def test_each_call_sees_the_effects_of_its_keys_earlier_events(
-    log_db: LogDatabase, batch_size: int
+    log_db: LogDatabase, batch_size: int, overlap: bool
 ) -> None:
     clock = ManualClock()
     add(log_db, stream(12, 3, topic=ERP, tier=Tier.MINUTES, prefix="erp"), clock)
     seen: list[tuple[str, int, int | None]] = []
     handlers = HandlerRegistry()
     handlers.register_external(ERP, external(seen))
-    worker = lane(log_db, handlers, clock, batch_size=batch_size)
+    worker = lane(log_db, handlers, clock, batch_size=batch_size, overlap_external=overlap)
     try:
         assert await worker.run_until_idle() == 12
     finally:
@@ -116,7 +116,10 @@ async def test_each_call_sees_the_effects_of_its_keys_earlier_events(
         assert [before for _, before in mine] == [None, 0, 1, 2]  # the previous event was applied
 
 
-async def test_a_failing_call_is_retried_or_dead_lettered_and_the_rest_commits(log_db: LogDatabase) -> None:
+@pytest.mark.parametrize("overlap", [False, True])
+async def test_a_failing_call_is_retried_or_dead_lettered_and_the_rest_commits(
+    log_db: LogDatabase, overlap: bool
+) -> None:
     clock = ManualClock()
     add(log_db, stream(6, 3, topic=ERP, tier=Tier.MINUTES, prefix="erp"), clock)
     calls: dict[str, int] = {}
@@ -132,7 +135,7 @@ async def test_a_failing_call_is_retried_or_dead_lettered_and_the_rest_commits(l
     seen: list[tuple[str, int, int | None]] = []
     handlers = HandlerRegistry()
     handlers.register_external(ERP, external(seen, fail))
-    worker = lane(log_db, handlers, clock, batch_size=10)
+    worker = lane(log_db, handlers, clock, batch_size=10, overlap_external=overlap)
     try:
         await worker.run_until_idle()
         # erp0 (sku-0) backs off, so erp3 (sku-0) waits; erp1 (sku-1) is dead, erp4 goes on.
@@ -205,6 +208,93 @@ async def test_keys_without_external_work_commit_before_the_calls_return(log_db:
         release.set()
         worker.close()
     assert [e for e, k, _, _ in log_db.effects() if k == "order:1"] == ["x0", "p1"]  # key order kept
+
+
+async def wait_for_effects(db: LogDatabase, count: int) -> list[str]:
+    for _ in range(300):
+        found = sorted(e for e, _, _, _ in db.effects())
+        if len(found) >= count:
+            return found
+        await asyncio.sleep(0.01)
+    return sorted(e for e, _, _, _ in db.effects())
+
+
+async def test_overlapping_batches_go_on_while_a_call_hangs_and_key_order_holds(log_db: LogDatabase) -> None:
+    """With `overlap_external`, events appended after a batch whose external call hangs are
+    handled by the next cycles; a later event of the hung key waits for it."""
+    clock = ManualClock()
+    add(log_db, [NewEvent("x0", ERP, "order:1", {"n": 0})], clock)
+    release = asyncio.Event()
+    handlers = HandlerRegistry()
+    handlers.register_external(ERP, external([], gate=release))
+    handlers.register("stock.changed.v1", record_effect("main"))
+    worker = Worker(
+        log_db.engine,
+        handlers,
+        clock=clock,
+        partitions=range(PARTITIONS),
+        overlap_external=True,
+        batch_size=5,
+    )
+    stop = asyncio.Event()
+    running = asyncio.ensure_future(worker.run(stop))
+    try:
+        await asyncio.sleep(0.05)  # x0 is set aside, its call hangs
+        add(log_db, stream(4, 2, prefix="stock"), clock)
+        add(log_db, [NewEvent("p1", "stock.changed.v1", "order:1", {"n": 1})], clock)  # after x0
+        assert await wait_for_effects(log_db, 4) == [f"stock{i}" for i in range(4)]
+        assert "p1" not in {e for e, _, _, _ in log_db.effects()}
+        release.set()
+        found = await wait_for_effects(log_db, 6)
+        assert found == sorted(["x0", "p1", *(f"stock{i}" for i in range(4))])
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.wait_for(running, 10)
+    assert [e for e, k, _, _ in log_db.effects() if k == "order:1"] == ["x0", "p1"]
+    assert all(status == "done" for status, _ in log_db.statuses().values())
+
+
+async def test_overlap_sets_aside_a_bounded_backlog_and_plain_events_pass_it(log_db: LogDatabase) -> None:
+    """More hung external events than the backlog holds: the extra ones stay pending in the log,
+    and plain events behind all of them are still handled."""
+    clock = ManualClock()
+    add(log_db, [NewEvent(f"x{i}", ERP, f"order:{i}", {"n": 0}) for i in range(10)], clock)
+    add(log_db, stream(3, 3, prefix="stock"), clock)
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def call(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        started.append(event.event_id)
+        await release.wait()
+        return None
+
+    handlers = HandlerRegistry()
+    handlers.register_external(ERP, call)
+    handlers.register("stock.changed.v1", record_effect("main"))
+    worker = Worker(
+        log_db.engine,
+        handlers,
+        clock=clock,
+        partitions=range(PARTITIONS),
+        overlap_external=True,
+        external_concurrency=1,
+        batch_size=4,
+    )
+    try:
+        for _ in range(6):
+            await worker.run_once()
+        await asyncio.sleep(0.05)  # the background groups start
+        assert sorted(e for e, _, _, _ in log_db.effects()) == ["stock0", "stock1", "stock2"]
+        assert len(worker._set_aside) == 4  # EXTERNAL_BACKLOG_FACTOR x 1
+        assert started == ["x0"]  # one call at a time
+        release.set()
+        await worker.run_until_idle()
+    finally:
+        release.set()
+        worker.close()
+    assert sorted(started) == sorted(f"x{i}" for i in range(10))
+    assert all(status == "done" for status, _ in log_db.statuses().values())
 
 
 async def test_a_periodic_tick_is_not_appended_while_one_is_still_pending(log_db: LogDatabase) -> None:
