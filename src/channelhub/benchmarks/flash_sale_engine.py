@@ -9,7 +9,8 @@ environment) and talks to it over stdin/stdout, one JSON object per line:
     -> {"op": "offline", "code": "east"} <- {"ok": true}
     -> {"op": "reconcile"}               <- {"diffs": 3, "fixed": 3, "errors": {}}
     -> {"op": "memory"}                  <- {"rss_kb": ..., "peak_rss_kb": ...}
-    -> {"op": "latency"}                 <- {"handling": {topic: {"count", "mean_s"}}, "propagation": ...}
+    -> {"op": "latency"}                 <- {"handling": {topic: {"count", "mean_s", ...}}, ...,
+                                             "store_writer": {thread: {"mean_wait_ms", ...}}}
     -> {"op": "stop"}                    <- {"stopped": true}
 
 The first line it prints is `{"ready": true, "url": ..., "pid": ...}` once the runtime has started
@@ -124,7 +125,10 @@ async def _serve(landscape_path: Path) -> None:
             elif op == "memory":
                 _reply(memory_kb())
             elif op == "latency":
-                _reply(runtime.metrics.latency_summary() if runtime.metrics is not None else {})
+                from channelhub.store.db import writer_stats
+
+                summary = runtime.metrics.latency_summary() if runtime.metrics is not None else {}
+                _reply({**summary, "store_writer": writer_stats(runtime.require_engine())})
             elif op == "stop":
                 break
             else:

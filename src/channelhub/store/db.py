@@ -22,6 +22,8 @@ import os
 import re
 import secrets
 import threading
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,6 +123,52 @@ def reader(engine: Engine) -> Engine:
     return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
+class WriterStats:
+    """How long this process's SQLite write transactions waited for the writer mutex and held
+    it, per thread family (`threading.current_thread().name` up to its first `-` or `_`): a slow
+    ingress or worker shows up here as waiting behind whoever holds the lock. Updated under the
+    mutex itself, so no lock of its own."""
+
+    def __init__(self) -> None:
+        self._by_thread: dict[str, list[float]] = {}  # name -> [count, waited, held, max held]
+
+    def _row(self) -> list[float]:
+        name = re.split(r"[-_ ]", threading.current_thread().name, maxsplit=1)[0] or "thread"
+        return self._by_thread.setdefault(name, [0.0, 0.0, 0.0, 0.0])
+
+    def waited(self, seconds: float) -> None:
+        row = self._row()
+        row[0] += 1
+        row[1] += seconds
+
+    def held(self, seconds: float) -> None:
+        row = self._row()
+        row[2] += seconds
+        row[3] = max(row[3], seconds)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        """Per thread family: transactions, mean wait and mean/max hold in milliseconds."""
+        return {
+            name: {
+                "transactions": int(count),
+                "mean_wait_ms": round(1000 * waited / count, 2),
+                "mean_hold_ms": round(1000 * held / count, 2),
+                "max_hold_ms": round(1000 * longest, 1),
+            }
+            for name, (count, waited, held, longest) in sorted(dict(self._by_thread).items())
+            if count
+        }
+
+
+_WRITER_STATS: weakref.WeakKeyDictionary[Engine, WriterStats] = weakref.WeakKeyDictionary()
+
+
+def writer_stats(engine: Engine) -> dict[str, dict[str, float]]:
+    """`WriterStats.summary()` of a SQLite store engine ({} for PostgreSQL, which has no mutex)."""
+    stats = _WRITER_STATS.get(engine)
+    return stats.summary() if stats is not None else {}
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -137,6 +185,8 @@ def _configure_sqlite(engine: Engine) -> None:
     # SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and so turns contention
     # into latency. Other processes still meet the busy timeout.
     writer = threading.RLock()
+    stats = WriterStats()
+    _WRITER_STATS[engine] = stats
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
@@ -145,13 +195,16 @@ def _configure_sqlite(engine: Engine) -> None:
             # waits behind a writer (nor makes one wait).
             connection.exec_driver_sql("BEGIN")
             return
+        asked = time.perf_counter()
         writer.acquire()
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             writer.release()
             raise
-        connection.info["holds_writer"] = True
+        got = time.perf_counter()
+        connection.info["holds_writer"] = got
+        stats.waited(got - asked)
 
     # COMMIT/ROLLBACK are issued here, so the mutex is released only once SQLite's lock is gone
     # (the DBAPI call SQLAlchemy makes afterwards finds no open transaction and does nothing).
@@ -169,7 +222,9 @@ def _configure_sqlite(engine: Engine) -> None:
             if driver is not None and driver.in_transaction:
                 driver.execute(statement)
         finally:
-            if connection.info.pop("holds_writer", False):
+            since = connection.info.pop("holds_writer", None)
+            if since is not None:
+                stats.held(time.perf_counter() - since)  # still under the mutex: no race
                 writer.release()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from channelhub.store.db import create_store_engine, reader
+from channelhub.store.db import create_store_engine, reader, writer_stats
 
 
 def test_a_reader_does_not_wait_for_an_open_write_transaction(tmp_path: Path) -> None:
@@ -48,3 +48,37 @@ def test_reader_is_the_engine_itself_on_other_backends() -> None:
     assert reader(engine) is not engine
     postgres = sa.create_engine("postgresql+psycopg://u@127.0.0.1:1/x")
     assert reader(postgres) is postgres
+
+
+def test_writer_stats_count_waits_and_holds_per_thread_family(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            holding.set()
+            release.wait(10)
+
+    def quick_writer() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES (2)")
+
+    slow = threading.Thread(target=slow_writer, name="slow-1")
+    quick = threading.Thread(target=quick_writer, name="quick_1")
+    slow.start()
+    assert holding.wait(5)
+    quick.start()
+    time.sleep(0.1)  # the quick writer now waits for the mutex
+    release.set()
+    slow.join(10)
+    quick.join(10)
+    with reader(engine).connect() as connection:  # readers are not counted
+        connection.execute(sa.text("SELECT count(*) FROM t")).scalar()
+    stats = writer_stats(engine)
+    assert set(stats) == {"MainThread", "slow", "quick"}
+    assert stats["slow"]["transactions"] == 1 and stats["slow"]["max_hold_ms"] >= 90
+    assert stats["quick"]["mean_wait_ms"] >= 90
+    assert writer_stats(sa.create_engine("sqlite://")) == {}  # not a store engine
