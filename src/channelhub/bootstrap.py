@@ -422,7 +422,10 @@ class Runtime:
         self._spawn(self.publisher.run(self._stop), "publisher")
         self._spawn(self.processor.run(self._stop), "inbox")
         await self._start_backfill_thread()
-        self._spawn(self._every(settings.backfill_interval_s, self._backfill), "backfill")
+        for name in self.channels:
+            self._spawn(
+                self._every(self.orders_poll_interval(name), self._backfill_job(name)), f"backfill:{name}"
+            )
         self._spawn(self._every(settings.odoo_poll_interval_s, self._append_poll), "odoo-poll")
         if not settings.hand_over_inline:
             self._spawn(
@@ -542,11 +545,29 @@ class Runtime:
             except Exception as error:  # a periodic safety net must outlive one failure; it is logged
                 log.warning("periodic_job_failed", job=getattr(job, "__name__", "job"), error=repr(error))
 
-    async def _backfill(self) -> None:
+    def orders_poll_interval(self, channel: str) -> float:
+        """Seconds between order backfills of `channel`: its `orders_poll_interval_s` in the
+        landscape, else `RuntimeSettings.backfill_interval_s`."""
+        for settings in self.landscape.channels:
+            if settings.name == channel and settings.orders_poll_interval_s is not None:
+                return settings.orders_poll_interval_s
+        return self.settings.backfill_interval_s
+
+    def _backfill_job(self, channel: str) -> Callable[[], Awaitable[None]]:
+        async def backfill() -> None:
+            await self._backfill(channel)
+
+        backfill.__name__ = f"backfill:{channel}"
+        return backfill
+
+    async def _backfill(self, channel: str | None = None) -> None:
+        """Read the orders `channel` (every channel when None) changed since its cursor."""
+        gateways = self._backfill_gateways if self._backfill_gateways is not None else self.channels
+        chosen = gateways if channel is None else {channel: gateways[channel]}
         if self._backfill_gateways is None:
-            await self._backfill_with(self.channels)
+            await self._backfill_with(chosen)
             return
-        await self._backfill_thread.call(self._backfill_with(self._backfill_gateways))
+        await self._backfill_thread.call(self._backfill_with(chosen))
 
     async def _backfill_with(self, gateways: Mapping[str, ChannelGateway]) -> None:
         for gateway in gateways.values():

@@ -116,6 +116,10 @@ class ChannelBase(Section):
     pricelist: str | None = None
     enabled: bool = True
     allocation: AllocationRule = Field(default_factory=SharedAllocation)
+    # Seconds between reads of "orders changed since the cursor" (the safety net behind webhooks);
+    # None: the runtime's default (30 s). Poll WooCommerce more often in busy shops: its webhooks
+    # go out one at a time through Action Scheduler and fall behind under load.
+    orders_poll_interval_s: float | None = Field(default=None, gt=0)
 
 
 class ShopifyChannel(ChannelBase):

@@ -215,6 +215,7 @@ channels:
     consumer_key: {{env: WOO_KEY}}
     consumer_secret: {{env: WOO_SECRET}}
     webhook_secret: {{env: WOO_WEBHOOK_SECRET}}
+    orders_poll_interval_s: 2
 warehouses:
   - code: {MAIN_WAREHOUSE}
     odoo_code: WH

@@ -176,6 +176,7 @@ channels:
     consumer_key: {{file: secrets/woo_key}}
     consumer_secret: {{file: secrets/woo_secret}}
     webhook_secret: {{file: secrets/woo_webhook_secret}}
+    orders_poll_interval_s: 2  # webhooks go out one at a time and fall behind in a flash sale
 warehouses:
 {warehouses}
 safety_stock:

@@ -230,3 +230,23 @@ def test_pattern_errors_are_explained_in_words() -> None:
     line, message = found["safety_stock.channels.Shop EU"]
     assert line == line_of(text, "Shop EU")
     assert message.startswith("key: must be a lower-case code")
+
+
+def test_orders_poll_interval_per_channel_with_the_runtime_default() -> None:
+    from channelhub.bootstrap import Runtime, RuntimeSettings
+
+    polled = MINIMAL.replace(
+        "    client_secret: {env: SHOP_SECRET}\n",
+        "    client_secret: {env: SHOP_SECRET}\n    orders_poll_interval_s: 2.5\n",
+    )
+    landscape = parse_config(polled, environ=ENV)
+    assert landscape.channels[0].orders_poll_interval_s == 2.5
+    assert (
+        Runtime(landscape, RuntimeSettings(backfill_interval_s=30)).orders_poll_interval("shopify-eu") == 2.5
+    )
+    default = Runtime(parse_config(MINIMAL, environ=ENV), RuntimeSettings(backfill_interval_s=30))
+    assert default.orders_poll_interval("shopify-eu") == 30
+    with pytest.raises(ConfigError, match="orders_poll_interval_s"):
+        parse_config(polled.replace("2.5", "0"), environ=ENV)
+    example = example_config()
+    assert "orders_poll_interval_s" in example
