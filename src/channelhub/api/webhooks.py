@@ -29,6 +29,7 @@ from channelhub.api.errors import ApiError, error_body
 from channelhub.connectors.errors import ValidationFailed, WebhookVerificationError
 from channelhub.observability import correlation_scope, get_logger
 from channelhub.service.ports import ChannelGateway, DeliveryKind
+from channelhub.store.db import priority_writer
 from channelhub.store.repositories import StateRepositories, WebhookDelivery
 
 log = get_logger(__name__)
@@ -71,7 +72,9 @@ def _store(
 ) -> bool:
     """Insert the delivery (and its failure, if any) in one transaction; False for a duplicate."""
     now = context.clock.now()
-    with context.engine.begin() as connection:
+    # Ahead of waiting writers: the platform waits for our answer, and Shopify gives up after 5 s
+    # while WooCommerce delivers one webhook at a time.
+    with priority_writer(context.engine).begin() as connection:
         inbox = StateRepositories.on(connection).inbox
         new_id = inbox.accept(WebhookDelivery(channel, dedupe_key, topic, body, headers, now))
         if new_id is not None and failure is not None:

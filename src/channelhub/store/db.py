@@ -108,6 +108,7 @@ def create_store_engine(url: str, schema: str | None = None, **engine_options: A
 
 
 READ_ONLY_OPTION = "channelhub_read_only"
+PRIORITY_OPTION = "channelhub_priority_write"
 
 
 def reader(engine: Engine) -> Engine:
@@ -169,6 +170,52 @@ def writer_stats(engine: Engine) -> dict[str, dict[str, float]]:
     return stats.summary() if stats is not None else {}
 
 
+def priority_writer(engine: Engine) -> Engine:
+    """The same engine for short write transactions someone outside is waiting on (webhook
+    ingress: the platform waits for our 200). On SQLite they take the process's writer mutex
+    before every waiting ordinary writer, so they wait at most for the transaction in progress,
+    not for the whole queue. On PostgreSQL it is the engine itself (no process-wide mutex)."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{PRIORITY_OPTION: True})
+
+
+class WriterMutex:
+    """The writer mutex of one SQLite store: re-entrant, and a priority waiter goes before any
+    ordinary one (ordinary waiters keep their chance whenever no priority one waits)."""
+
+    def __init__(self) -> None:
+        self._state = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._priority_waiting = 0
+
+    def acquire(self, priority: bool = False) -> None:
+        me = threading.get_ident()
+        with self._state:
+            if self._owner == me:
+                self._depth += 1
+                return
+            if priority:
+                self._priority_waiting += 1
+            try:
+                while self._owner is not None or (not priority and self._priority_waiting):
+                    self._state.wait()
+            finally:
+                if priority:
+                    self._priority_waiting -= 1
+            self._owner, self._depth = me, 1
+
+    def release(self) -> None:
+        with self._state:
+            if self._owner != threading.get_ident():
+                raise RuntimeError("the writer mutex is released by a thread that does not hold it")
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._state.notify_all()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -184,7 +231,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # SQLite admits one writer at a time. Threads of this process queue on a mutex instead of in
     # SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and so turns contention
     # into latency. Other processes still meet the busy timeout.
-    writer = threading.RLock()
+    writer = WriterMutex()
     stats = WriterStats()
     _WRITER_STATS[engine] = stats
 
@@ -196,7 +243,7 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         asked = time.perf_counter()
-        writer.acquire()
+        writer.acquire(bool(connection.get_execution_options().get(PRIORITY_OPTION)))
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from channelhub.store.db import create_store_engine, reader, writer_stats
+from channelhub.store.db import WriterMutex, create_store_engine, priority_writer, reader, writer_stats
 
 
 def test_a_reader_does_not_wait_for_an_open_write_transaction(tmp_path: Path) -> None:
@@ -82,3 +82,61 @@ def test_writer_stats_count_waits_and_holds_per_thread_family(tmp_path: Path) ->
     assert stats["slow"]["transactions"] == 1 and stats["slow"]["max_hold_ms"] >= 90
     assert stats["quick"]["mean_wait_ms"] >= 90
     assert writer_stats(sa.create_engine("sqlite://")) == {}  # not a store engine
+
+
+def test_a_priority_writer_goes_before_waiting_ordinary_writers(tmp_path: Path) -> None:
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (who TEXT)")
+    holding, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("INSERT INTO t VALUES ('holder')")
+            holding.set()
+            release.wait(10)
+
+    def write(who: str, target: sa.Engine) -> None:
+        with target.begin() as connection:
+            connection.exec_driver_sql(f"INSERT INTO t VALUES ('{who}')")
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert holding.wait(5)
+    ordinary = threading.Thread(target=write, args=("ordinary", engine))
+    ordinary.start()
+    time.sleep(0.1)  # queued first
+    urgent = threading.Thread(target=write, args=("priority", priority_writer(engine)))
+    urgent.start()
+    time.sleep(0.1)
+    release.set()
+    for thread in (first, ordinary, urgent):
+        thread.join(10)
+    with reader(engine).connect() as connection:
+        order = [row[0] for row in connection.exec_driver_sql("SELECT who FROM t ORDER BY rowid")]
+    assert order == ["holder", "priority", "ordinary"]
+
+
+def test_the_writer_mutex_is_reentrant_and_owned() -> None:
+    mutex = WriterMutex()
+    mutex.acquire()
+    mutex.acquire(priority=True)  # the owner again: no deadlock
+    mutex.release()
+    errors: list[Exception] = []
+
+    def steal() -> None:
+        try:
+            mutex.release()
+        except RuntimeError as error:
+            errors.append(error)
+
+    thief = threading.Thread(target=steal)
+    thief.start()
+    thief.join(5)
+    assert len(errors) == 1
+    mutex.release()
+    got = threading.Event()
+    other = threading.Thread(target=lambda: (mutex.acquire(), got.set(), mutex.release()))
+    other.start()
+    assert got.wait(5)
+    other.join(5)
