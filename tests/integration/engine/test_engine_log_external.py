@@ -210,6 +210,13 @@ async def test_keys_without_external_work_commit_before_the_calls_return(log_db:
     assert [e for e, k, _, _ in log_db.effects() if k == "order:1"] == ["x0", "p1"]  # key order kept
 
 
+def overlapping(db: LogDatabase, handlers: HandlerRegistry, clock: ManualClock, **options: int) -> Worker:
+    """A worker of every tier and partition that does not wait for external calls."""
+    return Worker(
+        db.engine, handlers, clock=clock, partitions=range(PARTITIONS), overlap_external=True, **options
+    )
+
+
 async def wait_for_effects(db: LogDatabase, count: int) -> list[str]:
     for _ in range(300):
         found = sorted(e for e, _, _, _ in db.effects())
@@ -228,14 +235,7 @@ async def test_overlapping_batches_go_on_while_a_call_hangs_and_key_order_holds(
     handlers = HandlerRegistry()
     handlers.register_external(ERP, external([], gate=release))
     handlers.register("stock.changed.v1", record_effect("main"))
-    worker = Worker(
-        log_db.engine,
-        handlers,
-        clock=clock,
-        partitions=range(PARTITIONS),
-        overlap_external=True,
-        batch_size=5,
-    )
+    worker = overlapping(log_db, handlers, clock, batch_size=5)
     stop = asyncio.Event()
     running = asyncio.ensure_future(worker.run(stop))
     try:
@@ -272,15 +272,7 @@ async def test_overlap_sets_aside_a_bounded_backlog_and_plain_events_pass_it(log
     handlers = HandlerRegistry()
     handlers.register_external(ERP, call)
     handlers.register("stock.changed.v1", record_effect("main"))
-    worker = Worker(
-        log_db.engine,
-        handlers,
-        clock=clock,
-        partitions=range(PARTITIONS),
-        overlap_external=True,
-        external_concurrency=1,
-        batch_size=4,
-    )
+    worker = overlapping(log_db, handlers, clock, external_concurrency=1, batch_size=4)
     try:
         for _ in range(6):
             await worker.run_once()

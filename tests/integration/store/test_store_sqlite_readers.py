@@ -50,26 +50,38 @@ def test_reader_is_the_engine_itself_on_other_backends() -> None:
     assert reader(postgres) is postgres
 
 
-def test_writer_stats_count_waits_and_holds_per_thread_family(tmp_path: Path) -> None:
+def table_store(tmp_path: Path, column: str) -> sa.Engine:
     engine = create_store_engine(f"sqlite:///{tmp_path / 'w.db'}")
     with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        connection.exec_driver_sql(f"CREATE TABLE t ({column})")
+    return engine
+
+
+def write_row(target: sa.Engine, value: object) -> None:
+    with target.begin() as connection:
+        connection.exec_driver_sql("INSERT INTO t VALUES (?)", (value,))
+
+
+def holding_writer(engine: sa.Engine, name: str = "holder") -> tuple[threading.Thread, threading.Event]:
+    """A thread inside a write transaction (it wrote 'holder') until the returned event is set."""
     holding, release = threading.Event(), threading.Event()
 
-    def slow_writer() -> None:
+    def hold() -> None:
         with engine.begin() as connection:
-            connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+            connection.exec_driver_sql("INSERT INTO t VALUES ('holder')")
             holding.set()
             release.wait(10)
 
-    def quick_writer() -> None:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("INSERT INTO t VALUES (2)")
-
-    slow = threading.Thread(target=slow_writer, name="slow-1")
-    quick = threading.Thread(target=quick_writer, name="quick_1")
-    slow.start()
+    thread = threading.Thread(target=hold, name=name)
+    thread.start()
     assert holding.wait(5)
+    return thread, release
+
+
+def test_writer_stats_count_waits_and_holds_per_thread_family(tmp_path: Path) -> None:
+    engine = table_store(tmp_path, "n")
+    slow, release = holding_writer(engine, "slow-1")
+    quick = threading.Thread(target=write_row, args=(engine, 2), name="quick_1")
     quick.start()
     time.sleep(0.1)  # the quick writer now waits for the mutex
     release.set()
@@ -85,28 +97,12 @@ def test_writer_stats_count_waits_and_holds_per_thread_family(tmp_path: Path) ->
 
 
 def test_a_priority_writer_goes_before_waiting_ordinary_writers(tmp_path: Path) -> None:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'p.db'}")
-    with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE t (who TEXT)")
-    holding, release = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("INSERT INTO t VALUES ('holder')")
-            holding.set()
-            release.wait(10)
-
-    def write(who: str, target: sa.Engine) -> None:
-        with target.begin() as connection:
-            connection.exec_driver_sql(f"INSERT INTO t VALUES ('{who}')")
-
-    first = threading.Thread(target=holder)
-    first.start()
-    assert holding.wait(5)
-    ordinary = threading.Thread(target=write, args=("ordinary", engine))
+    engine = table_store(tmp_path, "who TEXT")
+    first, release = holding_writer(engine)
+    ordinary = threading.Thread(target=write_row, args=(engine, "ordinary"))
     ordinary.start()
     time.sleep(0.1)  # queued first
-    urgent = threading.Thread(target=write, args=("priority", priority_writer(engine)))
+    urgent = threading.Thread(target=write_row, args=(priority_writer(engine), "priority"))
     urgent.start()
     time.sleep(0.1)
     release.set()
