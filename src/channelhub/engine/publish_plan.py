@@ -179,28 +179,10 @@ def batches(items: Sequence[T], size: int) -> list[list[T]]:
     return [list(items[start : start + size]) for start in range(0, len(items), size)]
 
 
-def risk_batches(
-    planned: Sequence[PlannedUpdate], size: int, head: int | None = None
-) -> list[list[PlannedUpdate]]:
+def risk_batches(planned: Sequence[PlannedUpdate], size: int) -> list[list[PlannedUpdate]]:
     """`planned` (riskiest first) in batches of at most `size`, the at-risk updates never sharing
     a batch with the others: on a cost-limited channel a small urgent batch is cheap and goes out
-    at once, instead of waiting for the budget of a full batch padded with restocks.
-
-    `head`: the first at-risk batch holds at most this many updates (the riskiest: lowest
-    quantities first) when there are more than `size` of them (`splits_head`). Behind a backlog of thousands of dropping quantities (a warehouse went
-    offline) a SKU about to sell out then travels in a small call that returns quickly, not in
-    a full one padded with the backlog."""
+    at once, instead of waiting for the budget of a full batch padded with restocks."""
     urgent = [update for update in planned if update.risk is Risk.AT_RISK]
     rest = [update for update in planned if update.risk is not Risk.AT_RISK]
-    first: list[list[PlannedUpdate]] = []
-    if splits_head(len(urgent), size, head):
-        assert head is not None
-        first, urgent = [urgent[:head]], urgent[head:]
-    return first + batches(urgent, size) + batches(rest, size)
-
-
-def splits_head(urgent: int, size: int, head: int | None) -> bool:
-    """Whether `risk_batches` puts the riskiest `head` of `urgent` at-risk updates in a batch of
-    their own: only behind a backlog (more than one full batch of them), so a handful of urgent
-    updates still travel in one call."""
-    return head is not None and 0 < head < size and urgent > size
+    return batches(urgent, size) + batches(rest, size)

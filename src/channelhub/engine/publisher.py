@@ -49,15 +49,7 @@ import sqlalchemy as sa
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.connectors.errors import ConnectorError, ThrottledError
 from channelhub.domain import Sku
-from channelhub.engine.publish_plan import (
-    PlannedUpdate,
-    Risk,
-    RiskRules,
-    SalesVelocity,
-    plan_updates,
-    risk_batches,
-    splits_head,
-)
+from channelhub.engine.publish_plan import PlannedUpdate, RiskRules, SalesVelocity, plan_updates, risk_batches
 from channelhub.engine.publish_queries import at_risk_dirty
 from channelhub.engine.publish_state import ChannelMemory
 from channelhub.resilience import RetryPolicy
@@ -87,17 +79,12 @@ class PublisherSettings:
     permanent_retry_s: float = 600.0
     retry_base_delay_s: float = 0.5
     retry_max_delay_s: float = 30.0
-    # Behind a backlog of at-risk updates, the riskiest this many go first in a call of their
-    # own, alone in their round (`publish_plan.risk_batches`); None: no head batch.
-    urgent_head: int | None = 50
     risk: RiskRules = field(default_factory=RiskRules)
     seed: int | None = None  # jitter of the backoff delays (reproducible runs)
 
     def __post_init__(self) -> None:
         if self.scan_limit < 1:
             raise ValueError("scan_limit must be at least 1")
-        if self.urgent_head is not None and self.urgent_head < 1:
-            raise ValueError("urgent_head must be at least 1 (or None)")
         if self.max_batches_per_pass is not None and self.max_batches_per_pass < 1:
             raise ValueError("max_batches_per_pass must be at least 1")
         for name in ("coalescing_window_s", "conflict_grace_s", "permanent_retry_s"):
@@ -267,13 +254,8 @@ class Publisher:
             held = len(velocities) - len(sendable)
             memory.counters.held_back += held
 
-            size = max(1, limits.max_quantities_per_call)
-            head = self.settings.urgent_head
-            groups = risk_batches(sendable, size, head)
-            urgent = sum(1 for update in sendable if update.risk is Risk.AT_RISK)
-            outcome, sent_groups, interrupted = await self._send_rounds(
-                channel, gateway, memory, groups, alone_first=splits_head(urgent, size, head)
-            )
+            groups = risk_batches(sendable, max(1, limits.max_quantities_per_call))
+            outcome, sent_groups, interrupted = await self._send_rounds(channel, gateway, memory, groups)
             # Rows that failed now are held next time, like the ones held already.
             memory.unsendable_last_pass = len(states) - len(sendable) + outcome.failed
             scan_grows = window + memory.unsendable_last_pass > limit
@@ -297,20 +279,12 @@ class Publisher:
             )
 
     async def _send_rounds(
-        self,
-        channel: str,
-        gateway: ChannelGateway,
-        memory: ChannelMemory,
-        groups: list[list[PlannedUpdate]],
-        *,
-        alone_first: bool = False,
+        self, channel: str, gateway: ChannelGateway, memory: ChannelMemory, groups: list[list[PlannedUpdate]]
     ) -> tuple[_Outcome, int, bool]:
         """Send `groups` in rounds of `max_in_flight` concurrent calls, recording each round's
-        outcome at once (acknowledged as soon as confirmed). `alone_first`: the first group (a
-        small head batch) is a round of its own, so it never waits for full calls. Stops early
-        when woken (desired values changed since the scan: re-plan with them) or when the channel
-        must back off. Returns the outcome, the number of groups sent and whether it stopped
-        early."""
+        outcome at once (acknowledged as soon as confirmed). Stops early when woken (desired
+        values changed since the scan: re-plan with them) or when the channel must back off.
+        Returns the outcome, the number of groups sent and whether it stopped early."""
         in_flight = max(1, gateway.limits.max_in_flight)
         budget = min(len(groups), self.settings.max_batches_per_pass or len(groups))
         total = _Outcome()
@@ -320,8 +294,7 @@ class Publisher:
                 self._wake[channel].is_set() or memory.channel_held_until(self._clock.monotonic()) is not None
             ):
                 return total, sent, True
-            width = 1 if alone_first and sent == 0 else in_flight
-            this_round = groups[sent : min(sent + width, budget)]
+            this_round = groups[sent : min(sent + in_flight, budget)]
             outcome = await self._send(gateway, memory, this_round)
             # In a thread: waiting for the store's write lock must not stall the event loop.
             await asyncio.to_thread(self._record, channel, outcome)

@@ -75,24 +75,6 @@ async def test_batches_respect_the_channel_limit_and_passes_are_bounded(
     assert publisher.backlog() == {"shop": 0}
 
 
-async def test_behind_a_backlog_the_riskiest_go_first_in_a_small_call_of_their_own(
-    store: sa.Engine, clock: ManualClock, listings: Listings
-) -> None:
-    shop = BatchRecordingGateway("shop", max_quantities_per_call=50)
-    backlog = {f"SKU-{n:03d}": 60 for n in range(120)}
-    for sku, quantity in {**backlog, "HOT": 4}.items():
-        shop.stock_listing(sku, quantity)
-    listings.acknowledge({**backlog, "HOT": 4})
-    listings.desire({sku: 30 for sku in backlog} | {"HOT": 1})  # every quantity drops: all at risk
-    publisher = make_publisher(store, clock, shop, urgent_head=5)
-
-    first = await publisher.publish_once("shop")
-
-    assert shop.batches[0][0] == "HOT" and len(shop.batches[0]) == 5
-    assert [len(batch) for batch in shop.batches] == [5, 50, 50, 16]
-    assert first.applied == 121 and listings.dirty_count() == 0
-
-
 async def test_riskiest_updates_go_first(
     store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
 ) -> None:

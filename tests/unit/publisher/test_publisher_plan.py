@@ -158,16 +158,3 @@ def test_urgent_updates_never_share_a_batch_with_routine_ones() -> None:
         ["UP-1"],
         ["UP-2"],
     ]
-
-
-def test_the_riskiest_updates_of_a_backlog_go_in_a_small_head_batch() -> None:
-    backlog = [listing(f"B-{n:03}", 40 + n % 7, 60) for n in range(9)]
-    planned = plan_updates([*backlog, listing("HOT", 1, 3), listing("UP", 30, 20)], {}, RULES)
-    found = [[u.sku for u in batch] for batch in risk_batches(planned, 4, head=2)]
-    assert found[0][0] == "HOT" and len(found[0]) == 2  # the lowest quantity, in a call of its own
-    assert [len(batch) for batch in found] == [2, 4, 4, 1]
-    assert found[-1] == ["UP"]
-    assert sorted(sku for batch in found for sku in batch) == sorted(u.sku for u in planned)
-    # Few urgent updates: one batch as before (no extra call).
-    few = plan_updates([listing("HOT", 1, 3), listing("DROP", 10, 12)], {}, RULES)
-    assert [[u.sku for u in batch] for batch in risk_batches(few, 4, head=2)] == [["HOT", "DROP"]]
