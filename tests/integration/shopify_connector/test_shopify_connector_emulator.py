@@ -63,6 +63,35 @@ async def test_publish_applies_and_reports_a_concurrent_sale_as_conflict(rig: Ri
     assert retry.outcome is Outcome.APPLIED and rig.available(sold) == 39
 
 
+async def test_a_stale_lowering_is_sent_again_at_once_and_a_stale_raise_is_a_conflict(rig: Rig) -> None:
+    index = await rig.connector.load_catalog()
+    tracked = [sku for sku, ref in sorted(index.by_sku.items()) if ref.tracked and (ref.available or 0) > 3]
+    lowered, raised, landed, plain = tracked[:4]
+    sold_to = {sku: rig.available(sku) - 1 for sku in (lowered, raised, landed)}
+    for sku in (lowered, raised, landed):
+        await rig.place_order((sku, 1))  # storefront sales after our read: our compares are stale
+    calls = rig.connector.client.stats.calls
+    results = {
+        r.sku: r
+        for r in await rig.connector.set_available(
+            [
+                QuantityUpdate(lowered, sold_to[lowered] - 2),  # lower than Shopify now: goes out
+                QuantityUpdate(raised, sold_to[raised] + 5),  # a raise over the sale: held back
+                QuantityUpdate(landed, sold_to[landed]),  # Shopify already shows it
+                QuantityUpdate(plain, 7),
+            ],
+            lower_on_conflict=True,
+        )
+    }
+    assert results[lowered].outcome is Outcome.APPLIED and rig.available(lowered) == sold_to[lowered] - 2
+    assert results[raised].outcome is Outcome.CONFLICT and results[raised].current == sold_to[raised]
+    assert rig.available(raised) == sold_to[raised]  # the sale survives
+    assert results[landed].outcome is Outcome.APPLIED and rig.available(landed) == sold_to[landed]
+    assert results[plain].outcome is Outcome.APPLIED and rig.available(plain) == 7
+    # The refused call, one read-back, one call with the held-back quantities and the lowering.
+    assert rig.connector.client.stats.calls - calls == 3
+
+
 async def test_prices_and_read_back(rig: Rig) -> None:
     index = await rig.connector.load_catalog()
     skus = sorted(index.by_sku)[:4]

@@ -91,6 +91,7 @@ class ShopifyConnector:
         reason: str = "correction",
         reference_document_uri: str | None = None,
         force: bool = False,
+        lower_on_conflict: bool = False,
     ) -> list[inventory.QuantityResult]:
         return await inventory.set_available(
             self.client,
@@ -99,6 +100,7 @@ class ShopifyConnector:
             reason=reason,
             reference_document_uri=reference_document_uri,
             force=force,
+            lower_on_conflict=lower_on_conflict,
         )
 
     async def adjust_available(

@@ -4,7 +4,10 @@ Each quantity is sent with the value we believe Shopify holds (the last acknowle
 the one read into the SKU index) as `compareQuantity` (2025-10) or `changeFromQuantity` (2026-10).
 If a storefront sale changed it meanwhile, Shopify refuses that quantity with a stale-compare user
 error; we never overwrite blindly: we re-read the current value and report a *conflict* carrying
-it, so the engine recomputes from fresh facts. A batch is as large as Shopify allows (250 per input
+it, so the engine recomputes from fresh facts. With `lower_on_conflict` (what the engine's gateway
+uses) a refused quantity that is lower than the value read back is sent again at once, compared
+against it, in the call that resends the quantities the refusal held back; a raise stays a
+conflict. A batch is as large as Shopify allows (250 per input
 array, within the cost budget), so 10,000 SKUs take 40 calls.
 """
 
@@ -66,11 +69,17 @@ async def set_available(
     reason: str = "correction",
     reference_document_uri: str | None = None,
     force: bool = False,
+    lower_on_conflict: bool = False,
 ) -> list[QuantityResult]:
     """Publish `updates`; one result per distinct SKU (the last update of a SKU wins).
 
     `force=True` skips the compare check (only for a system that is the source of truth and
     accepts overwriting concurrent sales).
+
+    `lower_on_conflict=True`: a quantity refused as stale is sent once more, compared against the
+    value just read back, when it is lower than that value (a storefront sale lowered Shopify,
+    and we lower it further: lowering never puts a sold unit back on sale); a raise above the
+    value read is reported as a conflict, as without the flag. This saves the caller a pass.
     """
     results: dict[str, QuantityResult] = {}
     pending: list[_Pending] = []
@@ -100,26 +109,80 @@ async def set_available(
                 continue
             pending.append(_Pending(update.sku, ref.inventory_item_id, update.quantity, expected))
 
+    stale = await _send_all(
+        client,
+        index,
+        pending,
+        results,
+        reason=reason,
+        reference_document_uri=reference_document_uri,
+        lower_on_conflict=lower_on_conflict,
+    )
+    if stale:
+        await _report_conflicts(client, index, stale, results)
+    return [results[u.sku] for u in {u.sku: u for u in updates}.values()]
+
+
+async def _send_all(
+    client: ShopifyGraphQLClient,
+    index: SkuIndex,
+    pending: list[_Pending],
+    results: dict[str, QuantityResult],
+    *,
+    reason: str,
+    reference_document_uri: str | None,
+    lower_on_conflict: bool,
+) -> list[_Pending]:
+    """Send `pending` in calls as large as allowed; returns the quantities refused as stale (with
+    `lower_on_conflict`, those refused again after one lowering)."""
     stale: list[_Pending] = []
+    lowered_once: set[str] = set()
     for group in _homogeneous_groups(client, pending):
         while group:
             size = client.largest_batch(
                 "set_quantities", SET_QUANTITIES, upper=MAX_INPUT_ARRAY, variables_for=lambda n: {}
             )
             batch, group = group[:size], group[size:]
+            refused: list[_Pending] = []
             retry_later = await _send_batch(
                 client,
                 index,
                 batch,
                 results,
-                stale,
+                refused,
                 reason=reason,
                 reference_document_uri=reference_document_uri,
             )
+            if lower_on_conflict:
+                # Read the refused ones back now: their lowerings travel with the quantities the
+                # refusal held back, in the same next call.
+                first = [item for item in refused if item.sku not in lowered_once]
+                stale.extend(item for item in refused if item.sku in lowered_once)
+                if first:
+                    lowered_once.update(item.sku for item in first)
+                    retry_later = retry_later + await _lowered(client, index, first, results)
+            else:
+                stale.extend(refused)
             group = retry_later + group
-    if stale:
-        await _report_conflicts(client, index, stale, results)
-    return [results[u.sku] for u in {u.sku: u for u in updates}.values()]
+    return stale
+
+
+async def _lowered(
+    client: ShopifyGraphQLClient, index: SkuIndex, stale: list[_Pending], results: dict[str, QuantityResult]
+) -> list[_Pending]:
+    """Read the stale quantities back: the ones already at their target are applied, the raises
+    are conflicts, and the lowerings come back compared against the value read."""
+    current = await read_available(client, index.location_id, [p.inventory_item_id for p in stale])
+    again: list[_Pending] = []
+    for item in stale:
+        now = current.get(item.inventory_item_id)
+        if now is not None:
+            index.remember_available(item.sku, now)
+        if now is not None and item.quantity < now:
+            again.append(_Pending(item.sku, item.inventory_item_id, item.quantity, now))
+        else:
+            _settle_stale(client, item, now, results)
+    return again
 
 
 def _homogeneous_groups(client: ShopifyGraphQLClient, pending: list[_Pending]) -> list[list[_Pending]]:
@@ -216,14 +279,21 @@ async def _report_conflicts(
         now = current.get(item.inventory_item_id)
         if now is not None:
             index.remember_available(item.sku, now)
-        if now == item.quantity:
-            # Already at the target (e.g. our own earlier attempt landed before a timeout).
-            results[item.sku] = QuantityResult(item.sku, Outcome.APPLIED, quantity=item.quantity)
-        else:
-            results[item.sku] = QuantityResult(
-                item.sku,
-                Outcome.CONFLICT,
-                current=now,
-                code=client.profile.stale_quantity_code,
-                message=f"expected {item.expected}, Shopify holds {now}",
-            )
+        _settle_stale(client, item, now, results)
+
+
+def _settle_stale(
+    client: ShopifyGraphQLClient, item: _Pending, now: int | None, results: dict[str, QuantityResult]
+) -> None:
+    """The result of a quantity refused as stale, given what Shopify holds now."""
+    if now == item.quantity:
+        # Already at the target (e.g. our own earlier attempt landed before a timeout).
+        results[item.sku] = QuantityResult(item.sku, Outcome.APPLIED, quantity=item.quantity)
+    else:
+        results[item.sku] = QuantityResult(
+            item.sku,
+            Outcome.CONFLICT,
+            current=now,
+            code=client.profile.stale_quantity_code,
+            message=f"expected {item.expected}, Shopify holds {now}",
+        )

@@ -135,8 +135,12 @@ class ShopifyChannelGateway(NamedChannelGateway[ShopifyConnector]):
     async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
         if not updates:
             return []
+        # A quantity refused because a storefront sale changed it is sent again at once when it
+        # lowers Shopify further (the publisher's rule: lowering is always allowed); a raise comes
+        # back as a conflict, for the publisher to hold until the sale is ingested.
         results = await self.connector.set_available(
-            [ShopifyQuantityUpdate(u.sku, u.quantity, expected=u.expected_previous) for u in updates]
+            [ShopifyQuantityUpdate(u.sku, u.quantity, expected=u.expected_previous) for u in updates],
+            lower_on_conflict=True,
         )
         return [_result(result) for result in results]
 
