@@ -415,7 +415,7 @@ class Runtime:
             self.erp,
             odoo_token=settings.odoo_webhook_token,
             clock=self.clock,
-            on_appended=self._inbox_appended,
+            on_appended=self.metrics.ingress_hook("inbox"),
         )
         self._log_thread.run_worker(self.worker)
         self._erp_thread.run_worker(self.erp_worker)
@@ -469,14 +469,6 @@ class Runtime:
             mount(app, context)
         return app
 
-    def _inbox_appended(self, channel: str, seconds: float) -> None:
-        if self.metrics is not None:
-            self.metrics.observe_ingress(channel, "inbox", seconds)
-
-    def _delivery_lag(self, channel: str, seconds: float) -> None:
-        if self.metrics is not None:
-            self.metrics.observe_ingress(channel, "delivery", seconds)
-
     def _publisher_snapshot(self) -> dict[str, dict[str, Any]]:
         """The publisher's counters for /metrics. It runs on the main loop while the API thread
         scrapes: a copy that races an append raises RuntimeError, so it is taken again."""
@@ -496,7 +488,7 @@ class Runtime:
             api_token=self.settings.api_token,
             clock=self.clock,
             on_accepted=self.processor.wake if self.processor is not None else None,
-            on_delivery_lag=self._delivery_lag,
+            on_delivery_lag=self.metrics.ingress_hook("delivery") if self.metrics is not None else None,
             health=self.health,
             # For the operations surface (channelhub.api.operations.OperationsContext.from_api_context).
             extra={
@@ -560,14 +552,13 @@ class Runtime:
         backfill.__name__ = f"backfill:{channel}"
         return backfill
 
-    async def _backfill(self, channel: str | None = None) -> None:
-        """Read the orders `channel` (every channel when None) changed since its cursor."""
-        gateways = self._backfill_gateways if self._backfill_gateways is not None else self.channels
-        chosen = gateways if channel is None else {channel: gateways[channel]}
+    async def _backfill(self, channel: str) -> None:
+        """Read the orders `channel` changed since its cursor (on the backfill thread, with its own
+        clients, unless the channels were injected)."""
         if self._backfill_gateways is None:
-            await self._backfill_with(chosen)
+            await self._backfill_with({channel: self.channels[channel]})
             return
-        await self._backfill_thread.call(self._backfill_with(chosen))
+        await self._backfill_thread.call(self._backfill_with({channel: self._backfill_gateways[channel]}))
 
     async def _backfill_with(self, gateways: Mapping[str, ChannelGateway]) -> None:
         for gateway in gateways.values():

@@ -168,9 +168,8 @@ class ChannelhubMetrics:
         )
         self.ingress_seconds = Histogram(
             "channelhub_ingress_seconds",
-            "Webhook ingress per channel: stage=delivery from the sender's trigger time to receipt "
-            "(where the sender stamps one, e.g. X-Shopify-Triggered-At), stage=inbox from receipt "
-            "to the delivery's events in the log",
+            "Webhook ingress per channel: stage=delivery from the state a delivery carries (its "
+            "resource's updated_at) to receipt, stage=inbox from receipt to its events in the log",
             ["channel", "stage"],
             buckets=LATENCY_BUCKETS,
             registry=r,
@@ -206,6 +205,15 @@ class ChannelhubMetrics:
 
     def observe_ingress(self, channel: str, stage: str, seconds: float) -> None:
         self.ingress_seconds.labels(channel=channel, stage=stage).observe(max(0.0, seconds))
+
+    def ingress_hook(self, stage: str) -> Callable[[str, float], None]:
+        """`(channel, seconds)` observer of one ingress stage, for `InboxProcessor(on_appended=)`
+        ("inbox") and `ApiContext(on_delivery_lag=)` ("delivery")."""
+
+        def observe(channel: str, seconds: float) -> None:
+            self.observe_ingress(channel, stage, seconds)
+
+        return observe
 
     def retried(self, topic: str) -> None:
         self.retries_total.labels(topic=topic).inc()

@@ -102,7 +102,7 @@ async def hub(hub_parts: tuple[sa.Engine, dict[str, ChannelGateway], OdooErpGate
         channels,
         erp,
         odoo_token=ODOO_TOKEN,
-        on_appended=lambda channel, seconds: metrics.observe_ingress(channel, "inbox", seconds),
+        on_appended=metrics.ingress_hook("inbox"),
     )
     context = ApiContext(
         engine,
@@ -110,7 +110,7 @@ async def hub(hub_parts: tuple[sa.Engine, dict[str, ChannelGateway], OdooErpGate
         erp,
         AvailabilityService(policy()),
         API_TOKEN,
-        on_delivery_lag=lambda channel, seconds: metrics.observe_ingress(channel, "delivery", seconds),
+        on_delivery_lag=metrics.ingress_hook("delivery"),
     )
     with serve_in_thread(create_api(context)) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:

@@ -248,5 +248,6 @@ def test_orders_poll_interval_per_channel_with_the_runtime_default() -> None:
     assert default.orders_poll_interval("shopify-eu") == 30
     with pytest.raises(ConfigError, match="orders_poll_interval_s"):
         parse_config(polled.replace("2.5", "0"), environ=ENV)
-    example = example_config()
-    assert "orders_poll_interval_s" in example
+    example = parse_config(example_config(), resolve_secrets=False)
+    woo = next(channel for channel in example.channels if channel.kind == "woocommerce")
+    assert woo.orders_poll_interval_s == 5

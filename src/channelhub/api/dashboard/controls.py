@@ -58,7 +58,7 @@ def controls_router(ctx: OperationsContext) -> APIRouter:
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         reason = (form.get("reason") or [""])[0][:500]
         try:
-            await run_in_threadpool(_set_warehouse, ctx, code, action, reason, who)
+            await run_in_threadpool(set_warehouse_audited, ctx, code, action, reason, who)
         except UnknownWarehouse as error:
             return render(
                 "message.html", who, 404, page="warehouses", title="Unknown warehouse", message=str(error)
@@ -97,12 +97,6 @@ def controls_router(ctx: OperationsContext) -> APIRouter:
         return RedirectResponse("/dashboard/reconciliations", status_code=303)
 
     return router
-
-
-def _set_warehouse(
-    ctx: OperationsContext, code: str, action: WarehouseAction, reason: str, who: Principal
-) -> None:
-    set_warehouse_audited(ctx, code, action, reason, who)
 
 
 def _record(ctx: OperationsContext, who: Principal, run_id: int) -> None:

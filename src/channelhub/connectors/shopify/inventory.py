@@ -7,8 +7,8 @@ error; we never overwrite blindly: we re-read the current value and report a *co
 it, so the engine recomputes from fresh facts. With `lower_on_conflict` (what the engine's gateway
 uses) a refused quantity that is lower than the value read back is sent again at once, compared
 against it, in the call that resends the quantities the refusal held back; a raise stays a
-conflict. A batch is as large as Shopify allows (250 per input
-array, within the cost budget), so 10,000 SKUs take 40 calls.
+conflict. A batch is as large as Shopify allows (250 per input array, within the cost budget), so
+10,000 SKUs take 40 calls.
 """
 
 from __future__ import annotations
@@ -172,12 +172,8 @@ async def _lowered(
 ) -> list[_Pending]:
     """Read the stale quantities back: the ones already at their target are applied, the raises
     are conflicts, and the lowerings come back compared against the value read."""
-    current = await read_available(client, index.location_id, [p.inventory_item_id for p in stale])
     again: list[_Pending] = []
-    for item in stale:
-        now = current.get(item.inventory_item_id)
-        if now is not None:
-            index.remember_available(item.sku, now)
+    for item, now in await _read_back(client, index, stale):
         if now is not None and item.quantity < now:
             again.append(_Pending(item.sku, item.inventory_item_id, item.quantity, now))
         else:
@@ -274,12 +270,22 @@ async def read_available(
 async def _report_conflicts(
     client: ShopifyGraphQLClient, index: SkuIndex, stale: list[_Pending], results: dict[str, QuantityResult]
 ) -> None:
+    for item, now in await _read_back(client, index, stale):
+        _settle_stale(client, item, now, results)
+
+
+async def _read_back(
+    client: ShopifyGraphQLClient, index: SkuIndex, stale: list[_Pending]
+) -> list[tuple[_Pending, int | None]]:
+    """What Shopify holds now for each quantity refused as stale (remembered in the SKU index)."""
     current = await read_available(client, index.location_id, [p.inventory_item_id for p in stale])
+    found = []
     for item in stale:
         now = current.get(item.inventory_item_id)
         if now is not None:
             index.remember_available(item.sku, now)
-        _settle_stale(client, item, now, results)
+        found.append((item, now))
+    return found
 
 
 def _settle_stale(
