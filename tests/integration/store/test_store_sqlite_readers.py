@@ -12,44 +12,6 @@ import sqlalchemy as sa
 from channelhub.store.db import WriterMutex, create_store_engine, priority_writer, reader, writer_stats
 
 
-def test_a_reader_does_not_wait_for_an_open_write_transaction(tmp_path: Path) -> None:
-    engine = create_store_engine(f"sqlite:///{tmp_path / 'r.db'}")
-    with engine.begin() as connection:
-        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
-        connection.exec_driver_sql("INSERT INTO t VALUES (1)")
-    writing, release = threading.Event(), threading.Event()
-
-    def writer() -> None:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("UPDATE t SET n = 2")
-            writing.set()
-            release.wait(10)
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    try:
-        assert writing.wait(5)
-        started = time.monotonic()
-        with reader(engine).connect() as connection:
-            assert connection.execute(sa.text("SELECT n FROM t")).scalar() == 1  # the committed value
-        assert time.monotonic() - started < 1.0
-    finally:
-        release.set()
-        thread.join(10)
-    with reader(engine).connect() as connection:
-        assert connection.execute(sa.text("SELECT n FROM t")).scalar() == 2
-    with engine.begin() as connection:  # writers still work after readers came and went
-        connection.exec_driver_sql("UPDATE t SET n = 3")
-    engine.dispose()
-
-
-def test_reader_is_the_engine_itself_on_other_backends() -> None:
-    engine = sa.create_engine("sqlite://")  # not configured by channelhub: no mutex, but still sqlite
-    assert reader(engine) is not engine
-    postgres = sa.create_engine("postgresql+psycopg://u@127.0.0.1:1/x")
-    assert reader(postgres) is postgres
-
-
 def table_store(tmp_path: Path, column: str) -> sa.Engine:
     engine = create_store_engine(f"sqlite:///{tmp_path / 'w.db'}")
     with engine.begin() as connection:
@@ -76,6 +38,35 @@ def holding_writer(engine: sa.Engine, name: str = "holder") -> tuple[threading.T
     thread.start()
     assert holding.wait(5)
     return thread, release
+
+
+def test_a_reader_does_not_wait_for_an_open_write_transaction(tmp_path: Path) -> None:
+    engine = table_store(tmp_path, "who TEXT")
+    write_row(engine, "committed")
+    thread, release = holding_writer(engine)
+    try:
+        started = time.monotonic()
+        with reader(engine).connect() as connection:
+            rows = [row[0] for row in connection.exec_driver_sql("SELECT who FROM t")]
+        assert rows == ["committed"]  # the committed rows only
+        assert time.monotonic() - started < 1.0
+    finally:
+        release.set()
+        thread.join(10)
+    with reader(engine).connect() as connection:
+        assert [row[0] for row in connection.exec_driver_sql("SELECT who FROM t ORDER BY rowid")] == [
+            "committed",
+            "holder",
+        ]
+    write_row(engine, "after")  # writers still work after readers came and went
+    engine.dispose()
+
+
+def test_reader_is_the_engine_itself_on_other_backends() -> None:
+    engine = sa.create_engine("sqlite://")  # not configured by channelhub: no mutex, but still sqlite
+    assert reader(engine) is not engine
+    postgres = sa.create_engine("postgresql+psycopg://u@127.0.0.1:1/x")
+    assert reader(postgres) is postgres
 
 
 def test_writer_stats_count_waits_and_holds_per_thread_family(tmp_path: Path) -> None:
