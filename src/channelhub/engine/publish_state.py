@@ -59,6 +59,7 @@ class ChannelMemory:
     channel_backoff: _Backoff | None = None
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=4096))
     unsendable_last_pass: int = 0  # dirty rows read but not sent: the next scan reads that many more
+    flying: set[str] = field(default_factory=set)  # SKUs in a call now: never sent twice at once
 
     # -- deciding ------------------------------------------------------------------------------
 

@@ -39,7 +39,9 @@ import asyncio
 import logging
 import random
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -124,6 +126,19 @@ class _Outcome:
         self.applied += other.applied
         self.conflicts += other.conflicts
         self.failed += other.failed
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The sendable updates of one scan, batched riskiest first."""
+
+    groups: list[list[PlannedUpdate]]
+    dirty: int  # rows read
+    held: int  # dirty but not sendable now (held back, or busy in another call)
+    truncated: bool  # the scan read as many rows as it could: more may be waiting
+    busy: int  # left out because a call carrying them was in flight: plan again when it lands
+    window: int
+    limit: int
 
 
 class Publisher:
@@ -222,61 +237,87 @@ class Publisher:
         gateway = self.gateway(channel)
         async with self._locks[channel]:
             memory = self._memory[channel]
-            memory.counters.passes += 1
             self._wake[channel].clear()  # changes committed from now on need another pass
-            now = self._clock.monotonic()
-            backing_off = memory.channel_held_until(now)
+            backing_off = memory.channel_held_until(self._clock.monotonic())
             if backing_off is not None:
+                memory.counters.passes += 1
                 return PublishPass(channel, next_due=backing_off)
-
-            # A pass sends one round before it re-plans: reading much more than a round's worth
-            # (twice, for the held and the failed) only re-reads rows the next pass reads again.
-            limits = gateway.limits
-            round_size = max(1, limits.max_quantities_per_call) * max(1, limits.max_in_flight)
-            window = min(self.settings.scan_limit, 2 * round_size)
-            limit = window + memory.unsendable_last_pass
-            # In a thread: a scan of thousands of dirty rows must not stall the event loop (the
-            # other channels' passes and their in-flight calls run on it).
-            states = await asyncio.to_thread(self._read_dirty, channel, limit, min(window, round_size))
-            memory.velocity.prune_every(self.settings.risk.velocity_half_life_s, now)
-            velocities = {
-                state.sku.value: memory.velocity.observe(
-                    state.sku.value, state.desired_quantity, state.acknowledged_quantity, now
+            plan = await self._plan(channel, gateway, memory, lambda: memory.flying)
+            skus = {update.sku for group in plan.groups for update in group}
+            memory.flying |= skus
+            try:
+                outcome, sent_groups, interrupted = await self._send_rounds(
+                    channel, gateway, memory, plan.groups
                 )
-                for state in states
-                if state.desired_quantity is not None and state.quantity_differs
-            }
-            sendable = [
-                update
-                for update in plan_updates(states, velocities, self.settings.risk)
-                if memory.held_until(update, now) is None
-            ]
-            held = len(velocities) - len(sendable)
-            memory.counters.held_back += held
-
-            groups = risk_batches(sendable, max(1, limits.max_quantities_per_call))
-            outcome, sent_groups, interrupted = await self._send_rounds(channel, gateway, memory, groups)
+            finally:
+                memory.flying -= skus
             # Rows that failed now are held next time, like the ones held already.
-            memory.unsendable_last_pass = len(states) - len(sendable) + outcome.failed
-            scan_grows = window + memory.unsendable_last_pass > limit
+            memory.unsendable_last_pass += outcome.failed
+            scan_grows = plan.window + memory.unsendable_last_pass > plan.limit
             more = (
                 interrupted
-                or sent_groups < len(groups)
-                or (len(states) >= limit and (sent_groups > 0 or scan_grows))
+                or sent_groups < len(plan.groups)
+                or (plan.truncated and (sent_groups > 0 or scan_grows))
                 or outcome.conflicts > 0  # re-plan from the channel's real value at once
             )
             return PublishPass(
                 channel,
-                dirty=len(states),
-                sent=sum(len(group) for group in groups[:sent_groups]),
+                dirty=plan.dirty,
+                sent=sum(len(group) for group in plan.groups[:sent_groups]),
                 applied=outcome.applied,
                 conflicts=outcome.conflicts,
                 failed=outcome.failed,
-                held=held,
+                held=plan.held,
                 calls=sent_groups,
                 more=more and memory.channel_held_until(self._clock.monotonic()) is None,
                 next_due=memory.next_due(self._clock.monotonic()),
             )
+
+    async def _plan(
+        self,
+        channel: str,
+        gateway: ChannelGateway,
+        memory: ChannelMemory,
+        busy: Callable[[], AbstractSet[str]],
+    ) -> _Plan:
+        """Scan the dirty listings and batch the sendable ones riskiest first. `busy()` (asked
+        once the scan is back) names SKUs that must not be sent now: a call carrying them is in
+        flight or was recorded while the scan ran (the scan may have read the row before it)."""
+        memory.counters.passes += 1
+        # A pass sends one round before it re-plans: reading much more than a round's worth
+        # (twice, for the held and the failed) only re-reads rows the next pass reads again.
+        limits = gateway.limits
+        round_size = max(1, limits.max_quantities_per_call) * max(1, limits.max_in_flight)
+        window = min(self.settings.scan_limit, 2 * round_size)
+        limit = window + memory.unsendable_last_pass
+        # In a thread: a scan of thousands of dirty rows must not stall the event loop (the
+        # other channels' passes and their in-flight calls run on it).
+        states = await asyncio.to_thread(self._read_dirty, channel, limit, min(window, round_size))
+        now = self._clock.monotonic()
+        memory.velocity.prune_every(self.settings.risk.velocity_half_life_s, now)
+        velocities = {
+            state.sku.value: memory.velocity.observe(
+                state.sku.value, state.desired_quantity, state.acknowledged_quantity, now
+            )
+            for state in states
+            if state.desired_quantity is not None and state.quantity_differs
+        }
+        excluded = busy()
+        planned = plan_updates(states, velocities, self.settings.risk)
+        due = [update for update in planned if update.sku not in excluded]
+        sendable = [update for update in due if memory.held_until(update, now) is None]
+        held = len(velocities) - len(sendable)
+        memory.counters.held_back += held
+        memory.unsendable_last_pass = len(states) - len(sendable)
+        return _Plan(
+            groups=risk_batches(sendable, max(1, limits.max_quantities_per_call)),
+            dirty=len(states),
+            held=held,
+            truncated=len(states) >= limit,
+            busy=len(planned) - len(due),
+            window=window,
+            limit=limit,
+        )
 
     async def _send_rounds(
         self, channel: str, gateway: ChannelGateway, memory: ChannelMemory, groups: list[list[PlannedUpdate]]
@@ -512,22 +553,138 @@ class Publisher:
             self._loop_thread = None
 
     async def _run_channel(self, channel: str, stop: asyncio.Event) -> None:
-        settings = self.settings
-        while not stop.is_set():
+        """Publish `channel` until `stop`, as a pipeline: up to `max_in_flight` calls are in the
+        air at any time, each recorded as soon as it returns, and a slot that frees up takes the
+        next batch of the current plan, or of a new one when desired values changed since it was
+        made. A SKU in flight is never planned again until its call is recorded (its
+        compare-and-set guard is the acknowledged value that record writes).
+
+        Passes in rounds (`publish_once`) leave every slot idle while the slowest call of the
+        round, the scan and the record run; during a sale every commit wakes the publisher, so
+        that was one round per pass, and an at-risk update waited for all of it."""
+        gateway = self.gateway(channel)
+        memory = self._memory[channel]
+        flights: dict[asyncio.Task[_Outcome], list[PlannedUpdate]] = {}
+        queue: deque[list[PlannedUpdate]] = deque()
+        landed: set[str] = set()  # SKUs recorded since the current scan began
+        stale = True  # desired values may have changed since `queue` was planned
+        more_in_store = False  # the last scan was full and sent something: scan again when done
+        waiting_for_landing = False  # the last plan left out SKUs in flight: plan again when one lands
+        try:
+            while not stop.is_set():
+                now = self._clock.monotonic()
+                backing_off = memory.channel_held_until(now)
+                free = max(1, gateway.limits.max_in_flight) - len(flights)
+                if free > 0 and backing_off is None and (stale or (not queue and more_in_store)):
+                    plan = await self._plan_in_pipeline(channel, gateway, memory, landed)
+                    if plan is None:  # the store is busy: try again shortly
+                        await self._sleep_or_wake(channel, stop, self.settings.retry_base_delay_s)
+                        continue
+                    stale = False
+                    waiting_for_landing = plan.busy > 0
+                    queue = deque(plan.groups)
+                    more_in_store = plan.truncated and bool(plan.groups)
+                while free > 0 and queue and memory.channel_held_until(self._clock.monotonic()) is None:
+                    group = queue.popleft()
+                    memory.flying.update(update.sku for update in group)
+                    flights[asyncio.create_task(self._fly(channel, gateway, memory, group, landed))] = group
+                    free -= 1
+                if not flights and not queue:
+                    if more_in_store and memory.channel_held_until(self._clock.monotonic()) is None:
+                        continue  # a full scan was sent: read the next rows at once
+                    self._idle[channel].set()  # nothing sendable is left until woken or due
+                    woken = await self._sleep_or_wake(channel, stop, self._due_in(memory))
+                    if woken and self.settings.coalescing_window_s > 0:
+                        await self._clock.sleep(self.settings.coalescing_window_s)  # let the burst finish
+                    stale = True  # woken, a sweep, or something held became due
+                    continue
+                landed_now, woken = await self._wait_in_pipeline(channel, stop, flights, stale, memory)
+                stale = (
+                    stale
+                    or woken
+                    or (waiting_for_landing and bool(landed_now))
+                    or any(outcome.conflicts for outcome in landed_now)
+                )
+        finally:
+            for task in flights:
+                task.cancel()  # their rows stay dirty: sent again by the next run
+            await asyncio.gather(*flights, return_exceptions=True)
+            memory.flying.clear()
+
+    async def _plan_in_pipeline(
+        self, channel: str, gateway: ChannelGateway, memory: ChannelMemory, landed: set[str]
+    ) -> _Plan | None:
+        try:
+            async with self._locks[channel]:  # never alongside a `publish_once` pass
+                self._wake[channel].clear()  # changes committed from now on need another plan
+                landed.clear()
+                return await self._plan(channel, gateway, memory, lambda: memory.flying | landed)
+        except sa.exc.OperationalError as error:  # the store is busy or briefly unreachable
+            log.warning("publisher for %s could not use the store: %s", channel, error)
+            return None
+
+    async def _fly(
+        self,
+        channel: str,
+        gateway: ChannelGateway,
+        memory: ChannelMemory,
+        group: list[PlannedUpdate],
+        landed: set[str],
+    ) -> _Outcome:
+        """One call of the pipeline: send `group`, record its outcome, free its SKUs."""
+        try:
+            outcome = await self._send(gateway, memory, [group])
             try:
-                result = await self.publish_once(channel)
-            except sa.exc.OperationalError as error:  # the store is busy or briefly unreachable
-                log.warning("publisher for %s could not use the store: %s", channel, error)
-                result = PublishPass(channel, next_due=self._clock.monotonic() + settings.retry_base_delay_s)
-            if result.more:
-                await asyncio.sleep(0)  # let the rest of the loop breathe between rounds
-                continue
-            self._idle[channel].set()  # nothing sendable is left until woken or due
-            timeout = settings.sweep_interval_s
-            if result.next_due is not None:
-                timeout = min(timeout, max(0.0, result.next_due - self._clock.monotonic()))
-            if await self._sleep_or_wake(channel, stop, timeout) and settings.coalescing_window_s > 0:
-                await self._clock.sleep(settings.coalescing_window_s)  # let the burst finish
+                # In a thread: waiting for the store's write lock must not stall the event loop.
+                await asyncio.to_thread(self._record, channel, outcome)
+            except sa.exc.OperationalError as error:
+                # Not recorded: the rows stay dirty and go again (compare-and-set finds the
+                # channel at the value sent, a conflict that reads it back).
+                log.warning("publisher for %s could not record a call: %s", channel, error)
+            return outcome
+        finally:
+            skus = {update.sku for update in group}
+            memory.flying -= skus
+            landed |= skus
+
+    async def _wait_in_pipeline(
+        self,
+        channel: str,
+        stop: asyncio.Event,
+        flights: dict[asyncio.Task[_Outcome], list[PlannedUpdate]],
+        stale: bool,
+        memory: ChannelMemory,
+    ) -> tuple[list[_Outcome], bool]:
+        """Wait until a call lands, desired values change (unless already known), something held
+        becomes due, or `stop`; returns the outcomes that landed and whether it was woken."""
+        wake = self._wake[channel]
+        waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+        if not stale:  # already stale: the next free slot re-plans anyway
+            waiters.append(asyncio.ensure_future(wake.wait()))
+        timer = asyncio.ensure_future(self._clock.sleep(self._due_in(memory)))
+        try:
+            await asyncio.wait([*flights, *waiters, timer], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (*waiters, timer):
+                waiter.cancel()
+        landed = [task for task in flights if task.done()]
+        outcomes = []
+        for task in landed:
+            del flights[task]
+            if not task.cancelled() and task.exception() is None:
+                outcomes.append(task.result())
+            elif not task.cancelled():
+                log.error("publishing to %s failed unexpectedly", channel, exc_info=task.exception())
+        return outcomes, wake.is_set() or timer.done()
+
+    def _due_in(self, memory: ChannelMemory) -> float:
+        """Seconds until the next sweep or the next held update (or channel backoff) is due."""
+        now = self._clock.monotonic()
+        timeout = self.settings.sweep_interval_s
+        due = memory.next_due(now)
+        if due is not None:
+            timeout = min(timeout, max(0.0, due - now))
+        return timeout
 
     async def _sleep_or_wake(self, channel: str, stop: asyncio.Event, timeout_s: float) -> bool:
         """Sleep up to `timeout_s`; True when woken by `wake()`."""

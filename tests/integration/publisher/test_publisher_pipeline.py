@@ -1,0 +1,177 @@
+"""The running publisher is a pipeline: a slot that frees up serves new work while a slow call is
+still in the air, a SKU is never in two calls at once, and stopping cancels the calls in the air
+without losing their rows (they stay dirty)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+import sqlalchemy as sa
+
+from channelhub.clock import SystemClock
+from channelhub.engine.publisher import Publisher, PublisherSettings
+from channelhub.service.fakes import FakeChannelGateway
+from channelhub.service.ports import PublishResult, QuantityUpdate
+
+from .conftest import Listings
+from .test_publisher_loop import eventually
+
+SETTINGS = PublisherSettings(coalescing_window_s=0.0, sweep_interval_s=3600.0, seed=3)
+
+
+class GatedChannel(FakeChannelGateway):
+    """A fake channel whose calls carrying a held SKU wait until it is released; it records every
+    call's updates and how many calls carried one SKU at the same time."""
+
+    def __init__(self) -> None:
+        super().__init__("shop", kind="shopify", compare_and_set=True, max_quantities_per_call=1)
+        self.gates: dict[str, asyncio.Event] = {}
+        self.in_air: dict[str, int] = {}
+        self.most_in_air: dict[str, int] = {}
+        self.sent: list[list[QuantityUpdate]] = []
+
+    def hold(self, sku: str) -> asyncio.Event:
+        self.gates[sku] = asyncio.Event()
+        return self.gates[sku]
+
+    def in_flight(self, sku: str) -> bool:
+        return self.in_air.get(sku, 0) > 0
+
+    async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
+        self.sent.append(list(updates))
+        skus = {update.sku for update in updates}
+        for sku in skus:
+            self.in_air[sku] = self.in_air.get(sku, 0) + 1
+            self.most_in_air[sku] = max(self.most_in_air.get(sku, 0), self.in_air[sku])
+        try:
+            for sku in skus:
+                gate = self.gates.get(sku)
+                if gate is not None:
+                    await gate.wait()
+            return await super().set_available(updates)
+        finally:
+            for sku in skus:
+                self.in_air[sku] -= 1
+
+
+@pytest.fixture
+def channel() -> GatedChannel:
+    return GatedChannel()
+
+
+@pytest.fixture
+def shop_listings(store: sa.Engine) -> Listings:
+    return Listings(store, SystemClock(), "shop")
+
+
+async def start(
+    store: sa.Engine, channel: GatedChannel
+) -> tuple[Publisher, asyncio.Event, asyncio.Task[None]]:
+    publisher = Publisher(store, [channel], clock=SystemClock(), settings=SETTINGS)
+    stop = asyncio.Event()
+    return publisher, stop, asyncio.create_task(publisher.run(stop))
+
+
+async def test_a_free_slot_sends_a_sold_out_sku_while_a_slow_call_is_in_the_air(
+    store: sa.Engine, channel: GatedChannel, shop_listings: Listings
+) -> None:
+    for sku in ("SLOW", "HOT"):
+        channel.stock_listing(sku, 10)
+    shop_listings.acknowledge({"SLOW": 10, "HOT": 10})
+    release = channel.hold("SLOW")
+    publisher, stop, running = await start(store, channel)
+
+    shop_listings.desire({"SLOW": 4})
+    publisher.wake()
+    await eventually(lambda: channel.in_flight("SLOW"))
+
+    shop_listings.desire({"HOT": 0})  # sold out on another channel: at risk
+    publisher.wake()
+    await eventually(lambda: channel.quantities["HOT"] == 0)
+    assert channel.in_flight("SLOW"), "the sold-out SKU waited for the slow call"
+    assert shop_listings.state("HOT").acknowledged_quantity == 0
+
+    release.set()
+    await eventually(lambda: shop_listings.state("SLOW").acknowledged_quantity == 4)
+    assert await publisher.wait_idle("shop", 5.0)
+    stop.set()
+    await asyncio.wait_for(running, 5.0)
+
+
+async def test_a_sku_in_flight_goes_again_only_after_its_call_is_recorded(
+    store: sa.Engine, channel: GatedChannel, shop_listings: Listings
+) -> None:
+    channel.stock_listing("SKU-1", 10)
+    shop_listings.acknowledge({"SKU-1": 10})
+    release = channel.hold("SKU-1")
+    publisher, stop, running = await start(store, channel)
+
+    shop_listings.desire({"SKU-1": 6})
+    publisher.wake()
+    await eventually(lambda: channel.in_flight("SKU-1"))
+    for quantity in (5, 4, 3):  # more sales while the first call is in the air
+        shop_listings.desire({"SKU-1": quantity})
+        publisher.wake()
+        await asyncio.sleep(0.05)
+    assert len(channel.sent) == 1
+
+    del channel.gates["SKU-1"]
+    release.set()
+    await eventually(lambda: shop_listings.state("SKU-1").acknowledged_quantity == 3)
+    stop.set()
+    await asyncio.wait_for(running, 5.0)
+
+    assert channel.most_in_air["SKU-1"] == 1
+    # The second call was planned from the first one's record: its guard is the value sent.
+    assert [(u.quantity, u.expected_previous) for call in channel.sent for u in call] == [(6, 10), (3, 6)]
+    assert channel.quantities["SKU-1"] == 3
+
+
+async def test_publish_once_leaves_out_the_skus_the_pipeline_has_in_flight(
+    store: sa.Engine, channel: GatedChannel, shop_listings: Listings
+) -> None:
+    for sku in ("SLOW", "OTHER"):
+        channel.stock_listing(sku, 10)
+    shop_listings.acknowledge({"SLOW": 10, "OTHER": 10})
+    release = channel.hold("SLOW")
+    publisher, stop, running = await start(store, channel)
+    shop_listings.desire({"SLOW": 2})
+    publisher.wake()
+    await eventually(lambda: channel.in_flight("SLOW"))
+
+    shop_listings.desire({"OTHER": 7})
+    once = await publisher.publish_once("shop")  # what reconciliation does
+    assert once.sent == 1 and channel.quantities["OTHER"] == 7
+    assert channel.most_in_air["SLOW"] == 1
+
+    release.set()
+    await eventually(lambda: shop_listings.state("SLOW").acknowledged_quantity == 2)
+    stop.set()
+    await asyncio.wait_for(running, 5.0)
+
+
+async def test_stopping_cancels_the_calls_in_the_air_and_their_rows_stay_dirty(
+    store: sa.Engine, channel: GatedChannel, shop_listings: Listings
+) -> None:
+    channel.stock_listing("SKU-1", 10)
+    shop_listings.acknowledge({"SKU-1": 10})
+    channel.hold("SKU-1")  # never released
+    publisher, stop, running = await start(store, channel)
+    shop_listings.desire({"SKU-1": 1})
+    publisher.wake()
+    await eventually(lambda: channel.in_flight("SKU-1"))
+
+    stop.set()
+    await asyncio.wait_for(running, 5.0)
+    state = shop_listings.state("SKU-1")
+    assert (state.desired_quantity, state.acknowledged_quantity) == (1, 10)
+    assert shop_listings.dirty_count() == 1
+
+    # The next run sends it again.
+    del channel.gates["SKU-1"]
+    publisher, stop, running = await start(store, channel)
+    await eventually(lambda: shop_listings.state("SKU-1").acknowledged_quantity == 1)
+    stop.set()
+    await asyncio.wait_for(running, 5.0)
