@@ -29,6 +29,7 @@ import contextlib
 import secrets
 import signal
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -645,6 +646,8 @@ class Runtime:
     async def set_warehouse(self, code: str, action: str, reason: str = "", by: str = "") -> WarehouseChange:
         """In a thread and in steps: recomputing thousands of SKUs must neither stall the event
         loop (the publisher runs on it) nor hold the store's write lock for seconds."""
+        publisher = self.publisher
+        started = time.monotonic()
         change = await asyncio.to_thread(
             self.operations.set_warehouse_in_steps,
             self.require_engine(),
@@ -653,9 +656,16 @@ class Runtime:
             self.clock.now(),
             reason=reason,
             by=by,
+            after_step=None if publisher is None else publisher.wake,  # each step goes out at once
         )
-        if self.publisher is not None:
-            self.publisher.wake()
+        log.info(
+            "warehouse_action_applied",
+            warehouse=code,
+            action=action,
+            changed=change.changed,
+            listings_recomputed=len(change.recompute.quantities),
+            seconds=round(time.monotonic() - started, 3),
+        )
         return change
 
     def health(self) -> Mapping[str, Any]:

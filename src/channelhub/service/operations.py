@@ -83,14 +83,16 @@ class AvailabilityOperations:
         by: str = "",
         step: int = WAREHOUSE_RECOMPUTE_STEP,
         first: Callable[[sa.Connection, WarehouseChange], object] | None = None,
+        after_step: Callable[[], object] | None = None,
     ) -> WarehouseChange:
         """`set_warehouse` for a warehouse that stocks many SKUs: the status and the first `step`
         SKUs are committed together (`first(connection, change)` runs in that transaction too,
         e.g. an audit record), then the other SKUs are recomputed `step` at a time, each step its
         own short transaction. A warehouse of 10,000 SKUs thus never holds the store's write lock
         for seconds: webhooks and channel orders are stored and handled between the steps (and
-        their own recomputes already see the new status). Should the process stop between two
-        steps, the start-up snapshot recomputes every SKU."""
+        their own recomputes already see the new status). `after_step()` runs after each commit
+        (e.g. wake the publisher, so the first steps' SKUs go out while the rest are computed).
+        Should the process stop between two steps, the start-up snapshot recomputes every SKU."""
         if step < 1:
             raise ValueError("step must be at least 1")
         with engine.begin() as connection:
@@ -101,12 +103,16 @@ class AvailabilityOperations:
             )
             if first is not None:
                 first(connection, change)
+        if after_step is not None and changed:
+            after_step()
         quantities = dict(recompute.quantities)
         for start in range(step, len(skus), step):
             with engine.begin() as connection:
                 quantities.update(
                     self.availability.recompute(connection, skus[start : start + step], at).quantities
                 )
+            if after_step is not None:
+                after_step()
         return replace(change, recompute=RecomputeResult(quantities))
 
     def _change_status(

@@ -139,9 +139,18 @@ async def test_a_warehouse_of_many_skus_is_recomputed_in_short_steps(world: Worl
     await world.settle()
     transactions: list[int] = []
     audited: list[bool] = []
+    committed_before_step: list[int] = []
+
+    reading: list[bool] = []
 
     def on_begin(_connection: object) -> None:
-        transactions.append(1)
+        if not reading:
+            transactions.append(1)
+
+    def after_step() -> None:  # e.g. wake the publisher: the step is committed when it runs
+        reading.append(True)
+        committed_before_step.append(sum(1 for sku in skus if world.desired("shop", sku) == 5))
+        reading.clear()
 
     sa.event.listen(world.engine, "begin", on_begin)
     try:
@@ -153,11 +162,13 @@ async def test_a_warehouse_of_many_skus_is_recomputed_in_short_steps(world: Worl
             reason="stock take",
             step=3,
             first=lambda _c, first_change: audited.append(first_change.changed),
+            after_step=after_step,
         )
     finally:
         sa.event.remove(world.engine, "begin", on_begin)
     assert change.changed and audited == [True]
     assert len(transactions) == 3  # status + 3 SKUs, then 3, then 1
+    assert committed_before_step == [3, 6, 7]
     assert {sku.value for _channel, sku in change.recompute.quantities} == set(skus)
     assert all((world.desired("shop", sku), world.desired("web", sku)) == (5, 0) for sku in skus)
     with pytest.raises(ValueError):

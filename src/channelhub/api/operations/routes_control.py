@@ -124,9 +124,10 @@ def set_warehouse_audited(
     ctx: OperationsContext, code: str, action: WarehouseAction, reason: str, who: Principal
 ) -> WarehouseChange:
     """A warehouse action by an operator (API or dashboard): the status and the audit record in
-    one transaction, the SKUs recomputed in steps after it, the publisher woken so the new
-    desired quantities go out now, not at its next sweep."""
+    one transaction, the SKUs recomputed in steps after it, the publisher woken after each step so
+    the new desired quantities go out now, not at its next sweep."""
     now = ctx.clock.now()
+    publisher = ctx.publisher
 
     def audit(connection: sa.Connection, change: WarehouseChange) -> None:
         record_action(
@@ -138,9 +139,13 @@ def set_warehouse_audited(
             {"reason": reason, "changed": change.changed},
         )
 
-    change = AvailabilityOperations(ctx.need_availability()).set_warehouse_in_steps(
-        ctx.engine, code, action, now, reason=reason, by=who.name, first=audit
+    return AvailabilityOperations(ctx.need_availability()).set_warehouse_in_steps(
+        ctx.engine,
+        code,
+        action,
+        now,
+        reason=reason,
+        by=who.name,
+        first=audit,
+        after_step=None if publisher is None else publisher.wake,
     )
-    if change.changed and ctx.publisher is not None:
-        ctx.publisher.wake()
-    return change
