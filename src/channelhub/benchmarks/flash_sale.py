@@ -159,8 +159,8 @@ class StreamDriver:
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._observers: set[asyncio.Task[None]] = set()
 
-    def _record(self, sku: str, at: float | None = None) -> None:
-        self.tracker.stock_changed(sku, time.monotonic() if at is None else at, self.ledger.ats(sku))
+    def _record(self, sku: str, kind: str, at: float | None = None) -> None:
+        self.tracker.stock_changed(sku, time.monotonic() if at is None else at, self.ledger.ats(sku), kind)
 
     def _observe(self, skus: list[str]) -> None:
         """Read the channels right after an arm that updates them in line (the oracle) heard of
@@ -206,7 +206,7 @@ class StreamDriver:
         order_id = str((payload.get("order") or payload)["id"])
         self.tally.accepted[f"{order.channel}:{order_id}"] = order.sku
         self.ledger.sell(order.sku, order.quantity)
-        self._record(order.sku)
+        self._record(order.sku, "order")
         await self.arm.order_accepted(order, order_id)
         self._observe([order.sku])
 
@@ -218,7 +218,7 @@ class StreamDriver:
             self.tally.failed_stock_moves += 1
             return
         self.ledger.move(move.sku, move.warehouse, move.delta)
-        self._record(move.sku)
+        self._record(move.sku, "odoo_stock_move")
         await self.arm.stock_moved(move.sku)
         self._observe([move.sku])
 
@@ -226,7 +226,7 @@ class StreamDriver:
         changed = self.ledger.take_offline(action.warehouse)
         at = time.monotonic()  # one operator action: every SKU it changes changed at this instant
         for sku in changed:
-            self._record(sku, at)
+            self._record(sku, "warehouse_offline", at)
         await self.arm.warehouse_offline(action.warehouse, changed)
         self._observe(changed)
 
@@ -394,6 +394,7 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             # The flash-sale items alone: where overselling happens, and where the offline
             # warehouse's bulk rewrite is not part of the figures (they hold no stock there).
             "hot_skus_propagation": tracker.summary_of(world.plan.hot),
+            "propagation_by_event_kind": tracker.summary_by_kind(),
             "api_calls": sum(api_calls.values()),
             "api_calls_by_system": api_calls,
             "lost_orders": len(lost),

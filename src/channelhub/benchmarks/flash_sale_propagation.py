@@ -32,6 +32,7 @@ class _Event:
     at: float
     truth: int
     pending: set[str]
+    kind: str
     acknowledged_at: float | None = None
 
 
@@ -51,12 +52,13 @@ class PropagationTracker:
         self._skus: dict[str, _SkuHistory] = {}
         self._open_skus: set[str] = set()
 
-    def stock_changed(self, sku: str, at: float, truth: int) -> None:
-        """A stock-changing event of `sku` at `at` left its true ATS at `truth`."""
+    def stock_changed(self, sku: str, at: float, truth: int, kind: str = "event") -> None:
+        """A stock-changing event of `sku` at `at` left its true ATS at `truth`; `kind` names what
+        it was (an order, a stock move, a warehouse action) for `summary_by_kind`."""
         history = self._skus.setdefault(sku, _SkuHistory())
         if history.events and at < history.events[-1].at:
             raise ValueError(f"events of {sku} must be recorded in time order")
-        history.events.append(_Event(at, max(0, truth), set(self.channels)))
+        history.events.append(_Event(at, max(0, truth), set(self.channels), kind))
         self._open_skus.add(sku)
 
     def open_skus(self) -> set[str]:
@@ -111,6 +113,26 @@ class PropagationTracker:
             "unpropagated_events": events - len(delays),
             "p50_propagation_ms": percentile(delays, 50),
             "p99_propagation_ms": percentile(delays, 99),
+        }
+
+    def summary_by_kind(self) -> dict[str, dict[str, float | int | None]]:
+        """Percentiles per kind of event: one operator action that rewrites thousands of SKUs
+        counts once per SKU in the overall figures, and this shows it apart from the orders."""
+        delays: dict[str, list[float]] = {}
+        events: dict[str, int] = {}
+        for history in self._skus.values():
+            for event in history.events:
+                events[event.kind] = events.get(event.kind, 0) + 1
+                if event.acknowledged_at is not None:
+                    delays.setdefault(event.kind, []).append((event.acknowledged_at - event.at) * 1000.0)
+        return {
+            kind: {
+                "events": count,
+                "unpropagated_events": count - len(delays.get(kind, [])),
+                "p50_propagation_ms": percentile(delays.get(kind, []), 50),
+                "p99_propagation_ms": percentile(delays.get(kind, []), 99),
+            }
+            for kind, count in sorted(events.items())
         }
 
     def event_count(self) -> int:

@@ -45,6 +45,26 @@ def test_a_value_seen_before_the_event_does_not_count_and_negatives_show_zero() 
     assert tracker.summary()["p99_propagation_ms"] == pytest.approx(1000.0)
 
 
+def test_the_summary_by_kind_keeps_a_bulk_rewrite_apart_from_the_orders() -> None:
+    tracker = PropagationTracker(["a"])
+    tracker.stock_changed("S1", at=1.0, truth=3, kind="order")
+    for n in range(10):
+        tracker.stock_changed(f"B{n}", at=1.0, truth=0, kind="warehouse_offline")
+        tracker.channel_shows("a", f"B{n}", 9.0, 0)
+    tracker.channel_shows("a", "S1", 1.5, 3)
+    tracker.stock_changed("S1", at=2.0, truth=2, kind="order")  # never shown
+    by_kind = tracker.summary_by_kind()
+    assert by_kind["order"] == {
+        "events": 2,
+        "unpropagated_events": 1,
+        "p50_propagation_ms": 500.0,
+        "p99_propagation_ms": 500.0,
+    }
+    assert by_kind["warehouse_offline"]["events"] == 10
+    assert by_kind["warehouse_offline"]["p99_propagation_ms"] == 8000.0
+    assert tracker.summary()["p50_propagation_ms"] == 8000.0  # the overall figure counts every SKU
+
+
 def test_percentile_is_nearest_rank_and_none_without_data() -> None:
     assert percentile([], 99) is None
     assert percentile([float(v) for v in range(1, 101)], 99) == 99.0
