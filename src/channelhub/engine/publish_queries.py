@@ -19,9 +19,15 @@ from channelhub.store.repositories import ListingState
 from channelhub.store.state_tables import channel_listing as table
 
 
-def at_risk_dirty(connection: sa.Connection, channel: str, near_zero: int, limit: int) -> list[ListingState]:
-    """Dirty listings of `channel` whose desired quantity is `≤ near_zero` or below the
-    acknowledged one, lowest desired quantity first (prices are left out: not needed here)."""
+def at_risk_dirty(
+    connection: sa.Connection, channel: str, near_zero: int, limit: int, *, dropping: bool = True
+) -> list[ListingState]:
+    """Dirty listings of `channel` whose desired quantity is `≤ near_zero` or (with `dropping`)
+    below the acknowledged one, lowest desired quantity first (prices are left out: not needed
+    here)."""
+    at_risk = table.c.desired_quantity <= near_zero
+    if dropping:
+        at_risk = sa.or_(at_risk, table.c.desired_quantity < table.c.acknowledged_quantity)
     query = (
         sa.select(
             table.c.sku,
@@ -37,10 +43,7 @@ def at_risk_dirty(connection: sa.Connection, channel: str, near_zero: int, limit
             table.c.channel == channel,
             table.c.dirty == sa.true(),
             table.c.desired_quantity.is_not(None),
-            sa.or_(
-                table.c.desired_quantity <= near_zero,
-                table.c.desired_quantity < table.c.acknowledged_quantity,
-            ),
+            at_risk,
         )
         .order_by(table.c.desired_quantity, table.c.desired_at, table.c.sku)
         .limit(limit)

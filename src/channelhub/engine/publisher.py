@@ -141,6 +141,17 @@ class _Plan:
     limit: int
 
 
+def _first(
+    urgent: list[list[PlannedUpdate]], queue: deque[list[PlannedUpdate]], per_call: int
+) -> deque[list[PlannedUpdate]]:
+    """`urgent` updates ahead of `queue`'s (which lose the SKUs `urgent` carries: its values are
+    newer), batched again: an urgent update rides in the next call with the queue's, instead of
+    a small call of its own that would take a slot from the backlog."""
+    taken = {update.sku for group in urgent for update in group}
+    rest = [update for group in queue for update in group if update.sku not in taken]
+    return deque(risk_batches([*(update for group in urgent for update in group), *rest], per_call))
+
+
 class Publisher:
     def __init__(
         self,
@@ -279,20 +290,27 @@ class Publisher:
         gateway: ChannelGateway,
         memory: ChannelMemory,
         busy: Callable[[], AbstractSet[str]],
+        *,
+        urgent: bool = False,
     ) -> _Plan:
         """Scan the dirty listings and batch the sendable ones riskiest first. `busy()` (asked
         once the scan is back) names SKUs that must not be sent now: a call carrying them is in
-        flight or was recorded while the scan ran (the scan may have read the row before it)."""
+        flight or was recorded while the scan ran (the scan may have read the row before it).
+        `urgent`: read only one call's worth of the listings at or near zero (a cheap probe)."""
         memory.counters.passes += 1
         # A pass sends one round before it re-plans: reading much more than a round's worth
         # (twice, for the held and the failed) only re-reads rows the next pass reads again.
         limits = gateway.limits
-        round_size = max(1, limits.max_quantities_per_call) * max(1, limits.max_in_flight)
+        per_call = max(1, limits.max_quantities_per_call)
+        round_size = per_call * max(1, limits.max_in_flight)
         window = min(self.settings.scan_limit, 2 * round_size)
         limit = window + memory.unsendable_last_pass
         # In a thread: a scan of thousands of dirty rows must not stall the event loop (the
         # other channels' passes and their in-flight calls run on it).
-        states = await asyncio.to_thread(self._read_dirty, channel, limit, min(window, round_size))
+        if urgent:
+            states = await asyncio.to_thread(self._read_near_zero, channel, per_call)
+        else:
+            states = await asyncio.to_thread(self._read_dirty, channel, limit, min(window, round_size))
         now = self._clock.monotonic()
         memory.velocity.prune_every(self.settings.risk.velocity_half_life_s, now)
         velocities = {
@@ -308,9 +326,10 @@ class Publisher:
         sendable = [update for update in due if memory.held_until(update, now) is None]
         held = len(velocities) - len(sendable)
         memory.counters.held_back += held
-        memory.unsendable_last_pass = len(states) - len(sendable)
+        if not urgent:
+            memory.unsendable_last_pass = len(states) - len(sendable)
         return _Plan(
-            groups=risk_batches(sendable, max(1, limits.max_quantities_per_call)),
+            groups=risk_batches(sendable, per_call),
             dirty=len(states),
             held=held,
             truncated=len(states) >= limit,
@@ -374,6 +393,11 @@ class Publisher:
             risky = at_risk_dirty(connection, channel, self.settings.risk.near_zero, risky_limit)
         seen = {state.sku for state in states}
         return states + [state for state in risky if state.sku not in seen]
+
+    def _read_near_zero(self, channel: str, limit: int) -> list[ListingState]:
+        """The `limit` dirty listings of `channel` whose desired quantity is at or near zero."""
+        with reader(self._engine).connect() as connection:
+            return at_risk_dirty(connection, channel, self.settings.risk.near_zero, limit, dropping=False)
 
     async def _send(
         self, gateway: ChannelGateway, memory: ChannelMemory, groups: list[list[PlannedUpdate]]
@@ -568,22 +592,30 @@ class Publisher:
         queue: deque[list[PlannedUpdate]] = deque()
         landed: set[str] = set()  # SKUs recorded since the current scan began
         stale = True  # desired values may have changed since `queue` was planned
+        probe = False  # woken since the last look for listings at or near zero
         more_in_store = False  # the last scan was full and sent something: scan again when done
         waiting_for_landing = False  # the last plan left out SKUs in flight: plan again when one lands
         try:
             while not stop.is_set():
-                now = self._clock.monotonic()
-                backing_off = memory.channel_held_until(now)
                 free = max(1, gateway.limits.max_in_flight) - len(flights)
-                if free > 0 and backing_off is None and (stale or (not queue and more_in_store)):
-                    plan = await self._plan_in_pipeline(channel, gateway, memory, landed)
-                    if plan is None:  # the store is busy: try again shortly
-                        await self._sleep_or_wake(channel, stop, self.settings.retry_base_delay_s)
-                        continue
-                    stale = False
-                    waiting_for_landing = plan.busy > 0
-                    queue = deque(plan.groups)
-                    more_in_store = plan.truncated and bool(plan.groups)
+                if free > 0 and memory.channel_held_until(self._clock.monotonic()) is None:
+                    # A full plan reads two rounds' worth of rows: only once they are sent. In
+                    # between, a wake-up only looks for listings at or near zero (a small read)
+                    # and puts them first.
+                    if not queue and (stale or more_in_store):
+                        plan = await self._plan_in_pipeline(channel, gateway, memory, landed)
+                        if plan is None:  # the store is busy: try again shortly
+                            await self._sleep_or_wake(channel, stop, self.settings.retry_base_delay_s)
+                            continue
+                        stale = probe = False
+                        waiting_for_landing = plan.busy > 0
+                        queue = deque(plan.groups)
+                        more_in_store = plan.truncated and bool(plan.groups)
+                    elif probe:
+                        probe = False
+                        found = await self._plan_in_pipeline(channel, gateway, memory, landed, urgent=True)
+                        if found is not None and found.groups:
+                            queue = _first(found.groups, queue, gateway.limits.max_quantities_per_call)
                 while free > 0 and queue and memory.channel_held_until(self._clock.monotonic()) is None:
                     group = queue.popleft()
                     memory.flying.update(update.sku for update in group)
@@ -598,7 +630,10 @@ class Publisher:
                         await self._clock.sleep(self.settings.coalescing_window_s)  # let the burst finish
                     stale = True  # woken, a sweep, or something held became due
                     continue
-                landed_now, woken = await self._wait_in_pipeline(channel, stop, flights, stale, memory)
+                landed_now, woken = await self._wait_in_pipeline(
+                    channel, stop, flights, stale and probe, memory
+                )
+                probe = probe or woken
                 stale = (
                     stale
                     or woken
@@ -612,13 +647,21 @@ class Publisher:
             memory.flying.clear()
 
     async def _plan_in_pipeline(
-        self, channel: str, gateway: ChannelGateway, memory: ChannelMemory, landed: set[str]
+        self,
+        channel: str,
+        gateway: ChannelGateway,
+        memory: ChannelMemory,
+        landed: set[str],
+        *,
+        urgent: bool = False,
     ) -> _Plan | None:
         try:
             async with self._locks[channel]:  # never alongside a `publish_once` pass
-                self._wake[channel].clear()  # changes committed from now on need another plan
+                self._wake[channel].clear()  # changes committed from now on need another look
                 landed.clear()
-                return await self._plan(channel, gateway, memory, lambda: memory.flying | landed)
+                return await self._plan(
+                    channel, gateway, memory, lambda: memory.flying | landed, urgent=urgent
+                )
         except sa.exc.OperationalError as error:  # the store is busy or briefly unreachable
             log.warning("publisher for %s could not use the store: %s", channel, error)
             return None

@@ -100,6 +100,36 @@ async def test_a_free_slot_sends_a_sold_out_sku_while_a_slow_call_is_in_the_air(
     await asyncio.wait_for(running, 5.0)
 
 
+async def test_a_sold_out_sku_jumps_the_queue_of_a_backlog(
+    store: sa.Engine, channel: GatedChannel, shop_listings: Listings
+) -> None:
+    slow = [f"SLOW-{n}" for n in range(4)]  # one call each: every slot is taken
+    backlog = [f"B-{n:02d}" for n in range(12)]
+    for sku in (*slow, *backlog, "HOT"):
+        channel.stock_listing(sku, 10)
+    shop_listings.acknowledge(dict.fromkeys((*slow, *backlog, "HOT"), 10))
+    releases = [channel.hold(sku) for sku in slow]
+    publisher, stop, running = await start(store, channel)
+    shop_listings.desire({**dict.fromkeys(slow, 1), **dict.fromkeys(backlog, 5)})
+    publisher.wake()
+    await eventually(lambda: all(channel.in_flight(sku) for sku in slow))
+    assert len(channel.sent) == 4  # the backlog waits in the queue for a free slot
+
+    shop_listings.desire({"HOT": 0})
+    publisher.wake()
+    await asyncio.sleep(0.05)
+    releases[0].set()
+    await eventually(lambda: len(channel.sent) >= 5)
+    assert [u.sku for u in channel.sent[4]] == ["HOT"]  # before the backlog planned earlier
+
+    for release in releases[1:]:
+        release.set()
+    await eventually(lambda: all(channel.quantities[sku] == 5 for sku in backlog))
+    stop.set()
+    await asyncio.wait_for(running, 5.0)
+    assert sum(u.sku == "HOT" for call in channel.sent for u in call) == 1
+
+
 async def test_a_sku_in_flight_goes_again_only_after_its_call_is_recorded(
     store: sa.Engine, channel: GatedChannel, shop_listings: Listings
 ) -> None:
