@@ -27,10 +27,19 @@ One pass over a channel (`publish_once`):
    (permanent) without holding back any other SKU; a failed call backs the whole channel off.
 
 `run(stop)` runs one asyncio task per channel, independent of the durable-log worker, so tier-1
-publishing is never starved by tier 2/3 work. A task sleeps until `wake()` (the app calls it
-after each commit of the worker: `Worker(on_committed=publisher.on_committed)`), waits a short
-coalescing window so a burst becomes one pass, and also sweeps every `sweep_interval_s` and when
-a backoff expires. `snapshot()` gives metrics-friendly counters per channel.
+publishing is never starved by tier 2/3 work. The task is a *pipeline* rather than a loop of
+passes: it plans like a pass (steps 1-3), keeps up to `max_in_flight` calls in the air, and
+records each call as soon as it returns (step 4), so no slot waits for the slowest call of a
+round, the scan or the record. A SKU in a call is never planned again until that call is
+recorded (its compare-and-set guard is the value the record writes), and `publish_once` leaves
+out the SKUs the pipeline has in flight. A new plan is made once the queue of the last one is
+sent; a wake-up in between (`wake()`: the app calls it after each commit of the worker,
+`Worker(on_committed=publisher.on_committed)`) only reads the dirty listings at or near zero
+(one call's worth, a small read) and puts them at the head of the queue, batched with it, so a
+SKU that just sold out on another channel goes out in the next free call even behind a backlog
+of thousands. An idle task sleeps until woken (then waits a short coalescing window so a burst
+becomes one plan), every `sweep_interval_s`, or until a backoff expires. `snapshot()` gives
+metrics-friendly counters per channel.
 """
 
 from __future__ import annotations
