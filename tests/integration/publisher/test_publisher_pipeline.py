@@ -74,18 +74,41 @@ async def start(
     return publisher, stop, asyncio.create_task(publisher.run(stop))
 
 
+def listed(channel: GatedChannel, listings: Listings, skus: Sequence[str], quantity: int = 10) -> None:
+    """`skus` listed on the channel at `quantity`, acknowledged so."""
+    for sku in skus:
+        channel.stock_listing(sku, quantity)
+    listings.acknowledge(dict.fromkeys(skus, quantity))
+
+
+async def in_the_air(
+    publisher: Publisher, channel: GatedChannel, listings: Listings, desired: dict[str, int]
+) -> None:
+    """Desire `desired`, wake the publisher and wait until every one of them is in a call."""
+    listings.desire(desired)
+    publisher.wake()
+    await eventually(lambda: all(channel.in_flight(sku) for sku in desired))
+
+
+async def slow_call_in_the_air(
+    store: sa.Engine, channel: GatedChannel, listings: Listings, other: str, slow: dict[str, int]
+) -> tuple[Publisher, asyncio.Event, asyncio.Task[None], asyncio.Event]:
+    """`other` and the SKU of `slow` listed, a running publisher, and the call that sends `slow`
+    held in the air; returns the publisher, its stop, its task and the call's release."""
+    (sku,) = slow
+    listed(channel, listings, [sku, other])
+    release = channel.hold(sku)
+    publisher, stop, running = await start(store, channel)
+    await in_the_air(publisher, channel, listings, slow)
+    return publisher, stop, running, release
+
+
 async def test_a_free_slot_sends_a_sold_out_sku_while_a_slow_call_is_in_the_air(
     store: sa.Engine, channel: GatedChannel, shop_listings: Listings
 ) -> None:
-    for sku in ("SLOW", "HOT"):
-        channel.stock_listing(sku, 10)
-    shop_listings.acknowledge({"SLOW": 10, "HOT": 10})
-    release = channel.hold("SLOW")
-    publisher, stop, running = await start(store, channel)
-
-    shop_listings.desire({"SLOW": 4})
-    publisher.wake()
-    await eventually(lambda: channel.in_flight("SLOW"))
+    publisher, stop, running, release = await slow_call_in_the_air(
+        store, channel, shop_listings, "HOT", {"SLOW": 4}
+    )
 
     shop_listings.desire({"HOT": 0})  # sold out on another channel: at risk
     publisher.wake()
@@ -105,9 +128,7 @@ async def test_a_sold_out_sku_jumps_the_queue_of_a_backlog(
 ) -> None:
     slow = [f"SLOW-{n}" for n in range(4)]  # one call each: every slot is taken
     backlog = [f"B-{n:02d}" for n in range(12)]
-    for sku in (*slow, *backlog, "HOT"):
-        channel.stock_listing(sku, 10)
-    shop_listings.acknowledge(dict.fromkeys((*slow, *backlog, "HOT"), 10))
+    listed(channel, shop_listings, [*slow, *backlog, "HOT"])
     releases = [channel.hold(sku) for sku in slow]
     publisher, stop, running = await start(store, channel)
     shop_listings.desire({**dict.fromkeys(slow, 1), **dict.fromkeys(backlog, 5)})
@@ -133,14 +154,10 @@ async def test_a_sold_out_sku_jumps_the_queue_of_a_backlog(
 async def test_a_sku_in_flight_goes_again_only_after_its_call_is_recorded(
     store: sa.Engine, channel: GatedChannel, shop_listings: Listings
 ) -> None:
-    channel.stock_listing("SKU-1", 10)
-    shop_listings.acknowledge({"SKU-1": 10})
+    listed(channel, shop_listings, ["SKU-1"])
     release = channel.hold("SKU-1")
     publisher, stop, running = await start(store, channel)
-
-    shop_listings.desire({"SKU-1": 6})
-    publisher.wake()
-    await eventually(lambda: channel.in_flight("SKU-1"))
+    await in_the_air(publisher, channel, shop_listings, {"SKU-1": 6})
     for quantity in (5, 4, 3):  # more sales while the first call is in the air
         shop_listings.desire({"SKU-1": quantity})
         publisher.wake()
@@ -162,14 +179,9 @@ async def test_a_sku_in_flight_goes_again_only_after_its_call_is_recorded(
 async def test_publish_once_leaves_out_the_skus_the_pipeline_has_in_flight(
     store: sa.Engine, channel: GatedChannel, shop_listings: Listings
 ) -> None:
-    for sku in ("SLOW", "OTHER"):
-        channel.stock_listing(sku, 10)
-    shop_listings.acknowledge({"SLOW": 10, "OTHER": 10})
-    release = channel.hold("SLOW")
-    publisher, stop, running = await start(store, channel)
-    shop_listings.desire({"SLOW": 2})
-    publisher.wake()
-    await eventually(lambda: channel.in_flight("SLOW"))
+    publisher, stop, running, release = await slow_call_in_the_air(
+        store, channel, shop_listings, "OTHER", {"SLOW": 2}
+    )
 
     shop_listings.desire({"OTHER": 7})
     once = await publisher.publish_once("shop")  # what reconciliation does
@@ -185,13 +197,10 @@ async def test_publish_once_leaves_out_the_skus_the_pipeline_has_in_flight(
 async def test_stopping_cancels_the_calls_in_the_air_and_their_rows_stay_dirty(
     store: sa.Engine, channel: GatedChannel, shop_listings: Listings
 ) -> None:
-    channel.stock_listing("SKU-1", 10)
-    shop_listings.acknowledge({"SKU-1": 10})
+    listed(channel, shop_listings, ["SKU-1"])
     channel.hold("SKU-1")  # never released
     publisher, stop, running = await start(store, channel)
-    shop_listings.desire({"SKU-1": 1})
-    publisher.wake()
-    await eventually(lambda: channel.in_flight("SKU-1"))
+    await in_the_air(publisher, channel, shop_listings, {"SKU-1": 1})
 
     stop.set()
     await asyncio.wait_for(running, 5.0)
