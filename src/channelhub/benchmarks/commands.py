@@ -1,4 +1,5 @@
-"""Benchmark commands of the inventory-and-orders slice: `bench flash-sale`, `bench memory`."""
+"""Benchmark commands of the inventory-and-orders slice: `bench flash-sale`, `bench publisher`,
+`bench memory`."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def _command_line() -> str:
 
 
 def register(groups: CommandGroups) -> None:
-    """Add the flash-sale and memory benchmarks to `channelhub bench`."""
+    """Add the flash-sale, publisher and memory benchmarks to `channelhub bench`."""
 
     @groups.bench.command("flash-sale")
     def bench_flash_sale_command(
@@ -71,6 +72,31 @@ def register(groups: CommandGroups) -> None:
 
         result = run_flash_sale(params, progress=lambda line: typer.echo(line, err=True), on_arm_done=save)
         save(result, final=True)
+
+    @groups.bench.command("publisher")
+    def bench_publisher_command(
+        skus: int = typer.Option(10_000, min=10, help="SKUs on each of the two channels."),
+        latency: float = typer.Option(0.2, min=0.0, help="Seconds a full call takes on the fake channels."),
+        sale_interval: float = typer.Option(
+            0.05, min=0.0, help="Seconds between two sold-out SKUs during the rewrite (0: no sale)."
+        ),
+        seed: int = typer.Option(1, help="Seed of the sale's SKUs and quantities."),
+        modes: str = typer.Option("pipeline,rounds", help="Comma-separated: pipeline, rounds."),
+        json_file: Path | None = typer.Option(None, "--json", help="Write the result document here."),
+    ) -> None:
+        """The publisher alone: every SKU's quantity drops on two channels (a warehouse going
+        offline) while single SKUs sell out; the pipeline against the loop of passes."""
+        from channelhub.benchmarks.publisher import MODES, run_publisher_bench
+
+        chosen = tuple(name.strip() for name in modes.split(",") if name.strip())
+        if not chosen or set(chosen) - set(MODES):
+            raise typer.BadParameter(f"choose from {', '.join(MODES)}", param_hint="--modes")
+        result = run_publisher_bench(
+            skus, latency, sale_interval, seed, chosen, progress=lambda line: typer.echo(line, err=True)
+        )
+        result["command"] = _command_line()
+        result["machine"] = _machine()
+        _write(json_file, result)
 
     @groups.bench.command("memory")
     def bench_memory_command(

@@ -614,7 +614,7 @@ class Publisher:
                     if not queue and (stale or more_in_store):
                         plan = await self._plan_in_pipeline(channel, gateway, memory, landed)
                         if plan is None:  # the store is busy: try again shortly
-                            await self._sleep_or_wake(channel, stop, self.settings.retry_base_delay_s)
+                            await self.sleep_or_wake(channel, stop, self.settings.retry_base_delay_s)
                             continue
                         stale = probe = False
                         waiting_for_landing = plan.busy > 0
@@ -634,7 +634,7 @@ class Publisher:
                     if more_in_store and memory.channel_held_until(self._clock.monotonic()) is None:
                         continue  # a full scan was sent: read the next rows at once
                     self._idle[channel].set()  # nothing sendable is left until woken or due
-                    woken = await self._sleep_or_wake(channel, stop, self._due_in(memory))
+                    woken = await self.sleep_or_wake(channel, stop, self._due_in(memory))
                     if woken and self.settings.coalescing_window_s > 0:
                         await self._clock.sleep(self.settings.coalescing_window_s)  # let the burst finish
                     stale = True  # woken, a sweep, or something held became due
@@ -738,8 +738,8 @@ class Publisher:
             timeout = min(timeout, max(0.0, due - now))
         return timeout
 
-    async def _sleep_or_wake(self, channel: str, stop: asyncio.Event, timeout_s: float) -> bool:
-        """Sleep up to `timeout_s`; True when woken by `wake()`."""
+    async def sleep_or_wake(self, channel: str, stop: asyncio.Event, timeout_s: float) -> bool:
+        """Sleep up to `timeout_s` or until `stop`; True when woken by `wake()` for `channel`."""
         waiters = [
             asyncio.ensure_future(self._wake[channel].wait()),
             asyncio.ensure_future(stop.wait()),
