@@ -13,9 +13,9 @@ runtime does), and during the rewrite a "sale" sets one SKU at a time to 0-2 uni
 
 Two ways of running the same `Publisher` are measured:
 
-* `pipeline`: `Publisher.run`, what the runtime uses;
-* `rounds`: a loop of `Publisher.publish_once` passes (scan, send rounds of `max_in_flight` calls,
-  a wake-up ends the pass after its round), the loop the runtime used before the pipeline.
+* `rounds`: `Publisher.run` as the runtime runs it, a loop of `publish_once` passes (scan, send
+  rounds of `max_in_flight` calls; a wake-up ends the pass after its round);
+* `pipeline`: `Publisher.run` with `PublisherSettings(pipeline=True)`.
 
 Reported per mode: the time until each channel showed the whole rewrite, per-SKU propagation of
 the rewrite (p50 / p99 from the commit of its step to the last channel applying it), the sale's
@@ -26,12 +26,11 @@ channel and passes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,17 +80,6 @@ def _percentile(values: list[float], pct: float) -> float | None:
     return round(ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered)) - 1))], 3)
 
 
-async def _rounds(publisher: Publisher, channel: str, stop: asyncio.Event) -> None:
-    """The loop of passes the runtime ran before the pipeline."""
-    while not stop.is_set():
-        result = await publisher.publish_once(channel)
-        if result.more:
-            await asyncio.sleep(0)
-            continue
-        if await publisher.sleep_or_wake(channel, stop, publisher.settings.sweep_interval_s):
-            await asyncio.sleep(publisher.settings.coalescing_window_s)
-
-
 async def run_mode(
     mode: str, skus: int, latency_s: float, sale_interval_s: float, seed: int, directory: Path
 ) -> dict[str, Any]:
@@ -122,14 +110,10 @@ async def run_mode(
         listings.set_desired_quantities(rows, clock.now())
         listings.acknowledge_quantities(rows, clock.now())
 
-    publisher = Publisher(engine, channels, clock=clock, settings=PublisherSettings(seed=seed))
+    settings = PublisherSettings(seed=seed, pipeline=mode == "pipeline")
+    publisher = Publisher(engine, channels, clock=clock, settings=settings)
     stop = asyncio.Event()
-    runners: list[Awaitable[None]]
-    if mode == "pipeline":
-        runners = [publisher.run(stop)]
-    else:
-        runners = [_rounds(publisher, c.name, stop) for c in channels]
-    tasks = [asyncio.ensure_future(runner) for runner in runners]
+    running = asyncio.ensure_future(publisher.run(stop))
     await asyncio.sleep(0.2)
 
     rng = random.Random(seed)
@@ -191,9 +175,7 @@ async def run_mode(
     ]
     snapshot = publisher.snapshot()
     stop.set()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await running
     engine.dispose()
     return {
         "rewrite_done_s": done,

@@ -27,19 +27,23 @@ One pass over a channel (`publish_once`):
    (permanent) without holding back any other SKU; a failed call backs the whole channel off.
 
 `run(stop)` runs one asyncio task per channel, independent of the durable-log worker, so tier-1
-publishing is never starved by tier 2/3 work. The task is a *pipeline* rather than a loop of
-passes: it plans like a pass (steps 1-3), keeps up to `max_in_flight` calls in the air, and
-records each call as soon as it returns (step 4), so no slot waits for the slowest call of a
-round, the scan or the record. A SKU in a call is never planned again until that call is
-recorded (its compare-and-set guard is the value the record writes), and `publish_once` leaves
-out the SKUs the pipeline has in flight. A new plan is made once the queue of the last one is
-sent; a wake-up in between (`wake()`: the app calls it after each commit of the worker,
-`Worker(on_committed=publisher.on_committed)`) only reads the dirty listings at or near zero
-(one call's worth, a small read) and puts them at the head of the queue, batched with it, so a
-SKU that just sold out on another channel goes out in the next free call even behind a backlog
-of thousands. An idle task sleeps until woken (then waits a short coalescing window so a burst
-becomes one plan), every `sweep_interval_s`, or until a backoff expires. `snapshot()` gives
-metrics-friendly counters per channel.
+publishing is never starved by tier 2/3 work. By default the task runs passes one after another
+while there is sendable work, then sleeps until `wake()` (the app calls it after each commit of
+the worker: `Worker(on_committed=publisher.on_committed)`), waits a short coalescing window so a
+burst becomes one pass, and also sweeps every `sweep_interval_s` and when a backoff expires.
+
+With `PublisherSettings(pipeline=True)` the task is a *pipeline* instead: it plans like a pass
+(steps 1-3), keeps up to `max_in_flight` calls in the air, and records each call as soon as it
+returns (step 4), so no slot waits for the slowest call of a round, the scan or the record. A SKU
+in a call is never planned again until that call is recorded (its compare-and-set guard is the
+value the record writes), and `publish_once` leaves out the SKUs the pipeline has in flight. A
+new plan is made once the queue of the last one is sent; a wake-up in between only reads the
+dirty listings at or near zero (one call's worth, a small read) and puts them at the head of the
+queue, batched with it, so a SKU that just sold out elsewhere goes out in the next free call even
+behind a backlog of thousands. Measured faster on its own (`channelhub bench publisher`), but not
+end to end on the 2-core flash sale (see `PublisherSettings.pipeline`).
+
+`snapshot()` gives metrics-friendly counters per channel.
 """
 
 from __future__ import annotations
@@ -92,6 +96,11 @@ class PublisherSettings:
     retry_max_delay_s: float = 30.0
     risk: RiskRules = field(default_factory=RiskRules)
     seed: int | None = None  # jitter of the backoff delays (reproducible runs)
+    # How `run()` publishes: False, a loop of passes (`publish_once`); True, a pipeline that keeps
+    # every call slot busy (see the module docstring). The pipeline is faster on its own (`channelhub
+    # bench publisher`) but, in the flash-sale benchmark where the emulators share 2 cores with the
+    # engine, its steady load on the shops measured worse end to end: hence off by default.
+    pipeline: bool = False
 
     def __post_init__(self) -> None:
         if self.scan_limit < 1:
@@ -580,12 +589,33 @@ class Publisher:
         try:
             async with asyncio.TaskGroup() as tasks:
                 for channel in self._gateways:
-                    tasks.create_task(self._run_channel(channel, stop), name=f"publisher:{channel}")
+                    runner = self._run_pipeline if self.settings.pipeline else self._run_passes
+                    tasks.create_task(runner(channel, stop), name=f"publisher:{channel}")
         finally:
             self._loop = None
             self._loop_thread = None
 
-    async def _run_channel(self, channel: str, stop: asyncio.Event) -> None:
+    async def _run_passes(self, channel: str, stop: asyncio.Event) -> None:
+        """Publish `channel` until `stop` in passes: one after another while there is sendable
+        work, then asleep until woken (plus a coalescing window), a sweep, or something is due."""
+        settings = self.settings
+        while not stop.is_set():
+            try:
+                result = await self.publish_once(channel)
+            except sa.exc.OperationalError as error:  # the store is busy or briefly unreachable
+                log.warning("publisher for %s could not use the store: %s", channel, error)
+                result = PublishPass(channel, next_due=self._clock.monotonic() + settings.retry_base_delay_s)
+            if result.more:
+                await asyncio.sleep(0)  # let the rest of the loop breathe between rounds
+                continue
+            self._idle[channel].set()  # nothing sendable is left until woken or due
+            timeout = settings.sweep_interval_s
+            if result.next_due is not None:
+                timeout = min(timeout, max(0.0, result.next_due - self._clock.monotonic()))
+            if await self._sleep_or_wake(channel, stop, timeout) and settings.coalescing_window_s > 0:
+                await self._clock.sleep(settings.coalescing_window_s)  # let the burst finish
+
+    async def _run_pipeline(self, channel: str, stop: asyncio.Event) -> None:
         """Publish `channel` until `stop`, as a pipeline: up to `max_in_flight` calls are in the
         air at any time, each recorded as soon as it returns, and a slot that frees up takes the
         next batch of the current plan, or of a new one when desired values changed since it was
@@ -614,7 +644,7 @@ class Publisher:
                     if not queue and (stale or more_in_store):
                         plan = await self._plan_in_pipeline(channel, gateway, memory, landed)
                         if plan is None:  # the store is busy: try again shortly
-                            await self.sleep_or_wake(channel, stop, self.settings.retry_base_delay_s)
+                            await self._sleep_or_wake(channel, stop, self.settings.retry_base_delay_s)
                             continue
                         stale = probe = False
                         waiting_for_landing = plan.busy > 0
@@ -634,7 +664,7 @@ class Publisher:
                     if more_in_store and memory.channel_held_until(self._clock.monotonic()) is None:
                         continue  # a full scan was sent: read the next rows at once
                     self._idle[channel].set()  # nothing sendable is left until woken or due
-                    woken = await self.sleep_or_wake(channel, stop, self._due_in(memory))
+                    woken = await self._sleep_or_wake(channel, stop, self._due_in(memory))
                     if woken and self.settings.coalescing_window_s > 0:
                         await self._clock.sleep(self.settings.coalescing_window_s)  # let the burst finish
                     stale = True  # woken, a sweep, or something held became due
@@ -738,7 +768,7 @@ class Publisher:
             timeout = min(timeout, max(0.0, due - now))
         return timeout
 
-    async def sleep_or_wake(self, channel: str, stop: asyncio.Event, timeout_s: float) -> bool:
+    async def _sleep_or_wake(self, channel: str, stop: asyncio.Event, timeout_s: float) -> bool:
         """Sleep up to `timeout_s` or until `stop`; True when woken by `wake()` for `channel`."""
         waiters = [
             asyncio.ensure_future(self._wake[channel].wait()),

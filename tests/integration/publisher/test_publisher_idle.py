@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import sqlalchemy as sa
 
 from channelhub.clock import ManualClock
@@ -35,36 +36,46 @@ async def passes_during(publisher: Publisher, clock: ManualClock, seconds: float
     return int(publisher.snapshot()["shop"]["passes"])
 
 
-def idle_publisher(store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway) -> Publisher:
-    return make_publisher(store, clock, shop, sweep_interval_s=SWEEP_S, coalescing_window_s=0.0)
+@pytest.fixture(params=[False, True], ids=["passes", "pipeline"])
+def pipeline(request: pytest.FixtureRequest) -> bool:
+    """Both ways `run()` can publish must sleep when idle."""
+    return bool(request.param)
+
+
+def idle_publisher(
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, pipeline: bool
+) -> Publisher:
+    return make_publisher(
+        store, clock, shop, sweep_interval_s=SWEEP_S, coalescing_window_s=0.0, pipeline=pipeline
+    )
 
 
 async def test_nothing_dirty_sleeps_between_sweeps(
-    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, pipeline: bool
 ) -> None:
-    passes = await passes_during(idle_publisher(store, clock, shop), clock, RUN_S)
+    passes = await passes_during(idle_publisher(store, clock, shop, pipeline), clock, RUN_S)
     assert 1 <= passes <= BOUND
 
 
 async def test_an_expired_raise_hold_of_a_clean_sku_is_not_due_forever(
-    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings, pipeline: bool
 ) -> None:
     shop.stock_listing("SKU-1", 5)
     listings.desire({"SKU-1": 5})
     listings.acknowledge({"SKU-1": 5})
-    publisher = idle_publisher(store, clock, shop)
+    publisher = idle_publisher(store, clock, shop, pipeline)
     publisher.hold_raises("shop", {"SKU-1": 4}, grace_s=1.0)  # reconciliation saw a sale
     passes = await passes_during(publisher, clock, RUN_S)
     assert passes <= BOUND
 
 
 async def test_a_channel_backoff_with_nothing_left_to_send_is_not_due_forever(
-    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings, pipeline: bool
 ) -> None:
     shop.stock_listing("SKU-1", 0)
     listings.desire({"SKU-1": 5})
     shop.fail_next(UnavailableError("shop down"))
-    publisher = idle_publisher(store, clock, shop)
+    publisher = idle_publisher(store, clock, shop, pipeline)
     await publisher.publish_once("shop")  # the call fails: the channel backs off
     listings.acknowledge({"SKU-1": 5})  # ...and the SKU settles another way meanwhile
     passes = await passes_during(publisher, clock, RUN_S)
@@ -72,7 +83,7 @@ async def test_a_channel_backoff_with_nothing_left_to_send_is_not_due_forever(
 
 
 async def test_parked_and_backing_off_skus_do_not_keep_it_busy(
-    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
+    store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings, pipeline: bool
 ) -> None:
     for sku in ("SKU-P", "SKU-T", "SKU-GONE"):
         shop.stock_listing(sku, 0)
@@ -88,6 +99,7 @@ async def test_parked_and_backing_off_skus_do_not_keep_it_busy(
         coalescing_window_s=0.0,
         retry_base_delay_s=5.0,
         retry_max_delay_s=20.0,
+        pipeline=pipeline,
     )
     await publisher.publish_once("shop")
     listings.acknowledge({"SKU-GONE": 2})  # settled: its expired backoff must not stay "due"

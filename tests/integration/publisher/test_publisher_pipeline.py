@@ -1,6 +1,6 @@
-"""The running publisher is a pipeline: a slot that frees up serves new work while a slow call is
-still in the air, a SKU is never in two calls at once, and stopping cancels the calls in the air
-without losing their rows (they stay dirty)."""
+"""The running publisher as a pipeline (`PublisherSettings(pipeline=True)`): a slot that frees up
+serves new work while a slow call is still in the air, a SKU is never in two calls at once, and
+stopping cancels the calls in the air without losing their rows (they stay dirty)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from channelhub.service.ports import PublishResult, QuantityUpdate
 from .conftest import Listings
 from .test_publisher_loop import eventually
 
-SETTINGS = PublisherSettings(coalescing_window_s=0.0, sweep_interval_s=3600.0, seed=3)
+SETTINGS = PublisherSettings(coalescing_window_s=0.0, sweep_interval_s=3600.0, seed=3, pipeline=True)
 
 
 class GatedChannel(FakeChannelGateway):
