@@ -106,14 +106,7 @@ class PropagationTracker:
         """Percentiles over the acknowledged events of `skus` (e.g. the flash-sale items, where
         overselling happens) and how many of their events were never acknowledged."""
         wanted = [sku for sku in skus if sku in self._skus]
-        delays = self.delays_ms(wanted)
-        events = sum(len(self._skus[sku].events) for sku in wanted)
-        return {
-            "events": events,
-            "unpropagated_events": events - len(delays),
-            "p50_propagation_ms": percentile(delays, 50),
-            "p99_propagation_ms": percentile(delays, 99),
-        }
+        return _figures(sum(len(self._skus[sku].events) for sku in wanted), self.delays_ms(wanted))
 
     def summary_by_kind(self) -> dict[str, dict[str, float | int | None]]:
         """Percentiles per kind of event: one operator action that rewrites thousands of SKUs
@@ -125,15 +118,7 @@ class PropagationTracker:
                 events[event.kind] = events.get(event.kind, 0) + 1
                 if event.acknowledged_at is not None:
                     delays.setdefault(event.kind, []).append((event.acknowledged_at - event.at) * 1000.0)
-        return {
-            kind: {
-                "events": count,
-                "unpropagated_events": count - len(delays.get(kind, [])),
-                "p50_propagation_ms": percentile(delays.get(kind, []), 50),
-                "p99_propagation_ms": percentile(delays.get(kind, []), 99),
-            }
-            for kind, count in sorted(events.items())
-        }
+        return {kind: _figures(count, delays.get(kind, [])) for kind, count in sorted(events.items())}
 
     def event_count(self) -> int:
         return sum(len(history.events) for history in self._skus.values())
@@ -169,6 +154,16 @@ class PropagationTracker:
             found["p50_propagation_all_events_ms"] = percentile(ages, 50)
             found["p99_propagation_all_events_ms"] = percentile(ages, 99)
         return found
+
+
+def _figures(events: int, delays: list[float]) -> dict[str, float | int | None]:
+    """Events, how many were never acknowledged, and the percentiles of the acknowledged ones."""
+    return {
+        "events": events,
+        "unpropagated_events": events - len(delays),
+        "p50_propagation_ms": percentile(delays, 50),
+        "p99_propagation_ms": percentile(delays, 99),
+    }
 
 
 def percentile(values: Iterable[float], pct: float) -> float | None:

@@ -34,11 +34,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from channelhub.benchmarks.flash_sale_propagation import percentile
 from channelhub.clock import SystemClock
 from channelhub.domain import Sku
 from channelhub.engine.publisher import Publisher, PublisherSettings
 from channelhub.service.fakes import FakeChannelGateway
-from channelhub.service.ports import ChannelLimits, PublishResult, QuantityUpdate
+from channelhub.service.ports import PublishResult, QuantityUpdate
 from channelhub.store.db import create_store_engine, upgrade_to_head
 from channelhub.store.repositories import StateRepositories
 
@@ -52,18 +53,12 @@ class TimedChannel(FakeChannelGateway):
     quantity was last applied."""
 
     def __init__(self, name: str, per_call: int, in_flight: int, latency_s: float) -> None:
-        super().__init__(name, kind="bench", max_quantities_per_call=per_call)
-        self._limits = ChannelLimits(
-            max_quantities_per_call=per_call,
-            calls_per_second=None,
-            max_in_flight=in_flight,
-            compare_and_set=True,
-        )
+        super().__init__(name, kind="bench", max_quantities_per_call=per_call, max_in_flight=in_flight)
         self.latency_s = latency_s
         self.applied_at: dict[str, float] = {}
 
     async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
-        per_call = self._limits.max_quantities_per_call
+        per_call = self.limits.max_quantities_per_call
         await asyncio.sleep(self.latency_s * (0.5 + len(updates) / (2 * per_call)))
         results = await super().set_available(updates)
         now = time.monotonic()
@@ -74,10 +69,9 @@ class TimedChannel(FakeChannelGateway):
 
 
 def _percentile(values: list[float], pct: float) -> float | None:
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    return round(ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered)) - 1))], 3)
+    """Nearest-rank percentile in seconds (the flash-sale benchmark's, which works in ms)."""
+    found = percentile([value * 1000.0 for value in values], pct)
+    return None if found is None else round(found / 1000.0, 3)
 
 
 async def run_mode(

@@ -611,7 +611,7 @@ class Publisher:
                 continue
             self._idle[channel].set()  # nothing sendable is left until woken or due
             timeout = settings.sweep_interval_s
-            if result.next_due is not None:
+            if result.next_due is not None:  # a held update, a backoff, or the store being busy
                 timeout = min(timeout, max(0.0, result.next_due - self._clock.monotonic()))
             if await self._sleep_or_wake(channel, stop, timeout) and settings.coalescing_window_s > 0:
                 await self._clock.sleep(settings.coalescing_window_s)  # let the burst finish
@@ -628,7 +628,7 @@ class Publisher:
         that was one round per pass, and an at-risk update waited for all of it."""
         gateway = self.gateway(channel)
         memory = self._memory[channel]
-        flights: dict[asyncio.Task[_Outcome], list[PlannedUpdate]] = {}
+        flights: set[asyncio.Task[_Outcome]] = set()
         queue: deque[list[PlannedUpdate]] = deque()
         landed: set[str] = set()  # SKUs recorded since the current scan began
         stale = True  # desired values may have changed since `queue` was planned
@@ -659,7 +659,7 @@ class Publisher:
                 while free > 0 and queue and memory.channel_held_until(self._clock.monotonic()) is None:
                     group = queue.popleft()
                     memory.flying.update(update.sku for update in group)
-                    flights[asyncio.create_task(self._fly(channel, gateway, memory, group, landed))] = group
+                    flights.add(asyncio.create_task(self._fly(channel, gateway, memory, group, landed)))
                     free -= 1
                 if not flights and not queue:
                     if more_in_store and memory.channel_held_until(self._clock.monotonic()) is None:
@@ -734,15 +734,16 @@ class Publisher:
         self,
         channel: str,
         stop: asyncio.Event,
-        flights: dict[asyncio.Task[_Outcome], list[PlannedUpdate]],
-        stale: bool,
+        flights: set[asyncio.Task[_Outcome]],
+        woken_already: bool,
         memory: ChannelMemory,
     ) -> tuple[list[_Outcome], bool]:
-        """Wait until a call lands, desired values change (unless already known), something held
-        becomes due, or `stop`; returns the outcomes that landed and whether it was woken."""
+        """Wait until a call lands, desired values change (unless `woken_already`: the next free
+        slot acts on it anyway), something held becomes due, or `stop`; returns the outcomes that
+        landed and whether it was woken."""
         wake = self._wake[channel]
         waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
-        if not stale:  # already stale: the next free slot re-plans anyway
+        if not woken_already:
             waiters.append(asyncio.ensure_future(wake.wait()))
         timer = asyncio.ensure_future(self._clock.sleep(self._due_in(memory)))
         try:
@@ -753,7 +754,7 @@ class Publisher:
         landed = [task for task in flights if task.done()]
         outcomes = []
         for task in landed:
-            del flights[task]
+            flights.discard(task)
             if not task.cancelled() and task.exception() is None:
                 outcomes.append(task.result())
             elif not task.cancelled():

@@ -77,6 +77,7 @@ class FakeChannelGateway(_FailureInjection):
         kind: str = "fake",
         compare_and_set: bool = True,
         max_quantities_per_call: int = 250,
+        max_in_flight: int = 4,
         secret: str = "fake-webhook-secret",
     ) -> None:
         super().__init__()
@@ -85,7 +86,7 @@ class FakeChannelGateway(_FailureInjection):
         self._limits = ChannelLimits(
             max_quantities_per_call=max_quantities_per_call,
             calls_per_second=None,
-            max_in_flight=4,
+            max_in_flight=max_in_flight,
             compare_and_set=compare_and_set,
         )
         self.secret = secret
