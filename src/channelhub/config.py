@@ -31,6 +31,7 @@ from channelhub.config_sections import (
     Channel,
     DatabaseSettings,
     FixedCapAllocation,
+    LowStockFenceSettings,
     OdooSettings,
     PackSizeRule,
     PercentageAllocation,
@@ -59,6 +60,7 @@ from channelhub.domain.allocation import (
 from channelhub.domain.allocation import SafetyStock as DomainSafetyStock
 from channelhub.domain.allocation import SkuSafetyStock as DomainSkuSafetyStock
 from channelhub.domain.catalog import Sku
+from channelhub.domain.fence import LowStockFence
 from channelhub.domain.stock import Warehouse
 
 __all__ = [
@@ -94,6 +96,7 @@ class Landscape(Section):
     warehouses: tuple[WarehouseSettings, ...]
     safety_stock: SafetyStockSettings = Field(default_factory=SafetyStockSettings)
     pack_sizes: tuple[PackSizeRule, ...] = ()
+    low_stock_fence: LowStockFenceSettings | None = None
     tiers: Tiers = Field(default_factory=Tiers)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
@@ -140,7 +143,12 @@ class Landscape(Section):
             for channel in ([rule.channel] if rule.channel else [c.name for c in self.channels])
             if rule.channel or (channel, rule.sku) not in specific
         ]
-        return AllocationRules(channels=allocations, sku_safety=tuple(sku_safety))
+        fence = self.low_stock_fence
+        return AllocationRules(
+            channels=allocations,
+            sku_safety=tuple(sku_safety),
+            fence=None if fence is None else LowStockFence(fence.below, tuple(fence.channels.items())),
+        )
 
 
 def _share(rule: SharedAllocation | PercentageAllocation | FixedCapAllocation) -> ChannelShare:
@@ -207,6 +215,30 @@ def _cross_references(landscape: Landscape) -> list[tuple[tuple[str | int, ...],
                 (("pack_sizes", index), f"pack size for {pack.sku} on {pack.channel} given twice")
             )
         pack_keys.add((pack.sku, pack.channel))
+    problems.extend(_fence_problems(landscape))
+    return problems
+
+
+def _fence_problems(landscape: Landscape) -> list[tuple[tuple[str | int, ...], str]]:
+    fence = landscape.low_stock_fence
+    if fence is None:
+        return []
+    loc: tuple[str | int, ...] = ("low_stock_fence", "channels")
+    if len(fence.channels) < 2:
+        return [(loc, "the fence deals between at least two channels")]
+    known = {channel.name: channel for channel in landscape.channels}
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    feeds: set[frozenset[str]] = set()
+    for name in fence.channels:
+        channel = known.get(name)
+        if channel is None:
+            problems.append(((*loc, name), f"unknown channel {name!r}"))
+        elif not isinstance(channel.allocation, SharedAllocation):
+            problems.append(((*loc, name), f"channel {name!r} must have a shared allocation to be fenced"))
+        else:
+            feeds.add(frozenset(w.code for w in landscape.warehouses_feeding(name)))
+    if not problems and len(feeds) > 1:
+        problems.append((loc, "the fenced channels must be fed by the same warehouses"))
     return problems
 
 

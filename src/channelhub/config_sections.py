@@ -205,6 +205,17 @@ class SafetyStockSettings(Section):
     skus: tuple[SkuSafetyStock, ...] = ()
 
 
+class LowStockFenceSettings(Section):
+    """Deal a SKU's last units between channels so that together they never show more than there
+    is (`channelhub.domain.fence`): while the units not sold yet are at or below `below`, each
+    channel in `channels` shows only its deal (by weight) minus what it sold since. A retailer's
+    policy: it ends cross-channel oversells at any latency, at the price of a unit dealt to one
+    channel not being sold on another. The channels must be shared ones fed by the same warehouses."""
+
+    below: int = Field(ge=0, le=100_000)
+    channels: dict[Code, Annotated[int, Field(ge=1, le=1000)]]
+
+
 class PackSizeRule(Section):
     sku: SkuCode
     channel: Code

@@ -50,6 +50,13 @@ def register(groups: CommandGroups) -> None:
             "oracle,cron,channelhub", help="Comma-separated arms to run: oracle, cron, channelhub."
         ),
         cron_interval: float = typer.Option(60.0, min=1.0, help="Seconds between the cron arm's full syncs."),
+        fence_below: int = typer.Option(
+            20,
+            min=0,
+            help="channelhub deals a SKU's last units between the channels when this many or fewer are left"
+            " (the low-stock fence).",
+        ),
+        no_fence: bool = typer.Option(False, "--no-fence", help="Run channelhub on plain shared stock."),
     ) -> None:
         """One seeded flash sale against three arms (channelhub, a 60 s cron export, a zero-latency
         oracle): oversold units, propagation p50/p99, API calls, lost and duplicate orders, drift."""
@@ -59,7 +66,9 @@ def register(groups: CommandGroups) -> None:
         unknown = sorted(set(chosen) - set(ARMS))
         if unknown or not chosen:
             raise typer.BadParameter(f"choose from {', '.join(ARMS)}", param_hint="--arms")
-        params = FlashSaleParams(skus, rate, duration, seed, cron_interval, chosen)
+        params = FlashSaleParams(
+            skus, rate, duration, seed, cron_interval, chosen, fence_below=None if no_fence else fence_below
+        )
 
         def save(document: dict[str, Any], final: bool = False) -> None:
             document["command"] = _command_line()

@@ -75,7 +75,10 @@ SAMPLE_INTERVAL_S = 0.02
 SAMPLER_MAX_DUTY = 0.25
 MAX_IN_FLIGHT = 32  # concurrent checkouts; a slow storefront delays the stream (see stream_seconds)
 SETTLE_S = 90.0  # after the stream: cron's next run comes within 60 s
-ORDER_DRAIN_S = 300.0  # after settling: how long accepted orders may still take to reach Odoo
+ORDER_DRAIN_S = 300.0
+# The channelhub arm deals a SKU's last 20 units between the two channels: about half a minute of a
+# hot SKU's sales, so the fence is up long before the last units (see `docs/benchmarks.md`).
+DEFAULT_FENCE_BELOW = 20  # after settling: how long accepted orders may still take to reach Odoo
 Progress = Callable[[str], None]
 
 
@@ -87,6 +90,8 @@ class FlashSaleParams:
     seed: int = 1
     cron_interval_s: float = 60.0
     arms: tuple[str, ...] = ARMS
+    # channelhub's low-stock fence threshold (`channelhub.domain.fence`), None: plain shared stock.
+    fence_below: int | None = DEFAULT_FENCE_BELOW
 
 
 class OdooClerk:
@@ -160,7 +165,8 @@ class StreamDriver:
         self._observers: set[asyncio.Task[None]] = set()
 
     def _record(self, sku: str, kind: str, at: float | None = None) -> None:
-        self.tracker.stock_changed(sku, time.monotonic() if at is None else at, self.ledger.ats(sku), kind)
+        at = time.monotonic() if at is None else at
+        self.tracker.stock_changed(sku, at, self.ledger.ats(sku), kind, pooled=self.ledger.pooled(sku))
 
     def _observe(self, skus: list[str]) -> None:
         """Read the channels right after an arm that updates them in line (the oracle) heard of
@@ -205,7 +211,7 @@ class StreamDriver:
         payload = reply.json()
         order_id = str((payload.get("order") or payload)["id"])
         self.tally.accepted[f"{order.channel}:{order_id}"] = order.sku
-        self.ledger.sell(order.sku, order.quantity)
+        self.ledger.sell(order.sku, order.quantity, order.channel)
         self._record(order.sku, "order")
         await self.arm.order_accepted(order, order_id)
         self._observe([order.sku])
@@ -320,7 +326,7 @@ def _make_arm(name: str, world: World, ledger: TruthLedger, params: FlashSalePar
     if name == "channelhub":
         from channelhub.benchmarks.flash_sale_channelhub import ChannelhubArm
 
-        return ChannelhubArm(world, store_dir)
+        return ChannelhubArm(world, store_dir, fence_below=params.fence_below)
     raise ValueError(f"unknown arm {name!r}; choose from {', '.join(ARMS)}")
 
 
@@ -343,6 +349,8 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
     spec = WorldSpec(skus=params.skus, seed=params.seed)
     with tempfile.TemporaryDirectory(prefix=f"flash-{name}-") as tmp, running_world(spec) as world:
         ledger = TruthLedger.starting_from(world.plan)
+        if name == "channelhub":
+            ledger.fence_below = params.fence_below
         actions = plan_stream(StreamSpec(params.rate, params.duration_s, params.seed), world.plan)
         tracker = PropagationTracker(CHANNELS)
         arm = _make_arm(name, world, ledger, params, Path(tmp))
@@ -373,7 +381,7 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
         await arm.reconcile()
         shown = [(await world.read_shown(channel, ledger.all_skus()))[1] for channel in CHANNELS]
         drift = sum(
-            1 for sku in ledger.all_skus() if any(max(0, q.get(sku, -1)) != ledger.ats(sku) for q in shown)
+            1 for sku in ledger.all_skus() if not ledger.shows_truth(sku, [q.get(sku, -1) for q in shown])
         )
         refs = await world.odoo_order_refs()
         lost = sorted(ref for ref in driver.tally.accepted if ref not in refs)
@@ -389,6 +397,7 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             "failed_stock_moves": driver.tally.failed_stock_moves,
             "oversold_units": ledger.oversold_units,
             "oversold_skus": len(ledger.oversold_by_sku),
+            "oversold_units_by_channel": dict(sorted(ledger.oversold_by_channel.items())),
             "channel_reported_oversold_units": sum(int(s["oversold_units"]) for s in stats.values()),
             **tracker.summary(until=sampled_until),
             # The flash-sale items alone: where overselling happens, and where the offline
@@ -450,6 +459,7 @@ def _document(params: FlashSaleParams, arms: dict[str, Any]) -> dict[str, Any]:
             "duration_s": params.duration_s,
             "seed": params.seed,
             "cron_interval_s": params.cron_interval_s,
+            "channelhub_low_stock_fence_below": params.fence_below,
             "shopify_plan": "basic",
             "shopify_webhook_duplicate_rate": WorldSpec.shopify_duplicate_rate,
             "shopify_webhook_reorder_rate": WorldSpec.shopify_reorder_rate,

@@ -73,11 +73,15 @@ class EngineProcess:
 
     @classmethod
     async def launch(
-        cls, world: World, store_dir: Path, extra_env: dict[str, str] | None = None
+        cls,
+        world: World,
+        store_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        fence_below: int | None = None,
     ) -> tuple[EngineProcess, dict[str, Any]]:
         """Start the engine on `store_dir/channelhub.db` (reused when it exists: a restart)."""
         landscape = store_dir / "landscape.yaml"
-        landscape.write_text(world.landscape_yaml(f"sqlite:///{store_dir / 'channelhub.db'}"))
+        landscape.write_text(world.landscape_yaml(f"sqlite:///{store_dir / 'channelhub.db'}", fence_below))
         env = {**os.environ, **world.secrets(), ODOO_TOKEN_ENV: WEBHOOK_SECRET_ODOO, **(extra_env or {})}
         log = (store_dir / "engine.log").open("ab")
         process = await asyncio.create_subprocess_exec(
@@ -125,6 +129,7 @@ class EngineProcess:
 class ChannelhubArm:
     world: World
     store_dir: Path
+    fence_below: int | None = None  # the low-stock fence's threshold (None: no fence)
     name: str = "channelhub"
     engine: EngineProcess | None = None
     errors: list[str] = field(default_factory=list)
@@ -133,7 +138,9 @@ class ChannelhubArm:
     engine_latency: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
-        self.engine, ready = await EngineProcess.launch(self.world, self.store_dir)
+        self.engine, ready = await EngineProcess.launch(
+            self.world, self.store_dir, fence_below=self.fence_below
+        )
         await subscribe_webhooks(self.world, str(ready["url"]))
         # Running before the sale: the first publish of every listing is done.
         await self.settle(time.monotonic() + WARM_UP_S)

@@ -11,6 +11,12 @@ Definition used by `channelhub bench flash-sale` (the same for every arm):
   later event of the same SKU (a newer value supersedes an older one: showing it is at least as
   current). Negative channel quantities (sold past zero) count as 0, because a channel shows
   nothing for sale below zero, and the truth is never below zero.
+* Under channelhub's low-stock fence (`channelhub.domain.fence`) a SKU with few units left is
+  dealt between the channels, so no channel is meant to show the whole truth: such an event
+  (`pooled`) is acknowledged at the first sample where the channels' quantities *add up* to its
+  truth (or to a later event's), the fence's own invariant (its shares add up to what is left).
+  Which channel holds which unit depends on the order the engine saw the sales in, so the sum is
+  what is checked, never the split.
 * The propagation delay of the event is the latest acknowledgement over all channels minus the
   event's stamp. Events still unacknowledged when measuring stops are reported separately
   (`unpropagated_events`), never as a made-up delay.
@@ -33,6 +39,7 @@ class _Event:
     truth: int
     pending: set[str]
     kind: str
+    pooled: bool = False
     acknowledged_at: float | None = None
 
 
@@ -40,6 +47,7 @@ class _Event:
 class _SkuHistory:
     events: list[_Event] = field(default_factory=list)
     first_open: int = 0  # events before this index are all acknowledged
+    shown: dict[str, int] = field(default_factory=dict)  # latest quantity seen per channel
 
 
 class PropagationTracker:
@@ -52,13 +60,16 @@ class PropagationTracker:
         self._skus: dict[str, _SkuHistory] = {}
         self._open_skus: set[str] = set()
 
-    def stock_changed(self, sku: str, at: float, truth: int, kind: str = "event") -> None:
+    def stock_changed(
+        self, sku: str, at: float, truth: int, kind: str = "event", *, pooled: bool = False
+    ) -> None:
         """A stock-changing event of `sku` at `at` left its true ATS at `truth`; `kind` names what
-        it was (an order, a stock move, a warehouse action) for `summary_by_kind`."""
+        it was (an order, a stock move, a warehouse action) for `summary_by_kind`; `pooled`: the
+        channels share `truth` between them (the low-stock fence) instead of each showing it."""
         history = self._skus.setdefault(sku, _SkuHistory())
         if history.events and at < history.events[-1].at:
             raise ValueError(f"events of {sku} must be recorded in time order")
-        history.events.append(_Event(at, max(0, truth), set(self.channels), kind))
+        history.events.append(_Event(at, max(0, truth), set(self.channels), kind, pooled))
         self._open_skus.add(sku)
 
     def open_skus(self) -> set[str]:
@@ -71,26 +82,41 @@ class PropagationTracker:
         if history is None:
             return
         shown = max(0, quantity)
+        history.shown[channel] = shown
         events = history.events
         # The newest event (stamped before the sample) whose truth the channel shows: it and every
-        # older event are acknowledged by this channel.
+        # older event are acknowledged by this channel. Pooled events only count in sum (below).
         newest = -1
         for index in range(len(events) - 1, history.first_open - 1, -1):
-            if events[index].at <= at and events[index].truth == shown:
+            event = events[index]
+            if event.at <= at and not event.pooled and event.truth == shown:
                 newest = index
                 break
-        if newest < 0:
-            return
         for index in range(history.first_open, newest + 1):
             event = events[index]
             if channel in event.pending:
                 event.pending.discard(channel)
                 if not event.pending:
-                    event.acknowledged_at = at
-        while history.first_open < len(events) and not events[history.first_open].pending:
+                    self._done_through(history, index, at)
+        if len(history.shown) == len(self.channels):
+            total = sum(history.shown.values())
+            for index in range(len(events) - 1, history.first_open - 1, -1):
+                event = events[index]
+                if event.at <= at and event.pooled and event.truth == total:
+                    self._done_through(history, index, at)
+                    break
+        while history.first_open < len(events) and events[history.first_open].acknowledged_at is not None:
             history.first_open += 1
         if history.first_open == len(events):
             self._open_skus.discard(sku)
+
+    @staticmethod
+    def _done_through(history: _SkuHistory, newest: int, at: float) -> None:
+        """Event `newest` is acknowledged by every channel: it and every older one are done."""
+        for event in history.events[history.first_open : newest + 1]:
+            event.pending.clear()
+            if event.acknowledged_at is None:
+                event.acknowledged_at = at
 
     def delays_ms(self, skus: Iterable[str] | None = None) -> list[float]:
         """Delays of every fully acknowledged event (of `skus` only, if given), in milliseconds."""

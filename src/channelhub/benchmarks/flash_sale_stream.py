@@ -98,6 +98,10 @@ class TruthLedger:
     sold: dict[str, int] = field(default_factory=dict)
     oversold_units: int = 0
     oversold_by_sku: dict[str, int] = field(default_factory=dict)
+    oversold_by_channel: dict[str, int] = field(default_factory=dict)
+    # The arm's low-stock fence threshold (`channelhub.domain.fence`): at or below it the channels
+    # share the ATS between them instead of each showing it. None: every channel shows the ATS.
+    fence_below: int | None = None
 
     @classmethod
     def starting_from(cls, stock: StockPlan) -> TruthLedger:
@@ -107,13 +111,25 @@ class TruthLedger:
         pool = sum(units for wh, units in self.on_hand[sku].items() if wh in self.online)
         return max(0, pool - self.sold.get(sku, 0))
 
-    def sell(self, sku: str, quantity: int) -> int:
-        """A channel accepted `quantity` units; returns how many of them were not there."""
+    def pooled(self, sku: str) -> bool:
+        """Whether the channels share the SKU's ATS between them now (the fence is up)."""
+        return self.fence_below is not None and self.ats(sku) <= self.fence_below
+
+    def shows_truth(self, sku: str, shown: Iterable[int]) -> bool:
+        """Whether the channels' quantities (negatives count as 0) are right: each the ATS, or under
+        the fence their sum (how it is split depends on the order the sales were seen in)."""
+        values = [max(0, quantity) for quantity in shown]
+        truth = self.ats(sku)
+        return sum(values) == truth if self.pooled(sku) else all(value == truth for value in values)
+
+    def sell(self, sku: str, quantity: int, channel: str = "") -> int:
+        """`channel` accepted `quantity` units; returns how many of them were not there."""
         short = max(0, quantity - self.ats(sku))
         self.sold[sku] = self.sold.get(sku, 0) + quantity
         if short:
             self.oversold_units += short
             self.oversold_by_sku[sku] = self.oversold_by_sku.get(sku, 0) + short
+            self.oversold_by_channel[channel] = self.oversold_by_channel.get(channel, 0) + short
         return short
 
     def move(self, sku: str, warehouse: str, delta: int) -> int:

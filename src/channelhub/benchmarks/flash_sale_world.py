@@ -188,8 +188,17 @@ class World:
             "WOO_WEBHOOK_SECRET": WOO_WEBHOOK_SECRET,
         }
 
-    def landscape_yaml(self, database_url: str) -> str:
-        return f"""
+    def landscape_yaml(self, database_url: str, fence_below: int | None = None) -> str:
+        """`fence_below`: put up the low-stock fence between the two channels (equal weights) at
+        that many units left (`channelhub.domain.fence`); None: plain shared stock."""
+        fence = (
+            ""
+            if fence_below is None
+            else f"low_stock_fence:\n  below: {fence_below}\n  channels: {{{SHOPIFY}: 1, {WOOCOMMERCE}: 1}}\n"
+        )
+        return (
+            fence
+            + f"""
 version: 1
 odoo:
   url: {self.urls["odoo"]}
@@ -226,6 +235,7 @@ warehouses:
 database:
   url: {database_url}
 """
+        )
 
 
 def plan_stock(skus: list[str], spec: WorldSpec) -> StockPlan:

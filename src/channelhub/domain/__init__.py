@@ -8,7 +8,9 @@ The public surface is exactly what this module exports; the submodules are the i
   `stock_positions_from_quants`.
 - Available to sell (DESIGN §3): `AllocationRules`, `ChannelAllocation`, `ChannelShare`,
   `SafetyStock`, `SkuSafetyStock`, `Suppression`, `SoftReservation`, `available_to_sell`,
-  `available_to_sell_all_channels`, `AvailabilityResult` (with `explain()` and `to_dict()`).
+  `available_to_sell_all_channels`, `AvailabilityResult` (with `explain()` and `to_dict()`);
+  the low-stock fence: `LowStockFence`, `deal`, `fenced_units`, `fence_after`, `apply_fence`,
+  `units_left`, `FenceShare`.
 - Orders (DESIGN §5): `Order`, `OrderLine`, `Payment`, `Shipment`, `ShipmentLine`, `Return`, `Refund`,
   state enums, `OrderDecision`, `Outcome`, `BusinessException`, `ExceptionAction`.
 - Pricing (DESIGN §4): `Price`, `PriceProposal`, `PricePolicy`, `PriceDecision`, `PriceVerdict`,
@@ -31,8 +33,10 @@ from channelhub.domain.allocation import (
 from channelhub.domain.availability import (
     AvailabilityResult,
     WarehouseContribution,
+    apply_fence,
     available_to_sell,
     available_to_sell_all_channels,
+    units_left,
 )
 from channelhub.domain.catalog import (
     UNITS,
@@ -81,6 +85,7 @@ from channelhub.domain.events import (
     event_json_schemas,
     event_types,
 )
+from channelhub.domain.fence import FenceShare, LowStockFence, deal, fence_after, fenced_units
 from channelhub.domain.money import Money
 from channelhub.domain.orders import (
     BusinessException,
@@ -134,6 +139,7 @@ __all__ = [
     "DomainError",
     "DuplicateStockPosition",
     "ExceptionAction",
+    "FenceShare",
     "InvalidAllocationRule",
     "InvalidEventPayload",
     "InvalidMoney",
@@ -143,6 +149,7 @@ __all__ = [
     "InvalidValue",
     "Location",
     "LocationUsage",
+    "LowStockFence",
     "MissingApproverRole",
     "Money",
     "Order",
@@ -190,14 +197,19 @@ __all__ = [
     "Warehouse",
     "WarehouseContribution",
     "WarehouseStatusChanged",
+    "apply_fence",
     "available_to_sell",
     "available_to_sell_all_channels",
     "can_transition",
     "canonical_event",
     "check_approval",
+    "deal",
     "event_from_dict",
     "event_json_schema",
     "event_json_schemas",
     "event_types",
+    "fence_after",
+    "fenced_units",
     "stock_positions_from_quants",
+    "units_left",
 ]

@@ -24,6 +24,7 @@ from typing import Any
 
 from channelhub.domain.catalog import Sku, check_code, check_quantity
 from channelhub.domain.errors import InvalidAllocationRule, InvalidMoney, UnknownChannel
+from channelhub.domain.fence import LowStockFence
 from channelhub.domain.money import to_decimal
 
 _PERCENT_PLACES = Decimal("0.0001")
@@ -162,6 +163,7 @@ class AllocationRules:
     channels: tuple[ChannelAllocation, ...]
     sku_safety: tuple[SkuSafetyStock, ...] = ()
     suppressions: tuple[Suppression, ...] = ()
+    fence: LowStockFence | None = None
     # Lookup tables built once: ATS runs per SKU and channel over large catalogs.
     _by_channel: dict[str, ChannelAllocation] = field(init=False, repr=False, compare=False)
     _safety: dict[tuple[str, Sku], SafetyStock] = field(init=False, repr=False, compare=False)
@@ -184,6 +186,23 @@ class AllocationRules:
         for entry in self.suppressions:
             suppressed.setdefault((entry.channel, entry.sku), entry)
         object.__setattr__(self, "_suppressed", suppressed)
+        if self.fence is not None:
+            self._check_fence(self.fence)
+
+    def _check_fence(self, fence: LowStockFence) -> None:
+        """The fence deals one pool: its channels are shared ones fed by the same warehouses."""
+        fenced = []
+        for channel in fence.channels:
+            allocation = self._by_channel.get(channel)
+            if allocation is None:
+                raise InvalidAllocationRule(f"the low-stock fence names unknown channel {channel!r}")
+            if allocation.share.kind is not ShareKind.SHARED:
+                raise InvalidAllocationRule(
+                    f"the low-stock fence deals a shared pool: channel {channel} has a {allocation.share.kind} share"
+                )
+            fenced.append(allocation)
+        if len({frozenset(a.warehouses) for a in fenced}) != 1:
+            raise InvalidAllocationRule("the low-stock fence's channels must be fed by the same warehouses")
 
     def allocation(self, channel: str) -> ChannelAllocation:
         try:

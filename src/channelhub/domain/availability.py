@@ -17,8 +17,8 @@ shows what it shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
@@ -32,6 +32,7 @@ from channelhub.domain.allocation import (
 )
 from channelhub.domain.catalog import ChannelListing, PackSize, Sku
 from channelhub.domain.errors import InvalidValue
+from channelhub.domain.fence import FenceShare, LowStockFence, fenced_units
 from channelhub.domain.stock import StockPosition, Warehouse, index_positions
 
 
@@ -81,6 +82,7 @@ class AvailabilityResult:
     suppression_reason: str | None
     tracks_inventory: bool
     continue_selling: bool
+    fence: FenceShare | None = None  # set while the low-stock fence limits the channel
 
     @property
     def unit(self) -> str:
@@ -116,6 +118,12 @@ class AvailabilityResult:
             f"Units = max(0, floor({_plain(self.share_units)} − {_plain(self.safety_units)}"
             f" − {self.soft_reserved})) = {self.units}."
         )
+        if self.fence is not None:
+            f = self.fence
+            lines.append(
+                f"Low-stock fence: {f.total} units dealt between the fenced channels, {f.dealt} to this"
+                f" one, which sold {f.sold} since → at most {f.units} units; shows {self.units}."
+            )
         if self.pack_size != 1:
             lines.append(f"Pack conversion: floor({self.units} / {self.pack_size}) = {self.quantity} packs.")
         if self.suppressed:
@@ -153,6 +161,7 @@ class AvailabilityResult:
             "suppression_reason": self.suppression_reason,
             "tracks_inventory": self.tracks_inventory,
             "continue_selling": self.continue_selling,
+            "fence": None if self.fence is None else self.fence.to_dict(),
             "explanation": self.explain(),
         }
 
@@ -214,6 +223,27 @@ def available_to_sell_all_channels(
         )
         for allocation in rules.channels
     }
+
+
+def units_left(results: Mapping[str, AvailabilityResult], fence: LowStockFence) -> int:
+    """Units of the fenced pool no order has taken yet: the pool minus every soft reservation."""
+    first = results[fence.channels[0]]
+    return max(0, first.pool - first.soft_reserved)
+
+
+def apply_fence(
+    results: Mapping[str, AvailabilityResult], fence: LowStockFence, sold: Mapping[str, int]
+) -> dict[str, AvailabilityResult]:
+    """The results with each fenced channel limited to its share of the fence (see `fence`)."""
+    shares = fenced_units(units_left(results, fence), sold, fence)
+    fenced = dict(results)
+    for channel, share in shares.items():
+        result = results[channel]
+        units = min(result.units, share.units)
+        fenced[channel] = replace(
+            result, units=units, quantity=PackSize(result.pack_size).packs_from_units(units), fence=share
+        )
+    return fenced
 
 
 def _index_warehouses(warehouses: Iterable[Warehouse]) -> dict[str, Warehouse]:

@@ -24,7 +24,10 @@ from channelhub.domain import (
     Sku,
     SoftReservation,
     Warehouse,
+    apply_fence,
     available_to_sell_all_channels,
+    fence_after,
+    units_left,
 )
 from channelhub.service.state import OperatorStateRepository
 from channelhub.store.repositories import StateRepositories
@@ -104,9 +107,20 @@ class AvailabilityService:
     def results(
         self, connection: sa.Connection, skus: Iterable[Sku], *, detailed: bool = False
     ) -> dict[Sku, dict[str, AvailabilityResult]]:
-        """ATS of every channel for `skus`. `detailed` lists each soft reservation (explain);
-        otherwise one total per SKU stands for them (same number, far fewer rows read)."""
+        """ATS of every channel for `skus`, with the low-stock fence as it stands (read only).
+        `detailed` lists each soft reservation (explain); otherwise one total per SKU stands for
+        them (same number, far fewer rows read)."""
         wanted = sorted(set(skus))
+        raw = self._unfenced(connection, wanted, detailed=detailed)
+        fence = self.policy.rules.fence
+        if fence is None or not raw:
+            return raw
+        sold = StateRepositories.on(connection).fences.sold(wanted)
+        return {sku: apply_fence(r, fence, sold[sku]) if sku in sold else r for sku, r in raw.items()}
+
+    def _unfenced(
+        self, connection: sa.Connection, wanted: list[Sku], *, detailed: bool
+    ) -> dict[Sku, dict[str, AvailabilityResult]]:
         if not wanted:
             return {}
         repos = StateRepositories.on(connection)
@@ -136,11 +150,39 @@ class AvailabilityService:
             for sku in wanted
         }
 
+    def _fenced(
+        self, connection: sa.Connection, wanted: list[Sku], at: datetime
+    ) -> dict[Sku, dict[str, AvailabilityResult]]:
+        """ATS with the fence put up or taken down where the units left cross its threshold."""
+        raw = self._unfenced(connection, wanted, detailed=False)
+        fence = self.policy.rules.fence
+        if fence is None or not raw:
+            return raw
+        fences = StateRepositories.on(connection).fences
+        before = fences.sold(wanted, lock=True)
+        up: dict[Sku, tuple[str, ...]] = {}
+        down: list[Sku] = []
+        fenced: dict[Sku, dict[str, AvailabilityResult]] = {}
+        for sku, results in raw.items():
+            sold = fence_after(fence, units_left(results, fence), before.get(sku))
+            if sold is None:
+                if sku in before:
+                    down.append(sku)
+                fenced[sku] = results
+                continue
+            missing = tuple(c for c in fence.channels if c not in before.get(sku, {}))
+            if missing:  # new, or a channel added to the fence since it went up
+                up[sku] = missing
+            fenced[sku] = apply_fence(results, fence, sold)
+        fences.take_down(down)
+        fences.put_up(up, at)
+        return fenced
+
     def recompute(self, connection: sa.Connection, skus: Iterable[Sku], at: datetime) -> RecomputeResult:
         """Recompute and store the desired quantity of `skus` on every channel."""
         quantities = {
             (channel, sku): result.quantity
-            for sku, by_channel in self.results(connection, skus).items()
+            for sku, by_channel in self._fenced(connection, sorted(set(skus)), at).items()
             for channel, result in by_channel.items()
         }
         # Rows in (channel, SKU) order, as every bulk write of listings: concurrent transactions

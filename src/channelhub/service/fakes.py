@@ -422,6 +422,7 @@ def order_snapshot(
     cancelled: bool = False,
     fulfilment_started: bool = False,
     currency: str = "EUR",
+    channel_reduced_stock: bool = False,
     **extra: Any,
 ) -> ChannelOrderSnapshot:
     """A snapshot for tests: `lines` maps SKU → units (unit price 10)."""
@@ -441,4 +442,5 @@ def order_snapshot(
         total=sum((line.unit_price * line.quantity for line in order_lines), Decimal(0)),
         cancelled=cancelled,
         fulfilment_started=fulfilment_started,
+        channel_reduced_stock=channel_reduced_stock,
     )

@@ -2,8 +2,10 @@
 
 1. `receive` (fast, no Odoo call): refuse a snapshot older than the one applied (webhook retries
    carry old payloads), record the order link, take the soft reservation and recompute ATS on
-   every channel at once, before Odoo has even seen the order. A cancellation before fulfilment
-   releases the soft reservation here.
+   every channel at once, before Odoo has even seen the order. The channel that sold has taken the
+   units off its own stock already: its acknowledged quantity is lowered with them (when our last
+   write to it came before the sale), so no write repeats, or races, what it did itself. A
+   cancellation before fulfilment releases the soft reservation here.
 2. `prepare_sync` / `sync_to_erp` (a follow-up event, same order key, so per-key order holds;
    the Odoo calls run with no transaction open, see `phases`): the Odoo
    `sale.order` is looked up / created by `client_order_ref = <channel>:<order id>` (idempotent),
@@ -20,7 +22,7 @@ Transient failures are raised for the durable log to retry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -34,6 +36,9 @@ from channelhub.service.stock_capture import StockCapture
 from channelhub.store.repositories import OrderLink, StateRepositories
 
 PAYMENT_PENDING = "payment pending"
+# A channel's own sale counts as acknowledged only when placed this long after our last write to
+# it (clock skew between the shop and us, and shops' whole-second order timestamps).
+CHANNEL_SALE_MARGIN = timedelta(seconds=2)
 
 # Business exception kinds (the subject is the order key).
 MAPPING_GAP = "order_mapping_gap"
@@ -139,6 +144,14 @@ class OrderIngestion:
             repos.reservations.reserve(
                 [SoftReservation(order.order_key, order.channel, sku, n) for sku, n in units.items()], at
             )
+            if link is None:
+                # Counted once per order on the SKUs fenced on its channel (`domain.fence`).
+                repos.fences.count_sale(order.channel, units)
+                if order.channel_reduced_stock:
+                    # The channel already shows the sale: its quantity needs no write for it.
+                    repos.listings.record_channel_sale(
+                        order.channel, units, order.placed_at, CHANNEL_SALE_MARGIN
+                    )
         self.availability.recompute(connection, units, at)
         return Received.ACCEPTED
 

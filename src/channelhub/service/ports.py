@@ -148,6 +148,10 @@ class ChannelOrderSnapshot:
     cancelled: bool = False
     cancel_reason: str | None = None
     fulfilment_started: bool = False
+    # The channel itself took the lines' quantities off its stock when it accepted the order
+    # (Shopify: every order; WooCommerce: processing, completed or on-hold orders). Its quantity is
+    # then already lower by the order: see `ListingRepository.record_channel_sale`.
+    channel_reduced_stock: bool = False
 
     def __post_init__(self) -> None:
         for name in ("placed_at", "updated_at"):
@@ -183,6 +187,7 @@ class ChannelOrderSnapshot:
             "cancelled": self.cancelled,
             "cancel_reason": self.cancel_reason,
             "fulfilment_started": self.fulfilment_started,
+            "channel_reduced_stock": self.channel_reduced_stock,
         }
 
     @classmethod
@@ -200,6 +205,7 @@ class ChannelOrderSnapshot:
             cancelled=bool(data.get("cancelled")),
             cancel_reason=data.get("cancel_reason"),
             fulfilment_started=bool(data.get("fulfilment_started")),
+            channel_reduced_stock=bool(data.get("channel_reduced_stock")),
         )
 
 

@@ -131,6 +131,17 @@ sa.Index(
     sqlite_where=sa.text("released = 0"),
 )
 
+# The low-stock fence (`channelhub.domain.fence`): one row per fenced channel while a SKU is fenced,
+# counting the units that channel sold since the fence went up. No rows: the SKU is not fenced.
+low_stock_fence = sa.Table(
+    "low_stock_fence",
+    metadata,
+    sa.Column("sku", SKU, primary_key=True),
+    sa.Column("channel", CODE, primary_key=True),
+    sa.Column("sold_units", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("fenced_at", UtcDateTime, nullable=False),
+)
+
 INBOX_STATUSES = ("received", "processed", "failed", "ignored")
 
 webhook_inbox = sa.Table(

@@ -251,3 +251,44 @@ def test_orders_poll_interval_per_channel_with_the_runtime_default() -> None:
     example = parse_config(example_config(), resolve_secrets=False)
     woo = next(channel for channel in example.channels if channel.kind == "woocommerce")
     assert woo.orders_poll_interval_s == 5
+
+
+TWO_SHOPS = MINIMAL.replace("feeds: [shopify-eu]", "feeds: [shopify-eu, woo]") + (
+    "  - code: wh-2\n    feeds: [SECOND]\nlow_stock_fence:\n  below: 12\n  channels: {shopify-eu: 2, woo: 1}\n"
+)
+WOO = """\
+  - name: woo
+    kind: woocommerce
+    currency: EUR
+    url: https://shop.example.com
+    consumer_key: {env: WOO_KEY}
+    consumer_secret: {env: WOO_SECRET}
+    webhook_secret: {env: WOO_HOOK}
+"""
+
+
+def two_shops(second_feeds: str, woo_allocation: str = "") -> str:
+    text = TWO_SHOPS.replace("SECOND", second_feeds)
+    return text.replace("warehouses:\n", WOO + woo_allocation + "warehouses:\n", 1)
+
+
+def test_low_stock_fence_maps_to_the_domain_rule() -> None:
+    landscape = parse_config(two_shops("shopify-eu, woo"), resolve_secrets=False)
+    fence = landscape.allocation_rules().fence
+    assert fence is not None and fence.below == 12 and fence.weights == (("shopify-eu", 2), ("woo", 1))
+    assert parse_config(MINIMAL, environ=ENV).allocation_rules().fence is None
+
+
+def test_low_stock_fence_needs_shared_channels_fed_by_the_same_warehouses() -> None:
+    [(_, path, message)] = errors_of(two_shops("woo"), resolve_secrets=False)
+    assert (path, message) == (
+        "low_stock_fence.channels",
+        "the fenced channels must be fed by the same warehouses",
+    )
+    percentage = "    allocation: {mode: percentage, percent: 50}\n"
+    [(_, path, message)] = errors_of(two_shops("shopify-eu, woo", percentage), resolve_secrets=False)
+    assert path == "low_stock_fence.channels.woo" and "shared allocation" in message
+    unknown = two_shops("shopify-eu, woo").replace("woo: 1}", "wooo: 1}")
+    assert ("low_stock_fence.channels.wooo", "unknown channel 'wooo'") in [
+        (p, m) for _, p, m in errors_of(unknown, resolve_secrets=False)
+    ]

@@ -117,3 +117,36 @@ def test_a_subset_of_skus_has_its_own_percentiles() -> None:
     }
     assert tracker.summary_of(["COLD"])["p50_propagation_ms"] == 10000.0
     assert tracker.summary()["p99_propagation_ms"] == 10000.0
+
+
+def test_a_pooled_event_is_propagated_when_the_channels_add_up_to_its_truth() -> None:
+    tracker = PropagationTracker(["a", "b"])
+    tracker.channel_shows("a", "S1", 0.5, 5)
+    tracker.channel_shows("b", "S1", 0.5, 4)
+    tracker.stock_changed("S1", at=1.0, truth=7, pooled=True)  # b sold 2 of its 4
+    tracker.channel_shows("a", "S1", 1.1, 7)  # a alone showing the truth is not enough (7 + 4)
+    assert tracker.unpropagated() == 1
+    tracker.channel_shows("a", "S1", 1.2, 5)
+    tracker.channel_shows("b", "S1", 1.3, 2)  # 5 + 2: the fence's shares add up to what is left
+    assert tracker.delays_ms() == [pytest.approx(300.0)]
+    assert tracker.open_skus() == set()
+
+
+def test_a_later_unpooled_truth_supersedes_a_pooled_event() -> None:
+    tracker = PropagationTracker(["a", "b"])
+    tracker.stock_changed("S1", at=1.0, truth=6, pooled=True)
+    tracker.stock_changed("S1", at=2.0, truth=25)  # a receipt: the fence comes down
+    tracker.channel_shows("a", "S1", 3.0, 25)
+    tracker.channel_shows("b", "S1", 3.5, 25)
+    assert sorted(tracker.delays_ms()) == [pytest.approx(1500.0), pytest.approx(2500.0)]
+
+
+def test_under_the_fence_the_ledger_checks_the_sum_of_the_channels() -> None:
+    ledger = TruthLedger({"S1": {"wh": 8}, "S2": {"wh": 30}}, fence_below=10)
+    assert ledger.pooled("S1") and not ledger.pooled("S2")
+    assert ledger.shows_truth("S1", [5, 3]) and not ledger.shows_truth("S1", [8, 8])
+    assert ledger.shows_truth("S2", [30, 30]) and not ledger.shows_truth("S2", [15, 15])
+    assert ledger.sell("S1", 3, "shopify") == 0
+    assert ledger.shows_truth("S1", [2, 3]) and ledger.shows_truth("S1", [5, -1])
+    assert ledger.sell("S1", 7, "woocommerce") == 2
+    assert ledger.oversold_by_channel == {"woocommerce": 2}

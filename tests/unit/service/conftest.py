@@ -75,12 +75,17 @@ class World:
 
 @pytest.fixture
 def world(migrated_template: Path, tmp_path: Path) -> Iterator[World]:
+    yield from make_world(migrated_template, tmp_path, policy())
+
+
+def make_world(migrated_template: Path, tmp_path: Path, rules: AvailabilityPolicy) -> Iterator[World]:
+    """A world on its own copy of the migrated store, under `rules`."""
     path = tmp_path / "service.db"
     shutil.copyfile(migrated_template, path)
     engine = create_store_engine(f"sqlite:///{path}")
     clock = ManualClock(T0)
     erp = FakeErpGateway()
-    handlers = ServiceHandlers.build(AvailabilityService(policy()), erp)
+    handlers = ServiceHandlers.build(AvailabilityService(rules), erp)
     registry = HandlerRegistry()
     handlers.register(registry)
     worker = Worker(engine, registry, clock=clock, worker_id="test-worker")

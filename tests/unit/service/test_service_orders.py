@@ -28,7 +28,7 @@ async def stocked(world: World) -> None:
 def order(
     world: World, order_id: str = "1001", after_s: float = 0, **options: object
 ) -> ChannelOrderSnapshot:
-    placed = world.clock.now()
+    placed = options.pop("placed_at", None) or world.clock.now()
     return order_snapshot(
         "web",
         order_id,
@@ -384,3 +384,70 @@ async def test_a_linked_order_cancelled_in_odoo_becomes_a_business_exception(wor
         exceptions = world.repos(connection).exceptions.open(subject="web:1001")
     assert [e.kind for e in exceptions] == [ERP_REJECTED]
     assert link_state(world, "web:1001") is OrderStatus.ON_HOLD
+
+
+def acknowledge(world: World, channel: str, sku: str, quantity: int) -> None:
+    """What the publisher records after writing `quantity` to the channel (now)."""
+    with world.engine.begin() as connection:
+        world.repos(connection).listings.acknowledge_quantities(
+            [(channel, Sku(sku), quantity)], world.clock.now()
+        )
+
+
+def listing(world: World, channel: str, sku: str) -> tuple[int | None, int | None, bool]:
+    with world.engine.connect() as connection:
+        state = world.repos(connection).listings.state(channel, Sku(sku))
+    assert state is not None
+    return state.desired_quantity, state.acknowledged_quantity, state.dirty
+
+
+async def published(world: World) -> None:
+    """Both channels acknowledged A; web's orders below stay unpaid (Odoo reserves nothing, the soft
+    reservation stays), as an on-hold WooCommerce order."""
+    await stocked(world)
+    acknowledge(world, "web", "A", 5)  # floor(50 % of 10)
+    acknowledge(world, "shop", "A", 15)
+    world.clock.advance(10)
+
+
+async def test_the_selling_channels_own_decrement_is_acknowledged_and_nothing_is_sent_to_it(
+    world: World,
+) -> None:
+    await published(world)
+    world.emit(order_event(order(world, lines={"A": 3}, payment="pending", channel_reduced_stock=True)))
+    await world.settle()
+    assert listing(world, "web", "A") == (2, 2, False)  # web took 3 off its 5 itself
+    assert listing(world, "shop", "A") == (12, 15, True)  # the other channel still needs the write
+
+
+async def test_a_duplicate_delivery_does_not_lower_the_acknowledged_quantity_twice(world: World) -> None:
+    await published(world)
+    snapshot = order(world, lines={"A": 1}, payment="pending", channel_reduced_stock=True)
+    world.emit(order_event(snapshot))
+    await world.settle()
+    world.emit(order_event(replace(snapshot, updated_at=snapshot.updated_at + timedelta(seconds=5))))
+    await world.settle()
+    assert listing(world, "web", "A") == (4, 4, False)
+
+
+async def test_a_sale_that_may_have_raced_our_last_write_is_written_again(world: World) -> None:
+    await published(world)
+    placed = world.clock.now()
+    world.clock.advance(1)
+    acknowledge(world, "web", "A", 5)  # our write landed one second after the sale: it may have hidden it
+    world.emit(
+        order_event(
+            order(world, lines={"A": 3}, payment="pending", channel_reduced_stock=True, placed_at=placed)
+        )
+    )
+    await world.settle()
+    assert listing(world, "web", "A") == (2, 5, True)
+
+
+async def test_an_order_the_channel_did_not_take_off_its_stock_leaves_the_acknowledged_quantity(
+    world: World,
+) -> None:
+    await published(world)
+    world.emit(order_event(order(world, lines={"A": 3}, payment="pending")))  # e.g. WooCommerce pending
+    await world.settle()
+    assert listing(world, "web", "A") == (2, 5, True)

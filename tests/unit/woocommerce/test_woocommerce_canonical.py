@@ -10,6 +10,7 @@ import pytest
 from channelhub.connectors.woocommerce.canonical import to_domain_order
 from channelhub.connectors.woocommerce.mapping import order_from_payload
 from channelhub.domain import DomainError, Money, OrderStatus, PaymentStatus
+from channelhub.service.adapters.woocommerce import snapshot_of
 
 
 def payload(
@@ -115,3 +116,20 @@ def test_listings_map_to_the_domain_with_ids_and_stock_behaviour() -> None:
     assert listing.channel == "woo-eu" and listing.sku.value == "TEE-M"
     assert dict(listing.item_ids) == {"product_id": "3", "variation_id": "4"}
     assert listing.tracks_inventory and listing.continue_selling
+
+
+@pytest.mark.parametrize(
+    ("status", "paid", "reduced"),
+    [
+        ("processing", True, True),
+        ("completed", True, True),
+        ("on-hold", False, True),
+        ("pending", False, False),
+        ("failed", False, False),
+    ],
+)
+def test_the_snapshot_says_whether_woocommerce_took_the_units_off_its_stock(
+    status: str, paid: bool, reduced: bool
+) -> None:
+    order = order_from_payload(payload(status, paid=paid))
+    assert snapshot_of("woocommerce", order).channel_reduced_stock is reduced

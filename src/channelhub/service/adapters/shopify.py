@@ -65,6 +65,8 @@ def snapshot_of(channel: str, order: ShopifyOrder) -> ChannelOrderSnapshot:
         cancel_reason=order.cancel_reason,
         fulfilment_started=bool(order.fulfillments)
         or (order.fulfillment_status or "").lower() in ("fulfilled", "partial", "partially_fulfilled"),
+        # Shopify commits inventory when it creates the order (tracked items).
+        channel_reduced_stock=True,
     )
 
 

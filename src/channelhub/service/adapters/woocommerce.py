@@ -29,6 +29,9 @@ from channelhub.service.ports import (
 )
 
 _log = get_logger(__name__)
+# Order statuses in which WooCommerce has reduced the products' stock (`wc_maybe_reduce_stock_levels`
+# runs on payment, processing, completed and on-hold; a pending order holds none).
+_REDUCES_STOCK = frozenset({"processing", "completed", "on-hold"})
 # WooCommerce order status → payment. `on-hold` is "awaiting payment" (bank transfer, cheque).
 _PAYMENT = {
     "processing": PaymentState.PAID,
@@ -60,6 +63,7 @@ def snapshot_of(channel: str, order: ChannelOrder) -> ChannelOrderSnapshot:
         cancelled=cancelled,
         cancel_reason=f"{order.status} in WooCommerce" if cancelled else None,
         fulfilment_started=order.status == "completed" or order.completed_at is not None,
+        channel_reduced_stock=order.status in _REDUCES_STOCK,
     )
 
 

@@ -18,6 +18,7 @@ from channelhub.store.repositories.exceptions import (
     BusinessExceptionRepository,
     RecordedException,
 )
+from channelhub.store.repositories.fences import FenceRepository
 from channelhub.store.repositories.inbox import InboxEntry, WebhookDelivery, WebhookInboxRepository
 from channelhub.store.repositories.listings import ListingRepository, ListingState
 from channelhub.store.repositories.orders import OrderLink, OrderLinkRepository
@@ -27,6 +28,7 @@ from channelhub.store.repositories.stock import LocationStock, StockRepository
 __all__ = [
     "ActionNotAllowed",
     "BusinessExceptionRepository",
+    "FenceRepository",
     "InboxEntry",
     "ListingRepository",
     "ListingState",
@@ -54,6 +56,7 @@ class StateRepositories:
     exceptions: BusinessExceptionRepository
     orders: OrderLinkRepository
     cursors: SyncCursorRepository
+    fences: FenceRepository
 
     @classmethod
     def on(cls, connection: sa.Connection) -> StateRepositories:
@@ -65,4 +68,5 @@ class StateRepositories:
             exceptions=BusinessExceptionRepository(connection),
             orders=OrderLinkRepository(connection),
             cursors=SyncCursorRepository(connection),
+            fences=FenceRepository(connection),
         )

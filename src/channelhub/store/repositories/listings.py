@@ -11,9 +11,9 @@ while the call was in flight, the row is still dirty afterwards and goes out aga
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -230,6 +230,45 @@ class ListingRepository:
             ),
             params,
         )
+
+    def record_channel_sale(
+        self, channel: str, quantities: Mapping[Sku, int], placed_at: datetime, margin: timedelta
+    ) -> int:
+        """The channel sold `quantities` (its own units) at `placed_at` and took them off its stock
+        itself: lower the acknowledged quantity by them where our last write to the channel
+        (`acknowledged_at`) came at least `margin` before the sale. The channel then shows exactly
+        that, and with the desired quantity lowered by the same order nothing is left to send.
+
+        Sending it anyway would be harmless on a compare-and-set channel (a conflict), but on one
+        without (WooCommerce) the write would overwrite any later sale not ingested yet and put
+        its units back on sale. A sale that may have raced our last write (placed less than
+        `margin` after it: the write may have overwritten it; `margin` covers clock skew and
+        whole-second timestamps) is left alone: the desired quantity goes out as before.
+        Returns the rows lowered."""
+        latest = placed_at.astimezone(UTC) - margin
+        lowered = 0
+        for sku, sold in sorted(quantities.items()):
+            if sold <= 0:
+                continue
+            new_value = sa.case(
+                (table.c.acknowledged_quantity > sold, table.c.acknowledged_quantity - sold), else_=0
+            )
+            lowered += self._connection.execute(
+                sa.update(table)
+                .where(
+                    table.c.channel == channel,
+                    table.c.sku == sku.value,
+                    table.c.acknowledged_quantity.is_not(None),
+                    table.c.acknowledged_at <= latest,
+                )
+                .values(
+                    acknowledged_quantity=new_value,
+                    dirty=_dirty(
+                        table.c.desired_quantity, new_value, table.c.desired_price, table.c.acknowledged_price
+                    ),
+                )
+            ).rowcount
+        return lowered
 
     def record_error(self, channel: str, sku: Sku, error: str) -> None:
         """Remember why the last publish failed; the row stays dirty and is retried."""
