@@ -82,6 +82,7 @@ def _channel_view(
             "suppression_reason": detail["suppression_reason"],
             "tracks_inventory": detail["tracks_inventory"],
             "continue_selling": detail["continue_selling"],
+            "low_stock_fence": detail["fence"],
         },
         "soft_reservations": detail["soft_reservations"],
         "soft_reserved": detail["soft_reserved"],

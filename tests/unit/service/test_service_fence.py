@@ -11,6 +11,7 @@ import pytest
 
 from channelhub.domain import AllocationRules, ChannelAllocation, ChannelShare, LowStockFence, Sku, Warehouse
 from channelhub.service.availability import AvailabilityPolicy
+from channelhub.service.explain import explain
 from channelhub.service.fakes import order_snapshot
 from channelhub.service.handlers import order_event, stock_refresh_events
 from tests.unit.service.conftest import World, make_world
@@ -86,3 +87,13 @@ async def test_a_receipt_above_the_threshold_takes_the_fence_down(fenced: World)
     await sell(fenced, "shop", "2", 7)  # 9 left: up again, counting from here
     assert fence_rows(fenced) == {Sku("A"): {"shop": 0, "web": 0}}
     assert shown(fenced) == {"shop": 5, "web": 4}
+
+
+async def test_explain_shows_the_deal_and_what_the_channel_sold(fenced: World) -> None:
+    await stock(fenced, 9)
+    await sell(fenced, "web", "1", 3)
+    with fenced.engine.connect() as connection:
+        view = explain(connection, fenced.handlers.availability, "A", "web")
+    assert view["available_to_sell"] == 1
+    assert view["rules"]["low_stock_fence"] == {"total": 9, "dealt": 4, "sold": 3, "units": 1}
+    assert any(line.startswith("Low-stock fence: 9 units dealt") for line in view["explanation"])
