@@ -211,7 +211,7 @@ class StreamDriver:
         payload = reply.json()
         order_id = str((payload.get("order") or payload)["id"])
         self.tally.accepted[f"{order.channel}:{order_id}"] = order.sku
-        self.ledger.sell(order.sku, order.quantity, order.channel)
+        self.ledger.sell(order.sku, order.quantity, order.channel, order.at)
         self._record(order.sku, "order")
         await self.arm.order_accepted(order, order_id)
         self._observe([order.sku])
@@ -398,12 +398,17 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             "oversold_units": ledger.oversold_units,
             "oversold_skus": len(ledger.oversold_by_sku),
             "oversold_units_by_channel": dict(sorted(ledger.oversold_by_channel.items())),
+            "oversold_sales": [
+                {"at_s": at, "channel": channel, "sku": sku, "units": units, "not_there": short}
+                for at, channel, sku, units, short in ledger.oversold_sales[:100]
+            ],
             "channel_reported_oversold_units": sum(int(s["oversold_units"]) for s in stats.values()),
             **tracker.summary(until=sampled_until),
             # The flash-sale items alone: where overselling happens, and where the offline
             # warehouse's bulk rewrite is not part of the figures (they hold no stock there).
             "hot_skus_propagation": tracker.summary_of(world.plan.hot),
             "propagation_by_event_kind": tracker.summary_by_kind(),
+            "slowest_events": tracker.slowest(20, ("order", "odoo_stock_move")),
             "api_calls": sum(api_calls.values()),
             "api_calls_by_system": api_calls,
             "lost_orders": len(lost),

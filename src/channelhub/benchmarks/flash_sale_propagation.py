@@ -146,6 +146,21 @@ class PropagationTracker:
                     delays.setdefault(event.kind, []).append((event.acknowledged_at - event.at) * 1000.0)
         return {kind: _figures(count, delays.get(kind, [])) for kind, count in sorted(events.items())}
 
+    def slowest(self, count: int, kinds: Iterable[str]) -> list[dict[str, object]]:
+        """The `count` slowest acknowledged events of `kinds`, with what they were (diagnosis)."""
+        wanted = set(kinds)
+        found = [
+            (event.acknowledged_at - event.at, sku, event)
+            for sku, history in self._skus.items()
+            for event in history.events
+            if event.kind in wanted and event.acknowledged_at is not None
+        ]
+        found.sort(key=lambda item: item[0], reverse=True)
+        return [
+            {"sku": sku, "kind": e.kind, "pooled": e.pooled, "truth": e.truth, "ms": round(delay * 1000.0, 1)}
+            for delay, sku, e in found[:count]
+        ]
+
     def event_count(self) -> int:
         return sum(len(history.events) for history in self._skus.values())
 

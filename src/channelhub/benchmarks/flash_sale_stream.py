@@ -99,6 +99,8 @@ class TruthLedger:
     oversold_units: int = 0
     oversold_by_sku: dict[str, int] = field(default_factory=dict)
     oversold_by_channel: dict[str, int] = field(default_factory=dict)
+    # Each sale that oversold: (planned offset s, channel, SKU, units sold, units not there).
+    oversold_sales: list[tuple[float, str, str, int, int]] = field(default_factory=list)
     # The arm's low-stock fence threshold (`channelhub.domain.fence`): at or below it the channels
     # share the ATS between them instead of each showing it. None: every channel shows the ATS.
     fence_below: int | None = None
@@ -122,14 +124,16 @@ class TruthLedger:
         truth = self.ats(sku)
         return sum(values) == truth if self.pooled(sku) else all(value == truth for value in values)
 
-    def sell(self, sku: str, quantity: int, channel: str = "") -> int:
-        """`channel` accepted `quantity` units; returns how many of them were not there."""
+    def sell(self, sku: str, quantity: int, channel: str = "", at: float = 0.0) -> int:
+        """`channel` accepted `quantity` units (at offset `at` of the stream); returns how many of
+        them were not there."""
         short = max(0, quantity - self.ats(sku))
         self.sold[sku] = self.sold.get(sku, 0) + quantity
         if short:
             self.oversold_units += short
             self.oversold_by_sku[sku] = self.oversold_by_sku.get(sku, 0) + short
             self.oversold_by_channel[channel] = self.oversold_by_channel.get(channel, 0) + short
+            self.oversold_sales.append((round(at, 2), channel, sku, quantity, short))
         return short
 
     def move(self, sku: str, warehouse: str, delta: int) -> int:

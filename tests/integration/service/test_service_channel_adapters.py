@@ -141,3 +141,35 @@ async def test_woocommerce_gateway_publishes_reads_back_and_parses_order_webhook
         assert ping.kind is DeliveryKind.PING
         with pytest.raises(WebhookVerificationError):
             gateway.verify_webhook({**headers, "X-WC-Webhook-Signature": "AAAA"}, body)
+
+
+async def test_woocommerce_gateway_does_not_overwrite_a_sale_it_has_not_seen(
+    woo_server: tuple[RunningServer, WooCommerceEmulator],
+) -> None:
+    """WooCommerce has no compare-and-set: the gateway reads what it is about to replace, and a
+    quantity the publisher does not expect comes back as a conflict carrying the shop's value."""
+    server, _ = woo_server
+    async with (
+        WooCommerceClient(server.url, WOO_KEY, WOO_SECRET) as client,
+        httpx.AsyncClient() as storefront,
+    ):
+        gateway = WooCommerceChannelGateway(
+            "web", WooCommerceConnector(client), webhook_secret=WOO_HOOK_SECRET
+        )
+        sku, other = sorted(await gateway.connector.read_listings())[1:3]
+        await gateway.set_available([QuantityUpdate(sku, 10), QuantityUpdate(other, 10)])
+        sale = {"line_items": [{"sku": sku, "quantity": 3}]}
+        assert (await storefront.post(f"{server.url}/_sandbox/orders", json=sale)).status_code == 201
+        results = await gateway.set_available(
+            [QuantityUpdate(sku, 8, expected_previous=10), QuantityUpdate(other, 8, expected_previous=10)]
+        )
+        assert [(r.status, r.channel_quantity) for r in results] == [
+            (PublishStatus.CONFLICT, 7),  # the unseen sale of 3 is kept, not overwritten with 8
+            (PublishStatus.APPLIED, 8),
+        ]
+        assert await gateway.read_available([sku, other]) == {sku: 7, other: 8}
+        unguarded = WooCommerceChannelGateway(
+            "web", WooCommerceConnector(client), webhook_secret=WOO_HOOK_SECRET, guard_writes=False
+        )
+        [result] = await unguarded.set_available([QuantityUpdate(sku, 8, expected_previous=10)])
+        assert result.status is PublishStatus.APPLIED  # the old behaviour: the sale is overwritten

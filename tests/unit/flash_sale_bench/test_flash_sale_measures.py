@@ -148,5 +148,20 @@ def test_under_the_fence_the_ledger_checks_the_sum_of_the_channels() -> None:
     assert ledger.shows_truth("S2", [30, 30]) and not ledger.shows_truth("S2", [15, 15])
     assert ledger.sell("S1", 3, "shopify") == 0
     assert ledger.shows_truth("S1", [2, 3]) and ledger.shows_truth("S1", [5, -1])
-    assert ledger.sell("S1", 7, "woocommerce") == 2
+    assert ledger.sell("S1", 7, "woocommerce", at=12.5) == 2
     assert ledger.oversold_by_channel == {"woocommerce": 2}
+    assert ledger.oversold_sales == [(12.5, "woocommerce", "S1", 7, 2)]
+
+
+def test_the_slowest_events_of_some_kinds_are_listed_for_diagnosis() -> None:
+    tracker = PropagationTracker(["a"])
+    tracker.stock_changed("S1", at=1.0, truth=3, kind="order")
+    tracker.stock_changed("S2", at=1.0, truth=5, kind="warehouse_offline")
+    tracker.stock_changed("S3", at=2.0, truth=1, kind="order", pooled=True)
+    tracker.channel_shows("a", "S1", 1.5, 3)
+    tracker.channel_shows("a", "S2", 9.0, 5)
+    tracker.channel_shows("a", "S3", 4.0, 1)
+    assert tracker.slowest(5, ["order"]) == [
+        {"sku": "S3", "kind": "order", "pooled": True, "truth": 1, "ms": 2000.0},
+        {"sku": "S1", "kind": "order", "pooled": False, "truth": 3, "ms": 500.0},
+    ]

@@ -86,9 +86,17 @@ class SkuIndex:
 
     async def _lookup(self, skus: list[str]) -> None:
         """Find SKUs with `GET products?sku=a,b,c` (matches variations too)."""
+        await self.fetch(skus)
+        if any("," in sku for sku in skus) and self._stale():
+            await self.load()  # a SKU with a comma cannot be looked up by the filter
+
+    async def fetch(self, skus: list[str]) -> dict[str, ChannelListing]:
+        """The shop's current listings of `skus` (`GET products?sku=a,b,c`, which matches
+        variations too), also kept in the index. A SKU with a comma cannot be filtered: absent."""
         gate = asyncio.Semaphore(self._concurrency)
-        plain = [sku for sku in skus if "," not in sku]
+        plain = [sku for sku in dict.fromkeys(skus) if "," not in sku]
         chunks = [plain[i : i + self._lookup_batch] for i in range(0, len(plain), self._lookup_batch)]
+        found: dict[str, ChannelListing] = {}
 
         async def look(chunk: list[str]) -> None:
             async with gate:
@@ -97,10 +105,10 @@ class SkuIndex:
                         listing = listing_from_payload(payload)
                         if listing.sku in chunk and payload.get("type") != "variable":
                             self.listings[listing.sku] = listing
+                            found[listing.sku] = listing
 
         await asyncio.gather(*(look(chunk) for chunk in chunks))
-        if any("," in sku for sku in skus) and self._stale():
-            await self.load()  # a SKU with a comma cannot be looked up by the filter
+        return found
 
     def _lookup_calls(self, count: int) -> int:
         return -(-count // self._lookup_batch)

@@ -1,8 +1,11 @@
 """`ChannelGateway` over `WooCommerceConnector`.
 
 WooCommerce has no compare-and-set: a stock write is unconditional (`limits.compare_and_set` is
-False), so a storefront sale racing our write can be overwritten; the publisher keeps such windows
-short and reconciliation reads the shop back. Webhook dedupe keys never use the delivery id alone
+False), so a storefront sale racing our write can be overwritten. The gateway therefore reads the
+quantities it is about to replace (`GET products?sku=...`, one call per 50 SKUs) and answers a SKU
+that no longer shows what the publisher expects as a CONFLICT with the shop's value, as Shopify's
+`compareQuantity` does, instead of overwriting it (`guard_writes`). What remains is the window
+between that read and the write; reconciliation reads the shop back. Webhook dedupe keys never use the delivery id alone
 (it is `hash(webhook id, second)`): the connector's key adds resource id, `date_modified_gmt` and
 a body hash.
 """
@@ -76,11 +79,13 @@ class WooCommerceChannelGateway(NamedChannelGateway[WooCommerceConnector]):
         webhook_secret: str,
         calls_per_second: float | None = None,
         max_in_flight: int = 4,
+        guard_writes: bool = True,
     ) -> None:
         super().__init__(name, connector)
         self._secret = webhook_secret
         self._calls_per_second = calls_per_second
         self._max_in_flight = max_in_flight
+        self._guard_writes = guard_writes
 
     @property
     def kind(self) -> str:
@@ -99,14 +104,17 @@ class WooCommerceChannelGateway(NamedChannelGateway[WooCommerceConnector]):
     async def set_available(self, updates: Sequence[QuantityUpdate]) -> list[PublishResult]:
         latest = {u.sku: u for u in updates}
         invalid = {sku for sku, u in latest.items() if u.quantity < 0}
+        changed = await self._changed_behind_us(latest, invalid) if self._guard_writes else {}
         pushed = await self.connector.set_stock(
-            {sku: u.quantity for sku, u in latest.items() if sku not in invalid}
+            {sku: u.quantity for sku, u in latest.items() if sku not in invalid and sku not in changed}
         )
         unknown = set(pushed.unknown_skus)
         results = []
         for sku in latest:
             if sku in invalid:
                 results.append(PublishResult(sku, PublishStatus.FAILED, error="quantity is negative"))
+            elif sku in changed:
+                results.append(PublishResult(sku, PublishStatus.CONFLICT, channel_quantity=changed[sku]))
             elif sku in unknown:
                 results.append(
                     PublishResult(sku, PublishStatus.UNKNOWN_SKU, error="no product with this SKU")
@@ -126,6 +134,25 @@ class WooCommerceChannelGateway(NamedChannelGateway[WooCommerceConnector]):
                     )
                 )
         return results
+
+    async def _changed_behind_us(
+        self, latest: Mapping[str, QuantityUpdate], invalid: set[str]
+    ) -> dict[str, int]:
+        """SKUs whose quantity in the shop is not the one the publisher expects (a sale not
+        ingested yet, stock put back by a cancellation, an edit in the admin), with the shop's
+        value. Updates without an expectation (first publish, forced correction) are not read."""
+        guarded = [sku for sku, u in latest.items() if u.expected_previous is not None and sku not in invalid]
+        if not guarded:
+            return {}
+        current = await self.connector.index.fetch(guarded)
+        changed = {}
+        for sku in guarded:
+            listing = current.get(sku)
+            if listing is None or not listing.manage_stock or listing.quantity is None:
+                continue  # unknown or not managed: the write below says so
+            if listing.quantity != latest[sku].expected_previous:
+                changed[sku] = listing.quantity
+        return changed
 
     async def read_available(self, skus: Sequence[str] | None = None) -> dict[str, int]:
         listings = await self.connector.read_listings(list(skus) if skus is not None else None)
