@@ -1,9 +1,11 @@
 """The publisher and reconciliation through the real WooCommerce adapter over real HTTP against
-the WooCommerce emulator: no compare-and-set there, so a racing storefront sale is overwritten
-and the level-triggered loop (the ingested order lowers desired) plus reconciliation repair it."""
+the WooCommerce emulator: no compare-and-set there, so the gateway reads the shop before writing
+and a storefront sale not ingested yet comes back as a conflict instead of being overwritten; the
+level-triggered loop (the ingested order lowers desired) plus reconciliation do the rest."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -46,7 +48,9 @@ async def test_publish_and_reconcile_without_compare_and_set(
     sku, edited = sorted(shown)[:2]
     listings.desire(shown)
     listings.acknowledge(shown)
-    publisher = Publisher(store, [gateway], clock=clock, settings=PublisherSettings(seed=5))
+    publisher = Publisher(
+        store, [gateway], clock=clock, settings=PublisherSettings(seed=5, conflict_grace_s=0.2)
+    )
 
     async with httpx.AsyncClient(base_url=woo_server.url) as storefront:
         placed = await storefront.post("/_sandbox/orders", json={"line_items": [{"sku": sku, "quantity": 2}]})
@@ -55,9 +59,12 @@ async def test_publish_and_reconcile_without_compare_and_set(
     assert after_sale == shown[sku] - 2
     listings.desire({sku: shown[sku] + 10})  # a receipt, computed before the sale was ingested
     first = await publisher.publish_until_clean("web")
-    assert (first.applied, first.conflicts) == (1, 0)  # no compare-and-set: the write wins
-    assert (await gateway.read_available([sku]))[sku] == shown[sku] + 10
+    # No compare-and-set, but the gateway read the shop first: the unseen sale is a conflict and
+    # is kept instead of being overwritten with a raise that does not count it.
+    assert (first.applied, first.conflicts) == (0, 1)
+    assert (await gateway.read_available([sku]))[sku] == after_sale
     listings.desire({sku: after_sale + 10})  # the order is ingested: desired counts the sale
+    await asyncio.sleep(0.3)  # the raise above the conflict's value waits out the grace
     await publisher.publish_until_clean("web")
     assert (await gateway.read_available([sku]))[sku] == after_sale + 10
 
