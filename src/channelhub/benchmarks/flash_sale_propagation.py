@@ -48,6 +48,7 @@ class _SkuHistory:
     events: list[_Event] = field(default_factory=list)
     first_open: int = 0  # events before this index are all acknowledged
     shown: dict[str, int] = field(default_factory=dict)  # latest quantity seen per channel
+    changes: list[tuple[float, str, int]] = field(default_factory=list)  # (at, channel, new value)
 
 
 class PropagationTracker:
@@ -82,6 +83,8 @@ class PropagationTracker:
         if history is None:
             return
         shown = max(0, quantity)
+        if history.shown.get(channel) != shown:
+            history.changes.append((at, channel, shown))
         history.shown[channel] = shown
         events = history.events
         # The newest event (stamped before the sample) whose truth the channel shows: it and every
@@ -157,9 +160,30 @@ class PropagationTracker:
         ]
         found.sort(key=lambda item: item[0], reverse=True)
         return [
-            {"sku": sku, "kind": e.kind, "pooled": e.pooled, "truth": e.truth, "ms": round(delay * 1000.0, 1)}
+            {
+                "sku": sku,
+                "kind": e.kind,
+                "pooled": e.pooled,
+                "truth": e.truth,
+                "ms": round(delay * 1000.0, 1),
+                # What happened to the SKU meanwhile, in ms from the event: other events' truths
+                # and the values the channels showed (the first 30 of each).
+                "events_meanwhile": self._meanwhile(
+                    [(o.at, o.kind, o.truth) for o in self._skus[sku].events], e
+                ),
+                "channels_meanwhile": self._meanwhile(self._skus[sku].changes, e),
+            }
             for delay, sku, e in found[:count]
         ]
+
+    @staticmethod
+    def _meanwhile(items: list[tuple[float, str, int]], event: _Event) -> list[tuple[float, str, int]]:
+        until = event.acknowledged_at if event.acknowledged_at is not None else math.inf
+        return [
+            (float(round((at - event.at) * 1000.0)), what, value)
+            for at, what, value in items
+            if event.at - 5.0 <= at <= until
+        ][:30]
 
     def event_count(self) -> int:
         return sum(len(history.events) for history in self._skus.values())
