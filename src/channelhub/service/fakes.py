@@ -57,6 +57,10 @@ class _FailureInjection:
         """The next `times` platform calls raise `error`."""
         self._failures.extend([error] * times)
 
+    def heal(self) -> None:
+        """Calls succeed again (failures still queued by `fail_next` are dropped)."""
+        self._failures.clear()
+
     def _call(self, operation: str) -> None:
         self.calls.append(operation)
         if self._failures:

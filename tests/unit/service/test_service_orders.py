@@ -451,3 +451,21 @@ async def test_an_order_the_channel_did_not_take_off_its_stock_leaves_the_acknow
     world.emit(order_event(order(world, lines={"A": 3}, payment="pending")))  # e.g. WooCommerce pending
     await world.settle()
     assert listing(world, "web", "A") == (2, 5, True)
+
+
+async def test_a_read_while_odoo_confirms_an_order_we_still_call_placed_counts_it_once(world: World) -> None:
+    """Odoo confirmed and reserved the order, the sync has not recorded it yet: the stock read that
+    shows Odoo's reservation releases the soft one, instead of counting the order twice until the
+    next read of its SKUs."""
+    await stocked(world)
+    world.erp.fail_next(UnavailableError("Odoo is slow", system="odoo"), times=50)  # the sync waits
+    snapshot = order(world, payment="paid")
+    world.emit(order_event(snapshot))
+    await world.settle()
+    assert link_state(world, "web:1001") is OrderStatus.PLACED and open_soft(world) == {Sku("A"): 3}
+    world.erp.heal()
+    await world.erp.confirm_sale_order(await world.erp.ensure_sale_order(snapshot))  # in flight
+    world.emit(*stock_refresh_events(["A"], "odoo notification"))
+    await world.settle()
+    assert open_soft(world) == {}
+    assert world.desired("shop", "A") == 12  # 16 − 3 reserved − 1 safety: not 9
