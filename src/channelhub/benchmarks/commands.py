@@ -51,7 +51,7 @@ def register(groups: CommandGroups) -> None:
         ),
         cron_interval: float = typer.Option(60.0, min=1.0, help="Seconds between the cron arm's full syncs."),
         fence_below: int = typer.Option(
-            20,
+            20,  # flash_sale.DEFAULT_FENCE_BELOW (that module is imported only when the command runs)
             min=0,
             help="channelhub deals a SKU's last units between the channels when this many or fewer are left"
             " (the low-stock fence).",

@@ -10,6 +10,9 @@ units carved for a fixed-cap channel (see `allocation.py`). `safety(s,c)` is the
 stock on the channel (units + percent of the share). `soft(s)` is every soft reservation of the
 SKU, whichever channel took the order: one unit sold anywhere is gone everywhere.
 
+Under the low-stock fence (`fence.py`, opt-in) a fenced channel shows the lower of this and its
+deal of the SKU's last units (`apply_fence`).
+
 The arithmetic is exact (`Decimal` with a wide local context, one floor at the end), so a number
 never rounds up. Every result carries its inputs and steps so an operator can ask why a channel
 shows what it shows.

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from channelhub.domain.catalog import check_code, check_quantity
 from channelhub.domain.errors import InvalidAllocationRule
@@ -59,9 +58,6 @@ class LowStockFence:
     @property
     def channels(self) -> tuple[str, ...]:
         return tuple(channel for channel, _ in self.weights)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"below": self.below, "weights": dict(self.weights)}
 
 
 @dataclass(frozen=True, slots=True)

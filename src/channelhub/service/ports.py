@@ -38,8 +38,9 @@ class QuantityUpdate:
     `expected_previous` is the compare-and-set guard: the value the caller believes the channel
     shows now (normally the last acknowledged one). Shopify enforces it (`compareQuantity`, or
     `changeFromQuantity` from 2026-10): a storefront sale in between makes it a CONFLICT instead of
-    an overwrite. WooCommerce has no compare-and-set: its gateway writes unconditionally
-    (`limits.compare_and_set` is False) and the publisher must rely on reconciliation there.
+    an overwrite. WooCommerce has no compare-and-set (`limits.compare_and_set` is False): its
+    gateway reads the shop just before writing and answers a CONFLICT the same way when the value
+    differs, which leaves only the time between that read and the write for a race.
     None means "no expectation" (first publish, or a forced correction).
     """
 

@@ -63,7 +63,7 @@ class FenceRepository:
             )
 
     def all(self) -> dict[Sku, dict[str, int]]:
-        """Every fenced SKU (for the dashboard and tests)."""
+        """Every fenced SKU with its counts (tests and diagnosis)."""
         fenced: dict[Sku, dict[str, int]] = {}
         for row in self._connection.execute(sa.select(table).order_by(table.c.sku, table.c.channel)):
             fenced.setdefault(Sku(row.sku), {})[row.channel] = int(row.sold_units)
