@@ -64,6 +64,15 @@ def sandbox(
     dashboard: Annotated[
         bool, typer.Option("--dashboard/--no-dashboard", help="Mount the operations dashboard and /metrics.")
     ] = True,
+    fence_below: Annotated[
+        int | None,
+        typer.Option(
+            "--fence-below",
+            min=0,
+            help="Deal a SKU's last units between Shopify and WooCommerce when this many or fewer are"
+            " left (the low-stock fence; default: shared stock).",
+        ),
+    ] = None,
 ) -> None:
     """Start Odoo, Shopify and WooCommerce emulators, the engine and the API on loopback with seeded
     data; print the URLs; optionally drive a flash sale and write a report."""
@@ -73,7 +82,9 @@ def sandbox(
     from channelhub.sandbox.runner import SandboxSettings
 
     configure_logging(log_level.upper())
-    settings = SandboxSettings(skus=skus, seed=seed, work_dir=work_dir, api_port=port)
+    settings = SandboxSettings(
+        skus=skus, seed=seed, work_dir=work_dir, api_port=port, fence_below=fence_below
+    )
     settings.runtime.operations = dashboard
     options = _SessionOptions(scenario, rate, duration, seed, endpoints_file, report, exit_when_done)
     try:

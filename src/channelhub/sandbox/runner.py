@@ -59,6 +59,7 @@ class SandboxSettings:
     database_url: str | None = None  # None: SQLite in the work directory; postgresql://: own schema
     shopify_plan: str = "basic"
     pricing: bool = True  # pricing governance (pricelist, approver, release tick)
+    fence_below: int | None = None  # the low-stock fence between both channels (None: shared stock)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
 
 
@@ -136,14 +137,24 @@ def shopify_location_gid(emulators: Emulators) -> str:
 
 
 def sandbox_landscape(
-    emulators: Emulators, work_dir: Path, api_port: int, database_url: str | None = None
+    emulators: Emulators,
+    work_dir: Path,
+    api_port: int,
+    database_url: str | None = None,
+    fence_below: int | None = None,
 ) -> tuple[Landscape, Path]:
-    """The landscape of the sandbox (shared pool, no safety stock, every warehouse feeds both),
-    written to `work_dir/channelhub.yaml` with its secrets in `work_dir/secrets/` so the CLI
+    """The landscape of the sandbox (shared pool, no safety stock, every warehouse feeds both;
+    with `fence_below`, the low-stock fence between the two channels at equal weights), written to
+    `work_dir/channelhub.yaml` with its secrets in `work_dir/secrets/` so the CLI
     (`channelhub reconcile --config ...`) can use the same file."""
     database_url = database_url or f"sqlite:///{work_dir / 'channelhub.db'}"
     shopify, woo = emulators.shopify, emulators.woocommerce
     channels = f"[{SHOPIFY_CHANNEL}, {WOO_CHANNEL}]"
+    fence = (
+        ""
+        if fence_below is None
+        else f"low_stock_fence:\n  below: {fence_below}\n  channels: {{{SHOPIFY_CHANNEL}: 1, {WOO_CHANNEL}: 1}}\n"
+    )
     warehouses = "\n".join(
         f"  - {{code: {code}, name: {odoo_code}, odoo_code: {odoo_code}, feeds: {channels}}}"
         for code, odoo_code in WAREHOUSES
@@ -181,7 +192,7 @@ warehouses:
 {warehouses}
 safety_stock:
   default: {{units: 0}}
-database:
+{fence}database:
   url: {database_url}
 api:
   host: 127.0.0.1
@@ -391,7 +402,9 @@ class Sandbox:
 
             schema = self._stack.enter_context(isolated_schema(settings.database_url, prefix="sandbox"))
             settings.runtime.database_schema = schema
-        self.landscape, self.config_path = sandbox_landscape(emulators, work_dir, port, settings.database_url)
+        self.landscape, self.config_path = sandbox_landscape(
+            emulators, work_dir, port, settings.database_url, settings.fence_below
+        )
         landscape = self.landscape
         self.catalog = catalog = await read_catalog(
             landscape, settings.hot_skus or max(3, settings.skus // 20)
@@ -483,4 +496,5 @@ def flash_sale_target(sandbox: Sandbox) -> FlashSaleTarget:
         take_warehouse_offline=offline,
         order_warehouse="wh",
         odoo_warehouse_codes=dict(WAREHOUSES),
+        fence_below=sandbox.settings.fence_below,
     )

@@ -86,6 +86,12 @@ class FlashSaleTarget:
     take_warehouse_offline: Callable[[str], Awaitable[None]]
     order_warehouse: str = "wh"  # where Odoo books channel orders (and receipts land)
     odoo_warehouse_codes: Mapping[str, str] = field(default_factory=dict)  # wh → WH (default upper())
+    # channelhub's low-stock fence threshold: at or below it the channels share the ATS between
+    # them, so their numbers must add up to it instead of each showing it. None: no fence.
+    fence_below: int | None = None
+
+    def pooled(self, truth: int) -> bool:
+        return self.fence_below is not None and truth <= self.fence_below
 
 
 @dataclass(frozen=True)
@@ -183,7 +189,8 @@ class FlashSale:
         return time.monotonic()
 
     def _changed(self, sku: str) -> None:
-        self._tracker.stock_changed(sku, self._now(), self._books.truth(sku))
+        truth = self._books.truth(sku)
+        self._tracker.stock_changed(sku, self._now(), truth, pooled=self.target.pooled(truth))
 
     # -- orders --------------------------------------------------------------------------------
 
@@ -382,15 +389,20 @@ async def audit_odoo_orders(
 
 
 def drift_after(target: FlashSaleTarget, truth: Mapping[str, int]) -> dict[str, Any]:
-    """SKUs where some channel shows another value than the true available-to-sell."""
+    """SKUs where some channel shows another value than the true available-to-sell (under the
+    low-stock fence: where the channels' values do not add up to it)."""
     skus = sorted(truth)
     drifted: set[str] = set()
     per_channel: dict[str, int] = {}
-    for channel in target.channels:
-        shown = target.channel_quantities(channel.name, skus)
-        wrong = {sku for sku in skus if max(0, shown.get(sku, 0)) != truth[sku]}
-        per_channel[channel.name] = len(wrong)
+    shown_by = {channel.name: target.channel_quantities(channel.name, skus) for channel in target.channels}
+    pooled = {sku for sku in skus if target.pooled(truth[sku])}
+    for name, shown in shown_by.items():
+        wrong = {sku for sku in skus if sku not in pooled and max(0, shown.get(sku, 0)) != truth[sku]}
+        per_channel[name] = len(wrong)
         drifted |= wrong
+    drifted |= {
+        sku for sku in pooled if sum(max(0, shown.get(sku, 0)) for shown in shown_by.values()) != truth[sku]
+    }
     return {
         "drift_skus": len(drifted),
         "drift_by_channel": per_channel,
