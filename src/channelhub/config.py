@@ -15,7 +15,7 @@ The sections are defined in `config_sections`, YAML positions and errors in `con
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -72,6 +72,7 @@ __all__ = [
     "default_config_path",
     "example_config",
     "load_config",
+    "low_stock_fence_yaml",
     "parse_config",
     "secret_references",
 ]
@@ -149,6 +150,15 @@ class Landscape(Section):
             sku_safety=tuple(sku_safety),
             fence=None if fence is None else LowStockFence(fence.below, tuple(fence.channels.items())),
         )
+
+
+def low_stock_fence_yaml(below: int | None, channels: Sequence[str]) -> str:
+    """The `low_stock_fence` section dealing equally between `channels` at `below` units left, as
+    landscape YAML (empty when `below` is None): for generated landscapes (sandbox, benchmarks)."""
+    if below is None:
+        return ""
+    weights = ", ".join(f"{channel}: 1" for channel in channels)
+    return f"low_stock_fence:\n  below: {below}\n  channels: {{{weights}}}\n"
 
 
 def _share(rule: SharedAllocation | PercentageAllocation | FixedCapAllocation) -> ChannelShare:

@@ -75,10 +75,10 @@ SAMPLE_INTERVAL_S = 0.02
 SAMPLER_MAX_DUTY = 0.25
 MAX_IN_FLIGHT = 32  # concurrent checkouts; a slow storefront delays the stream (see stream_seconds)
 SETTLE_S = 90.0  # after the stream: cron's next run comes within 60 s
-ORDER_DRAIN_S = 300.0
+ORDER_DRAIN_S = 300.0  # after settling: how long accepted orders may still take to reach Odoo
 # The channelhub arm deals a SKU's last 20 units between the two channels: about half a minute of a
 # hot SKU's sales, so the fence is up long before the last units (see `docs/benchmarks.md`).
-DEFAULT_FENCE_BELOW = 20  # after settling: how long accepted orders may still take to reach Odoo
+DEFAULT_FENCE_BELOW = 20
 Progress = Callable[[str], None]
 
 

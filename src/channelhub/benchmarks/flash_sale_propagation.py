@@ -221,6 +221,19 @@ class PropagationTracker:
         return found
 
 
+def is_pooled(truth: int, fence_below: int | None) -> bool:
+    """Whether the channels share `truth` between them (the low-stock fence is up) instead of each
+    showing it."""
+    return fence_below is not None and truth <= fence_below
+
+
+def channels_show(truth: int, shown: Iterable[int], *, pooled: bool) -> bool:
+    """Whether the channels' quantities (negatives count as 0) are right: each `truth`, or when
+    `pooled` their sum (the split depends on the order the engine saw the sales in)."""
+    values = [max(0, quantity) for quantity in shown]
+    return sum(values) == truth if pooled else all(value == truth for value in values)
+
+
 def _figures(events: int, delays: list[float]) -> dict[str, float | int | None]:
     """Events, how many were never acknowledged, and the percentiles of the acknowledged ones."""
     return {

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from channelhub.benchmarks.flash_sale_propagation import channels_show, is_pooled
 from channelhub.benchmarks.flash_sale_world import CHANNELS, MAIN_WAREHOUSE, SECOND_WAREHOUSE, StockPlan
 
 HOT_ORDER_SHARE = 0.7
@@ -115,14 +116,11 @@ class TruthLedger:
 
     def pooled(self, sku: str) -> bool:
         """Whether the channels share the SKU's ATS between them now (the fence is up)."""
-        return self.fence_below is not None and self.ats(sku) <= self.fence_below
+        return is_pooled(self.ats(sku), self.fence_below)
 
     def shows_truth(self, sku: str, shown: Iterable[int]) -> bool:
-        """Whether the channels' quantities (negatives count as 0) are right: each the ATS, or under
-        the fence their sum (how it is split depends on the order the sales were seen in)."""
-        values = [max(0, quantity) for quantity in shown]
-        truth = self.ats(sku)
-        return sum(values) == truth if self.pooled(sku) else all(value == truth for value in values)
+        """Whether the channels' quantities are right (`channels_show`)."""
+        return channels_show(self.ats(sku), shown, pooled=self.pooled(sku))
 
     def sell(self, sku: str, quantity: int, channel: str = "", at: float = 0.0) -> int:
         """`channel` accepted `quantity` units (at offset `at` of the stream); returns how many of

@@ -36,7 +36,7 @@ from typing import IO, Any
 
 import httpx
 
-from channelhub.config import Landscape, parse_config
+from channelhub.config import Landscape, low_stock_fence_yaml, parse_config
 from channelhub.sandbox.scenarios.odoo_rpc import OdooAccess
 
 SHOPIFY = "shopify"
@@ -191,13 +191,8 @@ class World:
     def landscape_yaml(self, database_url: str, fence_below: int | None = None) -> str:
         """`fence_below`: put up the low-stock fence between the two channels (equal weights) at
         that many units left (`channelhub.domain.fence`); None: plain shared stock."""
-        fence = (
-            ""
-            if fence_below is None
-            else f"low_stock_fence:\n  below: {fence_below}\n  channels: {{{SHOPIFY}: 1, {WOOCOMMERCE}: 1}}\n"
-        )
         return (
-            fence
+            low_stock_fence_yaml(fence_below, (SHOPIFY, WOOCOMMERCE))
             + f"""
 version: 1
 odoo:

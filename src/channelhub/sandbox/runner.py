@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from channelhub.bootstrap import Runtime, RuntimeSettings
-from channelhub.config import Landscape, load_config
+from channelhub.config import Landscape, load_config, low_stock_fence_yaml
 from channelhub.sandbox.server import RunningServer, free_port, serve_in_thread
 
 if TYPE_CHECKING:
@@ -150,11 +150,7 @@ def sandbox_landscape(
     database_url = database_url or f"sqlite:///{work_dir / 'channelhub.db'}"
     shopify, woo = emulators.shopify, emulators.woocommerce
     channels = f"[{SHOPIFY_CHANNEL}, {WOO_CHANNEL}]"
-    fence = (
-        ""
-        if fence_below is None
-        else f"low_stock_fence:\n  below: {fence_below}\n  channels: {{{SHOPIFY_CHANNEL}: 1, {WOO_CHANNEL}: 1}}\n"
-    )
+    fence = low_stock_fence_yaml(fence_below, (SHOPIFY_CHANNEL, WOO_CHANNEL))
     warehouses = "\n".join(
         f"  - {{code: {code}, name: {odoo_code}, odoo_code: {odoo_code}, feeds: {channels}}}"
         for code, odoo_code in WAREHOUSES

@@ -35,6 +35,7 @@ def target(fence_below: int | None) -> FlashSaleTarget:
 def test_a_fenced_sku_is_right_when_the_channels_add_up_to_the_truth() -> None:
     truth = {"HOT": 5, "COLD": 40}
     assert drift_after(target(10), truth)["drift_skus"] == 0  # 3 + 2 = 5
-    assert drift_after(target(None), truth)["drift_examples"] == ["HOT"]  # shared: each must show 5
+    shared = drift_after(target(None), truth)  # shared stock: each channel must show 5
+    assert shared["drift_examples"] == ["HOT"] and shared["drift_by_channel"] == {"shop": 1, "web": 1}
     assert drift_after(target(10), {"HOT": 4, "COLD": 40})["drift_examples"] == ["HOT"]
     assert target(10).pooled(10) and not target(10).pooled(11) and not target(None).pooled(0)

@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from channelhub.benchmarks.flash_sale_propagation import PropagationTracker
+from channelhub.benchmarks.flash_sale_propagation import PropagationTracker, channels_show, is_pooled
 from channelhub.sandbox.scenarios.odoo_rpc import OdooAccess, OdooRpc, OdooRpcError
 
 ChannelQuantities = Callable[[str, Sequence[str]], Mapping[str, int]]
@@ -91,7 +91,7 @@ class FlashSaleTarget:
     fence_below: int | None = None
 
     def pooled(self, truth: int) -> bool:
-        return self.fence_below is not None and truth <= self.fence_below
+        return is_pooled(truth, self.fence_below)
 
 
 @dataclass(frozen=True)
@@ -395,14 +395,14 @@ def drift_after(target: FlashSaleTarget, truth: Mapping[str, int]) -> dict[str, 
     drifted: set[str] = set()
     per_channel: dict[str, int] = {}
     shown_by = {channel.name: target.channel_quantities(channel.name, skus) for channel in target.channels}
-    pooled = {sku for sku in skus if target.pooled(truth[sku])}
-    for name, shown in shown_by.items():
-        wrong = {sku for sku in skus if sku not in pooled and max(0, shown.get(sku, 0)) != truth[sku]}
-        per_channel[name] = len(wrong)
-        drifted |= wrong
-    drifted |= {
-        sku for sku in pooled if sum(max(0, shown.get(sku, 0)) for shown in shown_by.values()) != truth[sku]
-    }
+    for sku in skus:
+        pooled = target.pooled(truth[sku])
+        if not channels_show(truth[sku], [shown.get(sku, 0) for shown in shown_by.values()], pooled=pooled):
+            drifted.add(sku)
+    for name, shown in shown_by.items():  # per channel: the unfenced SKUs it shows wrong
+        per_channel[name] = sum(
+            1 for sku in drifted if not target.pooled(truth[sku]) and max(0, shown.get(sku, 0)) != truth[sku]
+        )
     return {
         "drift_skus": len(drifted),
         "drift_by_channel": per_channel,
