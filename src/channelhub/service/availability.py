@@ -110,13 +110,7 @@ class AvailabilityService:
         """ATS of every channel for `skus`, with the low-stock fence as it stands (read only).
         `detailed` lists each soft reservation (explain); otherwise one total per SKU stands for
         them (same number, far fewer rows read)."""
-        wanted = sorted(set(skus))
-        raw = self._unfenced(connection, wanted, detailed=detailed)
-        fence = self.policy.rules.fence
-        if fence is None or not raw:
-            return raw
-        sold = StateRepositories.on(connection).fences.sold(wanted)
-        return {sku: apply_fence(r, fence, sold[sku]) if sku in sold else r for sku, r in raw.items()}
+        return self._fenced(connection, sorted(set(skus)), detailed=detailed, at=None)
 
     def _unfenced(
         self, connection: sa.Connection, wanted: list[Sku], *, detailed: bool
@@ -151,15 +145,18 @@ class AvailabilityService:
         }
 
     def _fenced(
-        self, connection: sa.Connection, wanted: list[Sku], at: datetime
+        self, connection: sa.Connection, wanted: list[Sku], *, detailed: bool, at: datetime | None
     ) -> dict[Sku, dict[str, AvailabilityResult]]:
-        """ATS with the fence put up or taken down where the units left cross its threshold."""
-        raw = self._unfenced(connection, wanted, detailed=False)
+        """ATS with the low-stock fence applied. With `at` (a recompute) the fence is put up or
+        taken down where the units left cross its threshold; without, it is applied as stored."""
+        raw = self._unfenced(connection, wanted, detailed=detailed)
         fence = self.policy.rules.fence
         if fence is None or not raw:
             return raw
         fences = StateRepositories.on(connection).fences
-        before = fences.sold(wanted, lock=True)
+        before = fences.sold(wanted, lock=at is not None)
+        if at is None:
+            return {sku: apply_fence(r, fence, before[sku]) if sku in before else r for sku, r in raw.items()}
         up: dict[Sku, tuple[str, ...]] = {}
         down: list[Sku] = []
         fenced: dict[Sku, dict[str, AvailabilityResult]] = {}
@@ -182,7 +179,7 @@ class AvailabilityService:
         """Recompute and store the desired quantity of `skus` on every channel."""
         quantities = {
             (channel, sku): result.quantity
-            for sku, by_channel in self._fenced(connection, sorted(set(skus)), at).items()
+            for sku, by_channel in self._fenced(connection, sorted(set(skus)), detailed=False, at=at).items()
             for channel, result in by_channel.items()
         }
         # Rows in (channel, SKU) order, as every bulk write of listings: concurrent transactions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from channelhub.domain import ChannelListing, Money, Sku, StockPosition
@@ -179,3 +180,35 @@ def test_bulk_desired_quantities_for_a_whole_catalog(state_db: StateDb) -> None:
     with state_db.transaction() as repos:
         assert repos.listings.count_dirty("shopify-eu") == 500
         assert {s.sku for s in repos.listings.dirty(limit=1000)} == set(skus[1500:])
+
+
+def test_a_channels_own_sale_lowers_what_it_acknowledged_unless_it_may_have_raced_our_write(
+    state_db: StateDb,
+) -> None:
+    with state_db.transaction() as repos:
+        repos.listings.set_desired_quantities([("shopify-eu", A, 5), ("shopify-eu", B, 5)], at(1))
+        repos.listings.acknowledge_quantities([("shopify-eu", A, 5)], at(2))
+        repos.listings.acknowledge_quantities([("shopify-eu", B, 5)], at(9))
+        repos.listings.set_desired_quantities([("shopify-eu", A, 3), ("shopify-eu", B, 3)], at(10))
+        # Sold at 10 s: 8 s after our write of A, 1 s after our write of B (which may have hidden it).
+        repos.listings.record_channel_sale("shopify-eu", {A: 2, B: 2}, at(10), timedelta(seconds=2))
+        repos.listings.record_channel_sale("woo-b2c", {A: 9}, at(10), timedelta(seconds=2))  # no row
+    with state_db.transaction() as repos:
+        a, b = repos.listings.state("shopify-eu", A), repos.listings.state("shopify-eu", B)
+        assert a is not None and (a.acknowledged_quantity, a.dirty, a.acknowledged_at) == (3, False, at(2))
+        assert b is not None and (b.acknowledged_quantity, b.dirty) == (5, True)
+        repos.listings.record_channel_sale("shopify-eu", {A: 7}, at(20), timedelta(seconds=2))
+        a = repos.listings.state("shopify-eu", A)
+        assert a is not None and a.acknowledged_quantity == 0  # never below zero
+
+
+def test_the_low_stock_fence_counts_sales_only_while_it_is_up(state_db: StateDb) -> None:
+    with state_db.transaction() as repos:
+        repos.fences.count_sale("shopify-eu", {A: 2})  # not fenced: nothing to count
+        repos.fences.put_up({A: ("shopify-eu", "woo-b2c")}, at(1))
+        repos.fences.count_sale("shopify-eu", {A: 2, B: 1})
+        repos.fences.put_up({A: ("shopify-eu",)}, at(2))  # already up: the count stays
+    with state_db.transaction() as repos:
+        assert repos.fences.sold([A, B], lock=True) == {A: {"shopify-eu": 2, "woo-b2c": 0}}
+        repos.fences.take_down([A])
+        assert repos.fences.all() == {}

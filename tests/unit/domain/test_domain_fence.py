@@ -11,6 +11,7 @@ from channelhub.domain import (
     AllocationRules,
     ChannelAllocation,
     ChannelShare,
+    DomainError,
     InvalidAllocationRule,
     LowStockFence,
     SafetyStock,
@@ -129,7 +130,7 @@ def test_fence_goes_up_at_the_threshold_and_keeps_its_counts_until_stock_rises_a
     ],
 )
 def test_fence_rule_is_checked(below: int, weights: tuple[tuple[str, int], ...], problem: str) -> None:
-    with pytest.raises(Exception, match=problem):
+    with pytest.raises(DomainError, match=problem):
         LowStockFence(below, weights)
 
 

@@ -5,9 +5,10 @@ False), so a storefront sale racing our write can be overwritten. The gateway th
 quantities it is about to replace (`GET products?sku=...`, one call per 50 SKUs) and answers a SKU
 that no longer shows what the publisher expects as a CONFLICT with the shop's value, as Shopify's
 `compareQuantity` does, instead of overwriting it (`guard_writes`). What remains is the window
-between that read and the write; reconciliation reads the shop back. Webhook dedupe keys never use the delivery id alone
-(it is `hash(webhook id, second)`): the connector's key adds resource id, `date_modified_gmt` and
-a body hash.
+between that read and the write; reconciliation reads the shop back.
+
+Webhook dedupe keys never use the delivery id alone (it is `hash(webhook id, second)`): the
+connector's key adds resource id, `date_modified_gmt` and a body hash.
 """
 
 from __future__ import annotations

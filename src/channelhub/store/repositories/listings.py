@@ -233,7 +233,7 @@ class ListingRepository:
 
     def record_channel_sale(
         self, channel: str, quantities: Mapping[Sku, int], placed_at: datetime, margin: timedelta
-    ) -> int:
+    ) -> None:
         """The channel sold `quantities` (its own units) at `placed_at` and took them off its stock
         itself: lower the acknowledged quantity by them where our last write to the channel
         (`acknowledged_at`) came at least `margin` before the sale. The channel then shows exactly
@@ -243,32 +243,30 @@ class ListingRepository:
         without (WooCommerce) the write would overwrite any later sale not ingested yet and put
         its units back on sale. A sale that may have raced our last write (placed less than
         `margin` after it: the write may have overwritten it; `margin` covers clock skew and
-        whole-second timestamps) is left alone: the desired quantity goes out as before.
-        Returns the rows lowered."""
-        latest = placed_at.astimezone(UTC) - margin
-        lowered = 0
-        for sku, sold in sorted(quantities.items()):
-            if sold <= 0:
-                continue
-            new_value = sa.case(
-                (table.c.acknowledged_quantity > sold, table.c.acknowledged_quantity - sold), else_=0
+        whole-second timestamps) is left alone: the desired quantity goes out as before."""
+        rows = [{"c": channel, "s": sku.value, "n": n} for sku, n in sorted(quantities.items()) if n > 0]
+        if not rows:
+            return
+        sold: sa.BindParameter[int] = sa.bindparam("n")
+        new_value = sa.case(
+            (table.c.acknowledged_quantity > sold, table.c.acknowledged_quantity - sold), else_=0
+        )
+        self._connection.execute(
+            sa.update(table)
+            .where(
+                table.c.channel == sa.bindparam("c"),
+                table.c.sku == sa.bindparam("s"),
+                table.c.acknowledged_quantity.is_not(None),
+                table.c.acknowledged_at <= placed_at.astimezone(UTC) - margin,
             )
-            lowered += self._connection.execute(
-                sa.update(table)
-                .where(
-                    table.c.channel == channel,
-                    table.c.sku == sku.value,
-                    table.c.acknowledged_quantity.is_not(None),
-                    table.c.acknowledged_at <= latest,
-                )
-                .values(
-                    acknowledged_quantity=new_value,
-                    dirty=_dirty(
-                        table.c.desired_quantity, new_value, table.c.desired_price, table.c.acknowledged_price
-                    ),
-                )
-            ).rowcount
-        return lowered
+            .values(
+                acknowledged_quantity=new_value,
+                dirty=_dirty(
+                    table.c.desired_quantity, new_value, table.c.desired_price, table.c.acknowledged_price
+                ),
+            ),
+            rows,
+        )
 
     def record_error(self, channel: str, sku: Sku, error: str) -> None:
         """Remember why the last publish failed; the row stays dirty and is retried."""
