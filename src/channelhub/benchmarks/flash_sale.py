@@ -164,9 +164,10 @@ class StreamDriver:
         self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._observers: set[asyncio.Task[None]] = set()
 
-    def _record(self, sku: str, kind: str, at: float | None = None) -> None:
+    def _record(self, sku: str, kind: str, at: float | None = None, action: str | None = None) -> None:
         at = time.monotonic() if at is None else at
-        self.tracker.stock_changed(sku, at, self.ledger.ats(sku), kind, pooled=self.ledger.pooled(sku))
+        pooled = self.ledger.pooled(sku)
+        self.tracker.stock_changed(sku, at, self.ledger.ats(sku), kind, pooled=pooled, action=action)
 
     def _observe(self, skus: list[str]) -> None:
         """Read the channels right after an arm that updates them in line (the oracle) heard of
@@ -232,7 +233,7 @@ class StreamDriver:
         changed = self.ledger.take_offline(action.warehouse)
         at = time.monotonic()  # one operator action: every SKU it changes changed at this instant
         for sku in changed:
-            self._record(sku, "warehouse_offline", at)
+            self._record(sku, "warehouse_offline", at, action=f"offline:{action.warehouse}@{at}")
         await self.arm.warehouse_offline(action.warehouse, changed)
         self._observe(changed)
 
@@ -408,6 +409,8 @@ async def run_arm(name: str, params: FlashSaleParams, progress: Progress = print
             # warehouse's bulk rewrite is not part of the figures (they hold no stock there).
             "hot_skus_propagation": tracker.summary_of(world.plan.hot),
             "propagation_by_event_kind": tracker.summary_by_kind(),
+            # Each action once: a warehouse going offline is one action (its slowest SKU).
+            "propagation_per_action": tracker.summary_per_action(),
             "slowest_events": tracker.slowest(20, ("order", "odoo_stock_move")),
             "api_calls": sum(api_calls.values()),
             "api_calls_by_system": api_calls,

@@ -40,6 +40,7 @@ class _Event:
     pending: set[str]
     kind: str
     pooled: bool = False
+    action: str | None = None  # events of one action share it (None: an action of its own)
     acknowledged_at: float | None = None
 
 
@@ -62,15 +63,24 @@ class PropagationTracker:
         self._open_skus: set[str] = set()
 
     def stock_changed(
-        self, sku: str, at: float, truth: int, kind: str = "event", *, pooled: bool = False
+        self,
+        sku: str,
+        at: float,
+        truth: int,
+        kind: str = "event",
+        *,
+        pooled: bool = False,
+        action: str | None = None,
     ) -> None:
         """A stock-changing event of `sku` at `at` left its true ATS at `truth`; `kind` names what
         it was (an order, a stock move, a warehouse action) for `summary_by_kind`; `pooled`: the
-        channels share `truth` between them (the low-stock fence) instead of each showing it."""
+        channels share `truth` between them (the low-stock fence) instead of each showing it;
+        `action`: the same for every SKU one action changed (a warehouse going offline), for
+        `summary_per_action` (None: the event is an action of its own)."""
         history = self._skus.setdefault(sku, _SkuHistory())
         if history.events and at < history.events[-1].at:
             raise ValueError(f"events of {sku} must be recorded in time order")
-        history.events.append(_Event(at, max(0, truth), set(self.channels), kind, pooled))
+        history.events.append(_Event(at, max(0, truth), set(self.channels), kind, pooled, action))
         self._open_skus.add(sku)
 
     def open_skus(self) -> set[str]:
@@ -148,6 +158,23 @@ class PropagationTracker:
                 if event.acknowledged_at is not None:
                     delays.setdefault(event.kind, []).append((event.acknowledged_at - event.at) * 1000.0)
         return {kind: _figures(count, delays.get(kind, [])) for kind, count in sorted(events.items())}
+
+    def summary_per_action(self) -> dict[str, float | int | None]:
+        """Percentiles with each action counted once: an order or a stock move is one action; a
+        warehouse going offline is one action however many SKUs it changed, propagated when the
+        last of them is (its delay is the slowest of its SKUs'). An action with any event never
+        acknowledged is unpropagated."""
+        slowest: dict[str | int, float | None] = {}
+        for history in self._skus.values():
+            for event in history.events:
+                delay = None if event.acknowledged_at is None else (event.acknowledged_at - event.at) * 1000.0
+                action = event.action if event.action is not None else id(event)
+                if action in slowest:
+                    known = slowest[action]
+                    slowest[action] = None if known is None or delay is None else max(known, delay)
+                else:
+                    slowest[action] = delay
+        return _figures(len(slowest), [delay for delay in slowest.values() if delay is not None])
 
     def slowest(self, count: int, kinds: Iterable[str]) -> list[dict[str, object]]:
         """The `count` slowest acknowledged events of `kinds`, with what they were (diagnosis)."""
@@ -240,6 +267,7 @@ def _figures(events: int, delays: list[float]) -> dict[str, float | int | None]:
         "events": events,
         "unpropagated_events": events - len(delays),
         "p50_propagation_ms": percentile(delays, 50),
+        "p90_propagation_ms": percentile(delays, 90),
         "p99_propagation_ms": percentile(delays, 99),
     }
 

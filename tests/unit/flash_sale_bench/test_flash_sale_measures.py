@@ -58,11 +58,35 @@ def test_the_summary_by_kind_keeps_a_bulk_rewrite_apart_from_the_orders() -> Non
         "events": 2,
         "unpropagated_events": 1,
         "p50_propagation_ms": 500.0,
+        "p90_propagation_ms": 500.0,
         "p99_propagation_ms": 500.0,
     }
     assert by_kind["warehouse_offline"]["events"] == 10
     assert by_kind["warehouse_offline"]["p99_propagation_ms"] == 8000.0
     assert tracker.summary()["p50_propagation_ms"] == 8000.0  # the overall figure counts every SKU
+
+
+def test_per_action_a_bulk_rewrite_counts_once_at_its_slowest_sku() -> None:
+    tracker = PropagationTracker(["a", "b"])
+    for n in range(10):
+        tracker.stock_changed(f"B{n}", at=1.0, truth=0, kind="warehouse_offline", action="offline:east")
+        tracker.channel_shows("b", f"B{n}", 2.0, 0)
+        tracker.channel_shows("a", f"B{n}", 2.0 + n, 0)
+    tracker.stock_changed("S1", at=1.0, truth=3, kind="order")
+    tracker.stock_changed("S2", at=1.0, truth=3, kind="order")
+    for channel in ("a", "b"):
+        tracker.channel_shows(channel, "S1", 1.2, 3)
+    assert tracker.summary_per_action() == {
+        "events": 3,  # the rewrite, S1's order, S2's order
+        "unpropagated_events": 1,  # S2's order was never shown
+        "p50_propagation_ms": 200.0,
+        "p90_propagation_ms": 10000.0,  # the rewrite's last SKU, on channel a at 11.0
+        "p99_propagation_ms": 10000.0,
+    }
+    tracker.stock_changed("B0", at=12.0, truth=5, kind="order")  # a later event of B0: its own
+    tracker.stock_changed("B1", at=12.0, truth=0, kind="warehouse_offline", action="offline:west")
+    assert tracker.summary_per_action()["events"] == 5
+    assert tracker.summary_per_action()["unpropagated_events"] == 3
 
 
 def test_percentile_is_nearest_rank_and_none_without_data() -> None:
@@ -113,6 +137,7 @@ def test_a_subset_of_skus_has_its_own_percentiles() -> None:
         "events": 2,
         "unpropagated_events": 1,
         "p50_propagation_ms": 500.0,
+        "p90_propagation_ms": 500.0,
         "p99_propagation_ms": 500.0,
     }
     assert tracker.summary_of(["COLD"])["p50_propagation_ms"] == 10000.0
