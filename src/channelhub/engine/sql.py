@@ -22,8 +22,11 @@ from typing import Any
 
 _NAMED = re.compile(r"(?<!:):(\w+)")
 
-# The payload comes back as text on both backends: one json.loads, no driver-side JSON loader.
-_COLUMNS = "seq, event_id, topic, key, tier, {payload_text}, created_at, attempts"
+# A batch is chosen from the ready rows without their payloads (a worker reads past events it
+# leaves for later, e.g. external calls beyond its backlog: hundreds of rows per cycle when its lane
+# is behind); then `payloads` reads the chosen ones'. The payload comes back as text on both
+# backends: one json.loads, no driver-side JSON loader.
+_COLUMNS = "seq, event_id, topic, key, tier, created_at, attempts"
 
 _READY_ONE_TIER = """SELECT * FROM (
     SELECT {cols} FROM log_event
@@ -61,15 +64,13 @@ STATEMENTS: dict[str, str] = {
     # of each tier. Round trips, not rows, are what a busy server makes expensive.
     "ready": "\nUNION ALL\n".join(
         [
-            """SELECT -1, '', '', key, tier, '', 0.0, 0 FROM (
+            """SELECT -1, '', '', key, tier, 0.0, 0 FROM (
     SELECT DISTINCT tier, key FROM log_event
     WHERE status = 'pending' AND available_at > created_at AND available_at > :now AND {parts}) AS waiting"""
         ]
-        + [
-            _READY_ONE_TIER.format(cols=_COLUMNS, tier=tier, parts="{parts}", payload_text="{payload_text}")
-            for tier in (1, 2, 3)
-        ]
+        + [_READY_ONE_TIER.format(cols=_COLUMNS, tier=tier, parts="{parts}") for tier in (1, 2, 3)]
     ),
+    "payloads": "SELECT seq, {payload_text} FROM log_event WHERE {seqs}",
     "ack": "DELETE FROM log_event WHERE {seqs} AND dead_at IS NULL",
     "retry_later": """
         UPDATE log_event SET attempts = attempts + 1, available_at = :available_at, last_error = :error

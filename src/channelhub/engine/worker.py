@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 # External handlers' first phases (Odoo calls) of one batch run at most this many at a time
 # (the default of `Worker(external_concurrency=)`).
 EXTERNAL_CONCURRENCY = 8
+_NOT_READ: dict[str, Any] = {}  # a candidate's payload until it is chosen for a batch
 # With `overlap_external`, at most this many times `external_concurrency` events are set aside
 # waiting for (or making) their external calls; more external events wait in the log.
 EXTERNAL_BACKLOG_FACTOR = 4
@@ -314,15 +315,26 @@ class Worker:
             (int(row[4]), row[3]) for row in rows if row[0] < 0 and int(row[4]) in self.tiers
         }
         waiting.update(self._set_aside.values())
-        loads = json.loads
         candidates = [
-            LoggedEvent(row[0], row[1], row[2], row[3], row[4], loads(row[5]), row[6], row[7])
+            LoggedEvent(row[0], row[1], row[2], row[3], row[4], _NOT_READ, row[5], row[6])
             for row in rows
             if row[0] >= 0 and row[0] not in self._set_aside
         ]
         if self.overlap_external:
             candidates = self._leave_external_when_full(candidates, waiting)
-        return select_batch(candidates, waiting, self.batch_size)
+        return self._with_payloads(connection, select_batch(candidates, waiting, self.batch_size))
+
+    def _with_payloads(self, connection: sa.Connection, batch: list[LoggedEvent]) -> list[LoggedEvent]:
+        """`batch` with the payloads read (only the chosen events' are: see `sql._COLUMNS`)."""
+        if not batch:
+            return batch
+        rows = connection.exec_driver_sql(
+            self._sql["payloads"], {"seqs": self._sql.ids([event.seq for event in batch])}
+        ).all()
+        loads = json.loads
+        payloads = {row[0]: loads(row[1]) for row in rows}
+        # A row gone meanwhile (a partition taken over by another worker) is not handled here.
+        return [event._replace(payload=payloads[event.seq]) for event in batch if event.seq in payloads]
 
     def _leave_external_when_full(
         self, candidates: list[LoggedEvent], waiting: set[OrderingKey]
