@@ -8,6 +8,7 @@ import httpx
 from channelhub.clock import ManualClock
 from channelhub.connectors.woocommerce import WooCommerceClient
 from channelhub.connectors.woocommerce.catalog import SkuIndex
+from channelhub.connectors.woocommerce.mapping import LISTING_FIELDS, listing_from_payload
 from channelhub.sandbox.woocommerce.app import WooCommerceEmulator, WooCommerceSettings, create_app
 from channelhub.sandbox.woocommerce.shop import Product
 
@@ -86,6 +87,22 @@ async def test_a_cold_start_on_a_big_catalog_reads_pages_then_looks_up_the_rest(
     assert len(lookups) == 1 and index.scans == 1 and index.loads == 0  # 31 left: one lookup
     assert len(transport.queries) < -(-len(wanted) // 50)  # 16 calls instead of 29
     assert transport.most_in_flight <= 4
+    assert all(q["_fields"] == ",".join(LISTING_FIELDS) for q in transport.queries)  # listings only
+
+
+async def test_listings_read_with_fields_equal_those_of_the_whole_payloads() -> None:
+    emulator = shop_of(simple=30, variable=5)
+    emulator.shop.by_sku("S-00003").sale_price = "1.50"  # type: ignore[union-attr]
+    async with client_for(Recording(emulator)) as client:
+        index = SkuIndex(client)
+        slim = await index.load()
+        products = (await client.get("products", {"per_page": 100})).data
+        whole = [listing_from_payload(p) for p in products if p["type"] != "variable"]
+        for product in emulator.shop.products.values():
+            if product.type == "variation":
+                payload = (await client.get(f"products/{product.parent_id}/variations/{product.id}")).data
+                whole.append(listing_from_payload({**payload, "parent_id": product.parent_id}))
+    assert slim == {listing.sku: listing for listing in whole} and len(slim) == 40
 
 
 async def test_a_few_unknown_skus_are_only_looked_up() -> None:

@@ -170,3 +170,36 @@ async def test_stock_filtered_listings_see_stock_changes_that_do_not_touch_the_c
     assert shop.catalog_version == version and after == before | {simple.id}
     await client.put(f"products/{simple.id}", {"stock_quantity": 9})  # stock only: same version
     assert shop.catalog_version == version
+
+
+async def test_fields_keeps_only_the_requested_keys_of_every_item(
+    emulator: WooCommerceEmulator, client: WooCommerceClient
+) -> None:
+    sellable = [p for p in emulator.shop.products.values() if p.type != "variable"][:3]
+    query = {"sku": ",".join(p.sku for p in sellable), "orderby": "id", "order": "asc"}
+    full = await client.get("products", query)
+    slim = await client.get("products", {**query, "_fields": "id, sku,stock_quantity,no_such_field"})
+    assert [set(item) for item in slim.data] == [{"id", "sku", "stock_quantity"}] * 3
+    assert slim.data == [{k: item[k] for k in ("id", "sku", "stock_quantity")} for item in full.data]
+    assert slim.total == full.total  # the headers are not filtered
+    one = await client.get(f"products/{sellable[0].id}", {"_fields[0]": "id", "_fields[1]": "_links.self"})
+    assert one.data == {"id": sellable[0].id, "_links": {"self": full.data[0]["_links"]["self"]}}
+
+
+async def test_fields_leaves_error_answers_whole(client: WooCommerceClient) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        await client.get("products", {"per_page": 1000, "_fields": "id"})
+    assert "per_page" in str(caught.value)
+
+
+def test_fields_filtering_follows_wordpress_rules() -> None:
+    from channelhub.sandbox.woocommerce.rest import filter_fields, requested_fields
+
+    assert requested_fields("a, b,,c") == ["a", "b", "c"]
+    assert requested_fields(["a", " b "]) == ["a", "b"]
+    assert requested_fields({"0": "a", "1": "b.c"}) == ["a", "b.c"]  # _fields[]=a&_fields[]=b.c
+    data = {"a": 1, "b": {"x": 1, "y": 2}, "c": [1, 2], "d": [{"x": 1}]}
+    assert filter_fields(data, ["a", "b.x"]) == {"a": 1, "b": {"x": 1}}
+    assert filter_fields(data, ["b", "b.x"]) == {"b": {"x": 1, "y": 2}}  # the parent wanted whole
+    assert filter_fields(data, ["c", "d.x"]) == {"c": [1, 2], "d": []}  # a list is not an object
+    assert filter_fields([data, {"a": 2}], ["a"]) == [{"a": 1}, {"a": 2}]

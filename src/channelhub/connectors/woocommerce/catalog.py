@@ -18,7 +18,11 @@ from typing import Any
 
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.connectors.woocommerce.client import MAX_PER_PAGE, WooCommerceClient
-from channelhub.connectors.woocommerce.mapping import ChannelListing, listing_from_payload
+from channelhub.connectors.woocommerce.mapping import LISTING_FIELDS, ChannelListing, listing_from_payload
+
+# WordPress's `_fields` global parameter: a listing needs a dozen of a product's fifty-odd fields
+# (descriptions, images, attributes, links ...), so the shop renders and sends far less.
+ONLY_LISTING = {"_fields": ",".join(LISTING_FIELDS)}
 
 
 class SkuIndex:
@@ -56,7 +60,7 @@ class SkuIndex:
         """Read the whole catalog (paged) and rebuild the index; returns every listing by SKU."""
         listings: dict[str, ChannelListing] = {}
         variable_ids: list[int] = []
-        async for page in self._client.pages("products"):
+        async for page in self._client.pages("products", ONLY_LISTING):
             for product in page:
                 if product.get("type") == "variable":
                     variable_ids.append(int(product["id"]))
@@ -68,7 +72,7 @@ class SkuIndex:
         async def variations_of(parent_id: int) -> list[ChannelListing]:
             async with gate:
                 found: list[ChannelListing] = []
-                async for page in self._client.pages(f"products/{parent_id}/variations"):
+                async for page in self._client.pages(f"products/{parent_id}/variations", ONLY_LISTING):
                     found.extend(
                         listing_from_payload({**v, "parent_id": parent_id}) for v in page if v.get("sku")
                     )
@@ -100,7 +104,7 @@ class SkuIndex:
 
         async def look(chunk: list[str]) -> None:
             async with gate:
-                async for page in self._client.pages("products", {"sku": ",".join(chunk)}):
+                async for page in self._client.pages("products", {"sku": ",".join(chunk), **ONLY_LISTING}):
                     for payload in page:
                         listing = listing_from_payload(payload)
                         if listing.sku in chunk and payload.get("type") != "variable":
@@ -120,7 +124,7 @@ class SkuIndex:
         are listed (variations would cost a call per variable product): the SKUs still missing
         are returned for `_lookup`."""
         wanted = set(missing)
-        params = {"orderby": "id", "order": "asc", "per_page": MAX_PER_PAGE}
+        params = {"orderby": "id", "order": "asc", "per_page": MAX_PER_PAGE, **ONLY_LISTING}
 
         def take(page: list[Any]) -> int:
             hits = 0

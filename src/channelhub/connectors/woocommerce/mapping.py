@@ -133,6 +133,22 @@ def money_string(value: Decimal) -> str:
     return f"{value.quantize(Decimal('0.01'))}"
 
 
+# The product and variation fields `listing_from_payload` reads.
+LISTING_FIELDS = (
+    "id",
+    "parent_id",
+    "type",
+    "sku",
+    "manage_stock",
+    "stock_quantity",
+    "stock_status",
+    "regular_price",
+    "sale_price",
+    "date_modified_gmt",
+    "backorders",
+)
+
+
 def listing_from_payload(payload: dict[str, Any]) -> ChannelListing:
     """A product or variation REST payload as a listing."""
     is_variation = payload.get("type") == "variation" or bool(payload.get("parent_id"))

@@ -33,7 +33,7 @@ from channelhub.sandbox.woocommerce.auth import (
 )
 from channelhub.sandbox.woocommerce.chaos import Chaos, HostLimiter
 from channelhub.sandbox.woocommerce.errors import WPError, no_route
-from channelhub.sandbox.woocommerce.rest import Call, Reply, Router, dispatch
+from channelhub.sandbox.woocommerce.rest import Call, Reply, Router, dispatch, filter_fields, requested_fields
 from channelhub.sandbox.woocommerce.rest_orders import OrderRoutes
 from channelhub.sandbox.woocommerce.rest_products import ProductRoutes
 from channelhub.sandbox.woocommerce.rest_webhooks import WebhookRoutes
@@ -258,6 +258,9 @@ class WooCommerceEmulator:
             method=request.method, query=query, body=body, home=self.home, authenticated=key is not None
         )
         reply = dispatch(self.router, self.webhooks, call, route.removeprefix("wc/v3/"))
+        fields = requested_fields(query.get("_fields", ""))
+        if fields and reply.status < 400:
+            reply.body = filter_fields(reply.body, fields)
         while self.webhook_routes.pings:
             # WC_REST_Webhooks_Controller::create_item pings after building its response.
             await self.webhooks.ping(self.webhook_routes.pings.pop(0))

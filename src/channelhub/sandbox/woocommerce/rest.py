@@ -52,6 +52,51 @@ class Route:
     handlers: dict[str, tuple[str, Handler]]  # method -> (permission action, handler)
 
 
+def requested_fields(value: Any) -> list[str]:
+    """WordPress's `_fields` global parameter (`wp_parse_list`): a comma-separated string or a
+    `_fields[]` array (a dict once folded by `php_params`); empty entries dropped."""
+    items = (
+        list(value.values())
+        if isinstance(value, dict)
+        else value
+        if isinstance(value, list)
+        else str(value).split(",")
+    )
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+def filter_fields(data: Any, fields: list[str]) -> Any:
+    """`rest_filter_response_fields`: keep only the requested top-level keys (`a.b` keeps `b` of
+    object `a`); a list response (a collection) is filtered item by item. WordPress documents the
+    parameter for every REST response, WooCommerce's included."""
+    wanted: dict[str, Any] = {}
+    for path in fields:
+        node = wanted
+        *parents, last = path.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if child is True:  # the parent is wanted whole
+                break
+            node = child
+        else:
+            node[last] = True
+
+    def keep(item: Any, tree: dict[str, Any]) -> Any:
+        if isinstance(item, list):  # PHP intersects a list's keys 0, 1, ... with the names: none
+            return []
+        if not isinstance(item, dict):
+            return item
+        return {
+            key: value if tree[key] is True else keep(value, tree[key])
+            for key, value in item.items()
+            if key in tree
+        }
+
+    if isinstance(data, list):
+        return [keep(item, wanted) for item in data]
+    return keep(data, wanted)
+
+
 class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
