@@ -141,7 +141,7 @@ class Worker:
         self._external_slots: asyncio.Semaphore | None = None
         self._set_aside: dict[int, OrderingKey] = {}  # seq -> key of events whose calls run
         self._set_aside_tasks: set[asyncio.Task[int]] = set()
-        self._skipped_external = 0  # external events left for later last cycle (backlog full)
+        self._passed_over = 0  # pending events the last cycle read but left for later (overlap mode)
         self._next_maintenance = 0.0
         self.handled = 0
 
@@ -306,9 +306,9 @@ class Worker:
     def _fetch(self, connection: sa.Connection, now: float) -> list[LoggedEvent]:
         sql, parts = self._sql, self._sql.ids(self.leases.owned)
         # A tier outside this worker's lane is fetched with LIMIT 0: another worker handles it.
-        # Set-aside events are still pending: read past them (and past the external events the
-        # full backlog made us leave last cycle), so the events behind them are seen.
-        size = self.batch_size + len(self._set_aside) + self._skipped_external
+        # Set-aside events are still pending: read past them (and past the events the last cycle
+        # left for later: see `_admit`), so the events behind them are seen.
+        size = self.batch_size + len(self._set_aside) + self._passed_over
         limits = {f"limit{tier}": size if tier in self.tiers else 0 for tier in (1, 2, 3)}
         rows = connection.exec_driver_sql(sql["ready"], {"now": now, "parts": parts, **limits}).all()
         waiting: set[OrderingKey] = {
@@ -321,7 +321,7 @@ class Worker:
             if row[0] >= 0 and row[0] not in self._set_aside
         ]
         if self.overlap_external:
-            candidates = self._leave_external_when_full(candidates, waiting)
+            candidates = self._admit(candidates, waiting)
         return self._with_payloads(connection, select_batch(candidates, waiting, self.batch_size))
 
     def _with_payloads(self, connection: sa.Connection, batch: list[LoggedEvent]) -> list[LoggedEvent]:
@@ -336,28 +336,37 @@ class Worker:
         # A row gone meanwhile (a partition taken over by another worker) is not handled here.
         return [event._replace(payload=payloads[event.seq]) for event in batch if event.seq in payloads]
 
-    def _leave_external_when_full(
-        self, candidates: list[LoggedEvent], waiting: set[OrderingKey]
-    ) -> list[LoggedEvent]:
-        """With the set-aside backlog full, external events stay in the log for a later cycle, and
-        so do the later events of their keys (added to `waiting`); the rest goes on."""
+    def _admit(self, candidates: list[LoggedEvent], waiting: set[OrderingKey]) -> list[LoggedEvent]:
+        """The candidates this cycle may take (overlap mode), in log order: none of a key that
+        waits (backing off, or with an event in flight), at most one external event per key (its
+        call runs before the batch is applied, so it must not follow an earlier event of its key
+        in the batch), none beyond the set-aside backlog. An event left out holds back the later
+        events of its key; how many were passed over widens the next cycle's read, so a key with
+        a long queue (an Odoo quant notified hundreds of times) never hides the events behind it.
+
+        (Before, a key left out was added to `waiting`, which also dropped the events of that key
+        admitted earlier in the same cycle: when every candidate belonged to a few such keys the
+        batch came out empty, cycle after cycle, and the lane stopped.)"""
         room = self.external_concurrency * EXTERNAL_BACKLOG_FACTOR - len(self._set_aside)
-        kept: list[LoggedEvent] = []
-        skipped = 0
+        admitted: list[LoggedEvent] = []
+        taken: set[OrderingKey] = set()  # keys with an event admitted this cycle
+        held: set[OrderingKey] = set()  # keys whose later events wait for a later cycle
+        passed_over = 0
         for event in candidates:
             key = ordering_key(event)
-            if key in waiting:
-                kept.append(event)  # select_batch leaves it out
+            if key in waiting or key in held:
+                passed_over += 1
                 continue
             if self.handlers.is_external(event.topic):
-                if room <= 0:
-                    waiting.add(key)
-                    skipped += 1
+                if room <= 0 or key in taken:
+                    held.add(key)
+                    passed_over += 1
                     continue
                 room -= 1
-            kept.append(event)
-        self._skipped_external = skipped
-        return kept
+            taken.add(key)
+            admitted.append(event)
+        self._passed_over = passed_over
+        return admitted
 
     def _set_aside_group(self, events: list[LoggedEvent]) -> None:
         """Run `events`' external calls in the background; apply them when done (overlap mode)."""

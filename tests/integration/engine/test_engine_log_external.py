@@ -289,6 +289,47 @@ async def test_overlap_sets_aside_a_bounded_backlog_and_plain_events_pass_it(log
     assert all(status == "done" for status, _ in log_db.statuses().values())
 
 
+async def test_a_long_queue_on_one_key_holds_back_only_that_key(log_db: LogDatabase) -> None:
+    """Many external events of one key (an Odoo quant notified again and again) while its first
+    call hangs: the plain events and the other keys' external events behind them still run, and
+    the key's own events follow in order once the call returns (it used to stop the lane: the
+    queue filled every cycle's read and the cycle's batch came out empty)."""
+    clock = ManualClock()
+    add(log_db, [NewEvent(f"a{i}", ERP, "quant:A", {"n": i}) for i in range(12)], clock)
+    add(log_db, [NewEvent("b0", ERP, "quant:B", {"n": 0})], clock)
+    add(log_db, stream(3, 3, prefix="stock"), clock)
+    release = asyncio.Event()
+    started: list[str] = []
+
+    async def call(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        started.append(event.event_id)
+        if event.key == "quant:A":
+            await release.wait()
+
+        def apply(hctx: HandlerContext) -> None:
+            record_effect("erp")(event, hctx)
+
+        return apply
+
+    handlers = HandlerRegistry()
+    handlers.register_external(ERP, call)
+    handlers.register("stock.changed.v1", record_effect("main"))
+    worker = overlapping(log_db, handlers, clock, external_concurrency=2, batch_size=4)
+    try:
+        for _ in range(8):
+            await worker.run_once()
+            await asyncio.sleep(0.01)
+        assert sorted(e for e, _, _, _ in log_db.effects()) == ["b0", "stock0", "stock1", "stock2"]
+        assert started == ["a0", "b0"]  # one call of quant:A at a time; quant:B's is not behind them
+        release.set()
+        await worker.run_until_idle()
+    finally:
+        release.set()
+        worker.close()
+    assert [e for e, k, _, _ in log_db.effects() if k == "quant:A"] == [f"a{i}" for i in range(12)]
+    assert all(status == "done" for status, _ in log_db.statuses().values())
+
+
 async def test_a_periodic_tick_is_not_appended_while_one_is_still_pending(log_db: LogDatabase) -> None:
     from channelhub.engine.outbox import append_unless_pending
 
