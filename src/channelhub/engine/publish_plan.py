@@ -5,7 +5,11 @@ more than the retailer has, so the first updates out are the ones that close tha
 
 1. `Risk.AT_RISK`: the channel is about to show too much. The desired quantity is *near zero*
    (`≤ RiskRules.near_zero`) or *dropping* (lower than what the channel last acknowledged).
-   Among these the smallest desired quantity goes first (0 before 2 before 40).
+   Among these: near zero first, then the SKUs *selling now* (an order for them was just taken,
+   on any channel: the engine names them, see `Publisher.wake`), then the rest; within each,
+   the smallest desired quantity first (0 before 2 before 40). A SKU selling during a bulk
+   rewrite (a warehouse gone offline lowers thousands of SKUs at once) thus goes out in the
+   next call instead of waiting for the rewrite to reach it.
 2. `Risk.FAST`: the SKU is selling fast (its *velocity*, below, is at least
    `RiskRules.high_velocity_units`), fastest first: it will be at risk soon.
 3. `Risk.ROUTINE`: everything else (restocks, first publishes), longest waiting first.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -136,13 +141,17 @@ def risk_of(state: ListingState, velocity: float, rules: RiskRules) -> Risk:
 
 
 def plan_updates(
-    states: Iterable[ListingState], velocities: dict[str, float], rules: RiskRules
+    states: Iterable[ListingState],
+    velocities: dict[str, float],
+    rules: RiskRules,
+    selling: AbstractSet[str] = frozenset(),
 ) -> list[PlannedUpdate]:
     """The quantity updates for `states` (dirty listings of one channel), riskiest first.
 
-    `velocities` maps SKU → velocity (missing: 0). Listings without a desired quantity, or whose
-    quantity is already acknowledged (only the price differs), are left out. Compare-and-set
-    expects the acknowledged quantity: what the channel showed after our last publish.
+    `velocities` maps SKU → velocity (missing: 0); `selling`: SKUs selling now (first among the
+    at-risk ones after those near zero). Listings without a desired quantity, or whose quantity is
+    already acknowledged (only the price differs), are left out. Compare-and-set expects the
+    acknowledged quantity: what the channel showed after our last publish.
     """
     planned = []
     for state in states:
@@ -159,17 +168,20 @@ def plan_updates(
                 velocity=velocity,
             )
         )
-    planned.sort(key=_priority)
+    planned.sort(key=lambda update: _priority(update, rules.near_zero, selling))
     return planned
 
 
-def _priority(update: PlannedUpdate) -> tuple[int, float, float, str]:
+def _priority(
+    update: PlannedUpdate, near_zero: int, selling: AbstractSet[str]
+) -> tuple[int, int, float, float, str]:
     waited = update.desired_at.timestamp() if update.desired_at is not None else 0.0
     if update.risk is Risk.AT_RISK:
-        return (update.risk, update.quantity, -update.velocity, update.sku)
+        rank = 0 if update.quantity <= near_zero else 1 if update.sku in selling else 2
+        return (update.risk, rank, update.quantity, -update.velocity, update.sku)
     if update.risk is Risk.FAST:
-        return (update.risk, -update.velocity, waited, update.sku)
-    return (update.risk, waited, 0.0, update.sku)
+        return (update.risk, 0, -update.velocity, waited, update.sku)
+    return (update.risk, 0, waited, 0.0, update.sku)
 
 
 def batches(items: Sequence[T], size: int) -> list[list[T]]:

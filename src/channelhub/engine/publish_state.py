@@ -60,6 +60,9 @@ class ChannelMemory:
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=4096))
     unsendable_last_pass: int = 0  # dirty rows read but not sent: the next scan reads that many more
     flying: set[str] = field(default_factory=set)  # SKUs in a call now: never sent twice at once
+    # SKUs an order was just taken for (`Publisher.wake(skus=)`), oldest first: the next plan
+    # reads them whatever the scan window holds and sends them first among the at-risk ones.
+    selling: dict[str, None] = field(default_factory=dict)
 
     # -- deciding ------------------------------------------------------------------------------
 

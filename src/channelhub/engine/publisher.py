@@ -49,6 +49,7 @@ measurably different end to end in the 2-core flash sale (see `PublisherSettings
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import threading
@@ -78,6 +79,18 @@ CALL_ERRORS: tuple[type[BaseException], ...] = (ConnectorError, TimeoutError, Co
 """Errors of a whole `set_available`/`read_available` call: the channel backs off and retries."""
 
 _MAX_ERROR_TEXT = 1000
+MAX_SELLING_HINTS = 2000  # SKUs remembered per channel as selling now (see `wake`)
+
+
+def _merged(states: list[ListingState], extra: Iterable[ListingState]) -> list[ListingState]:
+    """`states`, then the states of `extra` not among them (by SKU)."""
+    merged = list(states)
+    seen = {state.sku for state in states}
+    for state in extra:
+        if state.sku not in seen:
+            seen.add(state.sku)
+            merged.append(state)
+    return merged
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,24 +233,32 @@ class Publisher:
 
     # -- waking --------------------------------------------------------------------------------
 
-    def wake(self, channel: str | None = None) -> None:
+    def wake(self, channel: str | None = None, selling: Iterable[str] = ()) -> None:
         """Desired values changed (on `channel`, or anywhere when None): publish soon.
+        `selling`: SKUs an order was just taken for; their updates go first among the at-risk
+        ones (after those near zero), even while thousands of older updates wait.
 
         Safe to call from any thread; cheap enough to call after every commit."""
         if channel is not None:
             self.gateway(channel)  # an unknown channel is a wiring mistake: say so
+        skus = tuple(selling)
         if self._loop is not None and threading.get_ident() != self._loop_thread:
-            self._loop.call_soon_threadsafe(self._set_wake, channel)
+            self._loop.call_soon_threadsafe(self._set_wake, channel, skus)
         else:
-            self._set_wake(channel)
+            self._set_wake(channel, skus)
 
     def on_committed(self, events: Sequence[Any], at: float) -> None:
         """A `Worker(on_committed=...)` hook: handlers may have changed desired values."""
         if events:
             self.wake()
 
-    def _set_wake(self, channel: str | None) -> None:
+    def _set_wake(self, channel: str | None, selling: tuple[str, ...] = ()) -> None:
         for name in (channel,) if channel is not None else self._gateways:
+            if selling:
+                hinted = self._memory[name].selling
+                hinted.update(dict.fromkeys(selling))
+                while len(hinted) > MAX_SELLING_HINTS:  # a hint, not a queue: the oldest go
+                    del hinted[next(iter(hinted))]
             self._idle[name].clear()
             self._wake[name].set()
 
@@ -326,10 +347,16 @@ class Publisher:
         limit = window + memory.unsendable_last_pass
         # In a thread: a scan of thousands of dirty rows must not stall the event loop (the
         # other channels' passes and their in-flight calls run on it).
+        # The SKUs selling now are read whatever the window holds (once: a hint, not a queue).
+        selling = list(itertools.islice(memory.selling, round_size))
+        for sku in selling:
+            del memory.selling[sku]
         if urgent:
-            states = await asyncio.to_thread(self._read_near_zero, channel, per_call)
+            states = await asyncio.to_thread(self._read_near_zero, channel, per_call, selling)
         else:
-            states = await asyncio.to_thread(self._read_dirty, channel, limit, min(window, round_size))
+            states = await asyncio.to_thread(
+                self._read_dirty, channel, limit, min(window, round_size), selling
+            )
         now = self._clock.monotonic()
         memory.velocity.prune_every(self.settings.risk.velocity_half_life_s, now)
         velocities = {
@@ -340,7 +367,7 @@ class Publisher:
             if state.desired_quantity is not None and state.quantity_differs
         }
         excluded = busy()
-        planned = plan_updates(states, velocities, self.settings.risk)
+        planned = plan_updates(states, velocities, self.settings.risk, frozenset(selling))
         due = [update for update in planned if update.sku not in excluded]
         sendable = [update for update in due if memory.held_until(update, now) is None]
         held = len(velocities) - len(sendable)
@@ -402,21 +429,26 @@ class Publisher:
                 break
         return total
 
-    def _read_dirty(self, channel: str, limit: int, risky_limit: int) -> list[ListingState]:
+    def _read_dirty(
+        self, channel: str, limit: int, risky_limit: int, selling: Sequence[str] = ()
+    ) -> list[ListingState]:
         """The `limit` longest waiting dirty listings; when there are more, also the `risky_limit`
-        most at-risk ones, so a backlog never hides a SKU that just sold out."""
+        most at-risk ones, so a backlog never hides a SKU that just sold out; and the dirty ones
+        of `selling`, wherever they are in the queue."""
         with reader(self._engine).connect() as connection:  # reads take no write lock
-            states = StateRepositories.on(connection).listings.dirty(channel, limit)
-            if len(states) < limit:
-                return states
-            risky = at_risk_dirty(connection, channel, self.settings.risk.near_zero, risky_limit)
-        seen = {state.sku for state in states}
-        return states + [state for state in risky if state.sku not in seen]
+            listings = StateRepositories.on(connection).listings
+            states = listings.dirty(channel, limit)
+            extra = listings.dirty_of(channel, selling)
+            if len(states) >= limit:
+                extra += at_risk_dirty(connection, channel, self.settings.risk.near_zero, risky_limit)
+        return _merged(states, extra)
 
-    def _read_near_zero(self, channel: str, limit: int) -> list[ListingState]:
-        """The `limit` dirty listings of `channel` whose desired quantity is at or near zero."""
+    def _read_near_zero(self, channel: str, limit: int, selling: Sequence[str] = ()) -> list[ListingState]:
+        """The `limit` dirty listings of `channel` whose desired quantity is at or near zero, and
+        the dirty ones of `selling`."""
         with reader(self._engine).connect() as connection:
-            return at_risk_dirty(connection, channel, self.settings.risk.near_zero, limit, dropping=False)
+            near = at_risk_dirty(connection, channel, self.settings.risk.near_zero, limit, dropping=False)
+            return _merged(near, StateRepositories.on(connection).listings.dirty_of(channel, selling))
 
     async def _send(
         self, gateway: ChannelGateway, memory: ChannelMemory, groups: list[list[PlannedUpdate]]

@@ -119,6 +119,16 @@ def retry_event(order: ChannelOrderSnapshot, exception_id: int, attempt: int) ->
     return _sync_event(order, "retry", exception_id, attempt)
 
 
+def skus_sold_in(events: Sequence[LoggedEvent]) -> list[str]:
+    """The SKUs of the channel orders among `events` (handled and committed): selling now, so
+    their updates go first (`Publisher.wake(selling=)`)."""
+    skus: dict[str, None] = {}
+    for event in events:
+        if event.topic == CHANNEL_ORDER:
+            skus.update(dict.fromkeys(ChannelOrderSnapshot.from_payload(event.payload).units_by_sku()))
+    return list(skus)
+
+
 def erp_notification_event(notification: ErpNotification) -> NewEvent:
     key = f"erp:{notification.model}:{notification.record_id}"
     payload = {

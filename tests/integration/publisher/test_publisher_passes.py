@@ -95,6 +95,34 @@ async def test_riskiest_updates_go_first(
     assert [u.sku for u in shop.published] == ["SOLD-OUT", "LOW", "DROPPING", "RESTOCK", "FIRST"]
 
 
+async def test_a_sku_selling_during_a_bulk_rewrite_goes_in_the_first_call(
+    store: sa.Engine, clock: ManualClock, listings: Listings
+) -> None:
+    """A warehouse goes offline: 40 SKUs drop to 10 (a rewrite of several calls). An order comes
+    for a SKU the rewrite would reach last (it sorts last and drops the least): named as selling
+    now, it rides in the first call, right after the SKUs near zero."""
+    shop = BatchRecordingGateway("shop", kind="shopify", max_quantities_per_call=4, max_in_flight=1)
+    rewrite = [f"R-{n:02d}" for n in range(40)]
+    for sku in [*rewrite, "Z-SOLD"]:
+        shop.stock_listing(sku, 50)
+    listings.acknowledge(dict.fromkeys([*rewrite, "Z-SOLD"], 50))
+    listings.desire({**dict.fromkeys(rewrite, 10), "Z-SOLD": 40, "R-39": 2})
+    clock.advance(1)
+    listings.desire({"Z-SOLD": 39})  # the order
+    publisher = make_publisher(store, clock, shop, max_batches_per_pass=1)
+
+    publisher.wake(selling=["Z-SOLD"])
+    await publisher.publish_once("shop")
+    assert shop.batches == [["R-39", "Z-SOLD", "R-00", "R-01"]]  # near zero, selling, the rest
+
+    await publisher.publish_once("shop")  # a hint is used once: the rewrite goes on in its order
+    assert shop.batches[1] == ["R-02", "R-03", "R-04", "R-05"]
+    unhinted = make_publisher(store, clock, shop, max_batches_per_pass=1)
+    listings.desire({"Z-SOLD": 38})
+    await unhinted.publish_once("shop")
+    assert "Z-SOLD" not in shop.batches[2]  # without the hint it waits for the rewrite
+
+
 async def test_a_fast_seller_goes_before_routine_updates(
     store: sa.Engine, clock: ManualClock, shop: FakeChannelGateway, listings: Listings
 ) -> None:

@@ -81,6 +81,19 @@ def test_plan_orders_by_risk_then_quantity_velocity_and_waiting_time() -> None:
     assert planned[0] == PlannedUpdate("ZERO", 0, 2, T0, Risk.AT_RISK, 0.0)
 
 
+def test_among_the_at_risk_the_skus_selling_now_follow_those_near_zero() -> None:
+    states = [
+        listing("DROP-10", 10, 60),
+        listing("SELLING-74", 74, 93),
+        listing("LOW-2", 2, 8),
+        listing("SELLING-RISING", 50, 20),  # selling, but rising: its risk decides, as before
+        listing("ROUTINE", 50, 20, waited_s=5),
+    ]
+    planned = plan_updates(states, {}, RULES, selling=frozenset({"SELLING-74", "SELLING-RISING"}))
+    assert [p.sku for p in planned] == ["LOW-2", "SELLING-74", "DROP-10", "ROUTINE", "SELLING-RISING"]
+    assert [p.sku for p in plan_updates(states, {}, RULES)][:3] == ["LOW-2", "DROP-10", "SELLING-74"]
+
+
 def test_velocity_counts_drops_decays_and_forgets_quiet_skus() -> None:
     velocity = SalesVelocity(half_life_s=60.0)
     assert velocity.observe("S", 8, acknowledged=10, now=0.0) == 2.0  # first sight: drop since ack

@@ -286,6 +286,18 @@ class ListingRepository:
         query = query.order_by(table.c.desired_at, table.c.channel, table.c.sku).limit(limit)
         return [_state(row) for row in self._connection.execute(query)]
 
+    def dirty_of(self, channel: str, skus: Iterable[str]) -> list[ListingState]:
+        """The listings of `skus` on `channel` that are dirty (in SKU order)."""
+        wanted = sorted(set(skus))
+        if not wanted:
+            return []
+        query = (
+            sa.select(table)
+            .where(table.c.channel == channel, table.c.sku.in_(wanted), table.c.dirty == sa.true())
+            .order_by(table.c.sku)
+        )
+        return [_state(row) for row in self._connection.execute(query)]
+
     def count_dirty(self, channel: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(table).where(table.c.dirty == sa.true())
         if channel is not None:
