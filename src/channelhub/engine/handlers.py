@@ -111,6 +111,7 @@ class HandlerRegistry:
     def __init__(self, handlers: Iterable[tuple[str, Handler]] = ()) -> None:
         self._by_topic: dict[str, Handler] = {}
         self._external: dict[str, ExternalHandler] = {}
+        self._coalescing: set[str] = set()
         for topic, handler in handlers:
             self.register(topic, handler)
 
@@ -118,10 +119,17 @@ class HandlerRegistry:
         self._check_new(topic)
         self._by_topic[topic] = handler
 
-    def register_external(self, topic: str, handler: ExternalHandler) -> None:
-        """A two-phase handler (see the module docstring)."""
+    def register_external(self, topic: str, handler: ExternalHandler, *, coalesce: bool = False) -> None:
+        """A two-phase handler (see the module docstring). `coalesce`: its call reads the current
+        state of what the key names (it does not depend on the event's own payload beyond the
+        key), so one call answers every event of that topic and key already in the log when it
+        starts: a worker that overlaps external calls acknowledges the key's queued events of the
+        topic with the first one's apply, instead of one call each (Odoo notifies a quant again
+        on every reservation; hundreds can queue during a sale)."""
         self._check_new(topic)
         self._external[topic] = handler
+        if coalesce:
+            self._coalescing.add(topic)
 
     def _check_new(self, topic: str) -> None:
         if not topic:
@@ -131,6 +139,9 @@ class HandlerRegistry:
 
     def is_external(self, topic: str) -> bool:
         return topic in self._external
+
+    def coalesces(self, topic: str) -> bool:
+        return topic in self._coalescing
 
     def external(self, topic: str) -> ExternalHandler:
         return self._external[topic]

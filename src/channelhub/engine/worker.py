@@ -140,6 +140,10 @@ class Worker:
         self._db_lock: asyncio.Lock | None = None
         self._external_slots: asyncio.Semaphore | None = None
         self._set_aside: dict[int, OrderingKey] = {}  # seq -> key of events whose calls run
+        # Coalescing (see `HandlerRegistry.register_external`): an admitted event's seq -> the
+        # queued events of its key and topic its call answers (this cycle's, then in flight).
+        self._riders: dict[int, list[LoggedEvent]] = {}
+        self._riding = 0  # riders in flight (in `_set_aside`, but they make no call)
         self._set_aside_tasks: set[asyncio.Task[int]] = set()
         self._passed_over = 0  # pending events the last cycle read but left for later (overlap mode)
         self._next_maintenance = 0.0
@@ -230,6 +234,7 @@ class Worker:
         for task in list(self._set_aside_tasks):
             task.cancel()
         self._set_aside.clear()
+        self._riding = 0
         if self._connection is None:
             return
         if busy:  # a group may hold a transaction on the connection: drop it, the leases expire
@@ -347,22 +352,39 @@ class Worker:
         (Before, a key left out was added to `waiting`, which also dropped the events of that key
         admitted earlier in the same cycle: when every candidate belonged to a few such keys the
         batch came out empty, cycle after cycle, and the lane stopped.)"""
-        room = self.external_concurrency * EXTERNAL_BACKLOG_FACTOR - len(self._set_aside)
+        room = self.external_concurrency * EXTERNAL_BACKLOG_FACTOR - (len(self._set_aside) - self._riding)
         admitted: list[LoggedEvent] = []
         taken: set[OrderingKey] = set()  # keys with an event admitted this cycle
         held: set[OrderingKey] = set()  # keys whose later events wait for a later cycle
+        # key -> (index in `admitted`, event) of the coalescing event that makes the key's call
+        coalescing: dict[OrderingKey, tuple[int, LoggedEvent]] = {}
+        self._riders.clear()  # riders of the cycle before that were not set aside stay pending
         passed_over = 0
         for event in candidates:
             key = ordering_key(event)
             if key in waiting or key in held:
                 passed_over += 1
                 continue
+            run = coalescing.get(key)
+            if run is not None and event.topic == run[1].topic:
+                # The newest of the run makes the call (its payload is the latest); the others
+                # ride along and are acknowledged with it.
+                index, caller = run
+                riders = self._riders.pop(caller.seq, [])
+                riders.append(caller)
+                self._riders[event.seq] = riders
+                admitted[index] = event
+                coalescing[key] = (index, event)
+                continue
+            coalescing.pop(key, None)  # another topic: the run of queued events ends
             if self.handlers.is_external(event.topic):
                 if room <= 0 or key in taken:
                     held.add(key)
                     passed_over += 1
                     continue
                 room -= 1
+                if self.handlers.coalesces(event.topic):
+                    coalescing[key] = (len(admitted), event)
             taken.add(key)
             admitted.append(event)
         self._passed_over = passed_over
@@ -372,13 +394,18 @@ class Worker:
         """Run `events`' external calls in the background; apply them when done (overlap mode)."""
         if not events:
             return
-        for event in events:
+        riders = [rider for event in events for rider in self._riders.pop(event.seq, ())]
+        for event in (*events, *riders):
             self._set_aside[event.seq] = ordering_key(event)
-        task = asyncio.get_running_loop().create_task(self._finish_set_aside(events))
+        self._riding += len(riders)
+        task = asyncio.get_running_loop().create_task(self._finish_set_aside(events, riders))
         self._set_aside_tasks.add(task)
         task.add_done_callback(self._set_aside_tasks.discard)
 
-    async def _finish_set_aside(self, events: list[LoggedEvent]) -> int:
+    async def _finish_set_aside(self, events: list[LoggedEvent], riders: list[LoggedEvent]) -> int:
+        """Make `events`' calls, then apply them; `riders` (queued events their calls answer, see
+        `_admit`) are acknowledged with them, after them: as external events without an apply
+        they change nothing, and a failed call blocks its key, so its riders stay pending."""
         try:
             applies, failures = await self._call_external(events)
             async with self._lock():
@@ -386,7 +413,9 @@ class Worker:
                 transaction = connection.begin()
                 try:
                     now = self.clock.now().timestamp()
-                    return await self._process(connection, transaction, events, now, applies, failures)
+                    return await self._process(
+                        connection, transaction, [*events, *riders], now, applies, failures
+                    )
                 except LeaseLost:
                     log.info("worker %s lost a partition lease; set-aside events rolled back", self.worker_id)
                     self._next_maintenance = 0.0
@@ -401,8 +430,9 @@ class Worker:
                     if transaction.is_active:
                         transaction.rollback()
         finally:
-            for event in events:
+            for event in (*events, *riders):
                 self._set_aside.pop(event.seq, None)
+            self._riding = max(0, self._riding - len(riders))
 
     async def _call_external(
         self, batch: Sequence[LoggedEvent]

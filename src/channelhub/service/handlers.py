@@ -223,7 +223,9 @@ class ServiceHandlers:
         registry.register(CHANNEL_ORDER, self.on_channel_order)
         # Handlers that wait on Odoo are external: their calls run with no transaction open.
         registry.register_external(ERP_ORDER_SYNC, self.on_erp_order_sync)
-        registry.register_external(ERP_NOTIFICATION, self.on_erp_notification)
+        # A notification makes the handler read the record's current state in Odoo: one read
+        # answers every notification of the record already queued (coalesced).
+        registry.register_external(ERP_NOTIFICATION, self.on_erp_notification, coalesce=True)
         registry.register_external(STOCK_REFRESH, self.on_stock_refresh)
         registry.register_external(STOCK_POLL, self.on_stock_poll)
         registry.register(STOCK_CHANGED, self.on_stock_changed)

@@ -210,10 +210,15 @@ async def test_keys_without_external_work_commit_before_the_calls_return(log_db:
     assert [e for e, k, _, _ in log_db.effects() if k == "order:1"] == ["x0", "p1"]  # key order kept
 
 
-def overlapping(db: LogDatabase, handlers: HandlerRegistry, clock: ManualClock, **options: int) -> Worker:
+def overlapping(db: LogDatabase, handlers: HandlerRegistry, clock: ManualClock, **options: object) -> Worker:
     """A worker of every tier and partition that does not wait for external calls."""
     return Worker(
-        db.engine, handlers, clock=clock, partitions=range(PARTITIONS), overlap_external=True, **options
+        db.engine,
+        handlers,
+        clock=clock,
+        partitions=range(PARTITIONS),
+        overlap_external=True,
+        **options,  # type: ignore[arg-type]
     )
 
 
@@ -327,6 +332,85 @@ async def test_a_long_queue_on_one_key_holds_back_only_that_key(log_db: LogDatab
         release.set()
         worker.close()
     assert [e for e, k, _, _ in log_db.effects() if k == "quant:A"] == [f"a{i}" for i in range(12)]
+    assert all(status == "done" for status, _ in log_db.statuses().values())
+
+
+async def test_a_coalescing_topic_answers_a_keys_queue_with_one_call(log_db: LogDatabase) -> None:
+    """Twelve notifications of one record queued behind a slow first call: the next cycle makes one
+    call for the rest, with the newest payload, and acknowledges them all; a plain event of the
+    key between two runs keeps its place; a failed call leaves its riders pending."""
+    clock = ManualClock()
+    note = "erp.notification.v1"
+    add(log_db, [NewEvent("a0", note, "quant:A", {"n": 0})], clock)
+    release = asyncio.Event()
+    calls: list[tuple[str, int]] = []
+    fail_next = {"yes": False}
+
+    async def call(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        calls.append((event.event_id, int(event.payload["n"])))
+        if event.event_id == "a0":
+            await release.wait()
+        if fail_next["yes"]:
+            fail_next["yes"] = False
+            raise TransientError("Odoo is busy")
+
+        def apply(hctx: HandlerContext) -> None:
+            record_effect("erp")(event, hctx)
+
+        return apply
+
+    handlers = HandlerRegistry()
+    handlers.register_external(note, call, coalesce=True)
+    handlers.register("stock.changed.v1", record_effect("main"))
+    worker = overlapping(log_db, handlers, clock, external_concurrency=2, batch_size=8, retry=policy())
+    try:
+        await worker.run_once()  # a0's call starts and hangs
+        await asyncio.sleep(0.01)
+        add(log_db, [NewEvent(f"a{i}", note, "quant:A", {"n": i}) for i in range(1, 6)], clock)
+        add(log_db, [NewEvent("p6", "stock.changed.v1", "quant:A", {"n": 6})], clock)
+        add(log_db, [NewEvent(f"a{i}", note, "quant:A", {"n": i}) for i in range(7, 12)], clock)
+        release.set()
+        await worker.run_until_idle()
+    finally:
+        release.set()
+        worker.close()
+    # a0 alone; then a5 answers a1..a5; p6 in its place; a11 answers a7..a11.
+    assert calls == [("a0", 0), ("a5", 5), ("a11", 11)]
+    assert [e for e, k, _, _ in log_db.effects() if k == "quant:A"] == ["a0", "a5", "p6", "a11"]
+    assert all(status == "done" for status, _ in log_db.statuses().values())
+
+
+async def test_a_failed_coalesced_call_leaves_the_whole_queue_pending(log_db: LogDatabase) -> None:
+    clock = ManualClock()
+    note = "erp.notification.v1"
+    add(log_db, [NewEvent(f"a{i}", note, "quant:A", {"n": i}) for i in range(4)], clock)
+    failing = {"left": 1}
+    calls: list[str] = []
+
+    async def call(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
+        calls.append(event.event_id)
+        if failing["left"]:
+            failing["left"] -= 1
+            raise TransientError("Odoo is busy")
+
+        def apply(hctx: HandlerContext) -> None:
+            record_effect("erp")(event, hctx)
+
+        return apply
+
+    handlers = HandlerRegistry()
+    handlers.register_external(note, call, coalesce=True)
+    worker = overlapping(log_db, handlers, clock, external_concurrency=2, batch_size=8, retry=policy())
+    try:
+        await worker.run_until_idle()
+        assert calls == ["a3"] and log_db.effects() == []
+        assert all(status == "pending" for status, _ in log_db.statuses().values())
+        clock.advance(60)  # past the backoff
+        await worker.run_until_idle()
+    finally:
+        worker.close()
+    assert calls == ["a3", "a3"]
+    assert [e for e, _, _, _ in log_db.effects()] == ["a3"]
     assert all(status == "done" for status, _ in log_db.statuses().values())
 
 
