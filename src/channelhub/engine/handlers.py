@@ -12,6 +12,8 @@ Two kinds of handler:
   single write lock, this keeps the lock free while Odoo answers, so tier-1 work (orders, ATS) is
   never queued behind an Odoo round trip. The external calls must be idempotent (they run again
   if the apply step or the commit fails), which is what at-least-once delivery asks anyway.
+  With `coalesce=True` the call must read the current state of what the key names: the worker
+  may answer a queued run of the key's events of that topic with one call (the newest event's).
 """
 
 from __future__ import annotations

@@ -17,7 +17,11 @@ failed event's later events of the same key wait (per-key order).
 Overlap (`overlap_external=True`, what the runtime uses): a cycle does not wait for its external
 calls. The keys that have them are set aside (their later events wait) and applied by a background
 group in a transaction of its own when the calls are done, while the next cycles go on with the
-other keys; the worker's connection is used by one transaction at a time.
+other keys; the worker's connection is used by one transaction at a time. A cycle takes at most
+one external event per key and no more than the set-aside backlog holds; a key's later events wait
+for a later cycle without hiding the other keys' events behind them (`_admit`), and a queued run
+of a *coalescing* topic's events of one key is answered by one call (`register_external`).
+A batch is chosen from the ready rows without their payloads; only the chosen events' are read.
 """
 
 from __future__ import annotations
