@@ -222,6 +222,30 @@ def overlapping(db: LogDatabase, handlers: HandlerRegistry, clock: ManualClock, 
     )
 
 
+def recorded(event: LoggedEvent) -> Apply:
+    """An apply step recording `event`'s effect (worker "erp")."""
+
+    def apply(hctx: HandlerContext) -> None:
+        record_effect("erp")(event, hctx)
+
+    return apply
+
+
+def overlapping_lane(
+    db: LogDatabase,
+    clock: ManualClock,
+    call: Callable[[LoggedEvent, ExternalContext], Awaitable[Apply | None]],
+    *,
+    coalesce: bool = False,
+    **options: object,
+) -> Worker:
+    """An overlapping worker with `call` as the external handler of `ERP` and plain stock events."""
+    handlers = HandlerRegistry()
+    handlers.register_external(ERP, call, coalesce=coalesce)
+    handlers.register("stock.changed.v1", record_effect("main"))
+    return overlapping(db, handlers, clock, **options)
+
+
 async def wait_for_effects(db: LogDatabase, count: int) -> list[str]:
     for _ in range(300):
         found = sorted(e for e, _, _, _ in db.effects())
@@ -274,10 +298,7 @@ async def test_overlap_sets_aside_a_bounded_backlog_and_plain_events_pass_it(log
         await release.wait()
         return None
 
-    handlers = HandlerRegistry()
-    handlers.register_external(ERP, call)
-    handlers.register("stock.changed.v1", record_effect("main"))
-    worker = overlapping(log_db, handlers, clock, external_concurrency=1, batch_size=4)
+    worker = overlapping_lane(log_db, clock, call, external_concurrency=1, batch_size=4)
     try:
         for _ in range(6):
             await worker.run_once()
@@ -310,16 +331,9 @@ async def test_a_long_queue_on_one_key_holds_back_only_that_key(log_db: LogDatab
         started.append(event.event_id)
         if event.key == "quant:A":
             await release.wait()
+        return recorded(event)
 
-        def apply(hctx: HandlerContext) -> None:
-            record_effect("erp")(event, hctx)
-
-        return apply
-
-    handlers = HandlerRegistry()
-    handlers.register_external(ERP, call)
-    handlers.register("stock.changed.v1", record_effect("main"))
-    worker = overlapping(log_db, handlers, clock, external_concurrency=2, batch_size=4)
+    worker = overlapping_lane(log_db, clock, call, external_concurrency=2, batch_size=4)
     try:
         for _ in range(8):
             await worker.run_once()
@@ -340,35 +354,23 @@ async def test_a_coalescing_topic_answers_a_keys_queue_with_one_call(log_db: Log
     call for the rest, with the newest payload, and acknowledges them all; a plain event of the
     key between two runs keeps its place; a failed call leaves its riders pending."""
     clock = ManualClock()
-    note = "erp.notification.v1"
-    add(log_db, [NewEvent("a0", note, "quant:A", {"n": 0})], clock)
+    add(log_db, [NewEvent("a0", ERP, "quant:A", {"n": 0})], clock)
     release = asyncio.Event()
     calls: list[tuple[str, int]] = []
-    fail_next = {"yes": False}
 
     async def call(event: LoggedEvent, ctx: ExternalContext) -> Apply | None:
         calls.append((event.event_id, int(event.payload["n"])))
         if event.event_id == "a0":
             await release.wait()
-        if fail_next["yes"]:
-            fail_next["yes"] = False
-            raise TransientError("Odoo is busy")
+        return recorded(event)
 
-        def apply(hctx: HandlerContext) -> None:
-            record_effect("erp")(event, hctx)
-
-        return apply
-
-    handlers = HandlerRegistry()
-    handlers.register_external(note, call, coalesce=True)
-    handlers.register("stock.changed.v1", record_effect("main"))
-    worker = overlapping(log_db, handlers, clock, external_concurrency=2, batch_size=8, retry=policy())
+    worker = overlapping_lane(log_db, clock, call, coalesce=True, external_concurrency=2, batch_size=8)
     try:
         await worker.run_once()  # a0's call starts and hangs
         await asyncio.sleep(0.01)
-        add(log_db, [NewEvent(f"a{i}", note, "quant:A", {"n": i}) for i in range(1, 6)], clock)
+        add(log_db, [NewEvent(f"a{i}", ERP, "quant:A", {"n": i}) for i in range(1, 6)], clock)
         add(log_db, [NewEvent("p6", "stock.changed.v1", "quant:A", {"n": 6})], clock)
-        add(log_db, [NewEvent(f"a{i}", note, "quant:A", {"n": i}) for i in range(7, 12)], clock)
+        add(log_db, [NewEvent(f"a{i}", ERP, "quant:A", {"n": i}) for i in range(7, 12)], clock)
         release.set()
         await worker.run_until_idle()
     finally:
@@ -382,8 +384,7 @@ async def test_a_coalescing_topic_answers_a_keys_queue_with_one_call(log_db: Log
 
 async def test_a_failed_coalesced_call_leaves_the_whole_queue_pending(log_db: LogDatabase) -> None:
     clock = ManualClock()
-    note = "erp.notification.v1"
-    add(log_db, [NewEvent(f"a{i}", note, "quant:A", {"n": i}) for i in range(4)], clock)
+    add(log_db, [NewEvent(f"a{i}", ERP, "quant:A", {"n": i}) for i in range(4)], clock)
     failing = {"left": 1}
     calls: list[str] = []
 
@@ -392,15 +393,11 @@ async def test_a_failed_coalesced_call_leaves_the_whole_queue_pending(log_db: Lo
         if failing["left"]:
             failing["left"] -= 1
             raise TransientError("Odoo is busy")
+        return recorded(event)
 
-        def apply(hctx: HandlerContext) -> None:
-            record_effect("erp")(event, hctx)
-
-        return apply
-
-    handlers = HandlerRegistry()
-    handlers.register_external(note, call, coalesce=True)
-    worker = overlapping(log_db, handlers, clock, external_concurrency=2, batch_size=8, retry=policy())
+    worker = overlapping_lane(
+        log_db, clock, call, coalesce=True, external_concurrency=2, batch_size=8, retry=policy()
+    )
     try:
         await worker.run_until_idle()
         assert calls == ["a3"] and log_db.effects() == []
