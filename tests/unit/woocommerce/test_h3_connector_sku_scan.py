@@ -140,3 +140,17 @@ async def test_the_page_read_keeps_to_the_clients_rate_and_waits_out_a_429() -> 
         # Every page went through the client's bucket, which the 429 slowed down.
         assert client.bucket is not None and client.bucket.rate < 5.0
     assert clock.monotonic() >= 3.0  # the Retry-After pause held every caller
+
+
+async def test_a_fetch_of_known_skus_asks_a_full_page_of_them_per_call() -> None:
+    emulator = shop_of(simple=250)
+    transport = Recording(emulator)
+    wanted = [f"S-{n:05d}" for n in range(150)]
+    async with client_for(transport) as client:
+        index = SkuIndex(client)
+        found = await index.fetch(wanted, per_call=100)  # the write guard's read
+        assert sorted(found) == wanted
+        assert sorted(len(q["sku"].split(",")) for q in transport.queries) == [50, 100]
+        transport.queries.clear()
+        await index.fetch(wanted)  # lookups keep `lookup_batch` (50)
+        assert len(transport.queries) == 3

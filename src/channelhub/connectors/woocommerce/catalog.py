@@ -94,12 +94,15 @@ class SkuIndex:
         if any("," in sku for sku in skus) and self._stale():
             await self.load()  # a SKU with a comma cannot be looked up by the filter
 
-    async def fetch(self, skus: list[str]) -> dict[str, ChannelListing]:
+    async def fetch(self, skus: list[str], per_call: int | None = None) -> dict[str, ChannelListing]:
         """The shop's current listings of `skus` (`GET products?sku=a,b,c`, which matches
-        variations too), also kept in the index. A SKU with a comma cannot be filtered: absent."""
+        variations too), also kept in the index. A SKU with a comma cannot be filtered: absent.
+        `per_call`: SKUs per request (default `lookup_batch`); a page holds 100 items and more
+        pages are read when more match."""
         gate = asyncio.Semaphore(self._concurrency)
         plain = [sku for sku in dict.fromkeys(skus) if "," not in sku]
-        chunks = [plain[i : i + self._lookup_batch] for i in range(0, len(plain), self._lookup_batch)]
+        size = per_call or self._lookup_batch
+        chunks = [plain[i : i + size] for i in range(0, len(plain), size)]
         found: dict[str, ChannelListing] = {}
 
         async def look(chunk: list[str]) -> None:

@@ -2,7 +2,7 @@
 
 WooCommerce has no compare-and-set: a stock write is unconditional (`limits.compare_and_set` is
 False), so a storefront sale racing our write can be overwritten. The gateway therefore reads the
-quantities it is about to replace (`GET products?sku=...`, one call per 50 SKUs) and answers a SKU
+quantities it is about to replace (`GET products?sku=...`, one call per 100 SKUs) and answers a SKU
 that no longer shows what the publisher expects as a CONFLICT with the shop's value, as Shopify's
 `compareQuantity` does, instead of overwriting it (`guard_writes`). What remains is the window
 between that read and the write; reconciliation reads the shop back.
@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 
 from channelhub.connectors.woocommerce import ChannelOrder, WooCommerceConnector, ping_webhook_id
 from channelhub.connectors.woocommerce import verify_webhook as verify_woo_webhook
+from channelhub.connectors.woocommerce.client import MAX_PER_PAGE
 from channelhub.connectors.woocommerce.mapping import order_from_payload
 from channelhub.observability import get_logger
 from channelhub.service.adapters.common import EPOCH, NamedChannelGateway, cursor_time, next_cursor
@@ -145,7 +146,8 @@ class WooCommerceChannelGateway(NamedChannelGateway[WooCommerceConnector]):
         guarded = [sku for sku, u in latest.items() if u.expected_previous is not None and sku not in invalid]
         if not guarded:
             return {}
-        current = await self.connector.index.fetch(guarded)
+        # Known SKUs, one item each: a full page of them per call (a write of 100 reads once).
+        current = await self.connector.index.fetch(guarded, per_call=MAX_PER_PAGE)
         changed = {}
         for sku in guarded:
             listing = current.get(sku)
