@@ -30,7 +30,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +49,7 @@ from channelhub.api.pricing import PricingHandle, install_pricing
 from channelhub.api.security import SecurityStore
 from channelhub.clock import SYSTEM_CLOCK, Clock
 from channelhub.config import Landscape
-from channelhub.engine.events import LoggedEvent, Tier
+from channelhub.engine.events import Tier
 from channelhub.engine.handlers import HandlerRegistry
 from channelhub.engine.outbox import append, append_unless_pending
 from channelhub.engine.publisher import Publisher, PublisherSettings
@@ -381,14 +381,9 @@ class Runtime:
             clock=self.clock,
             settings=settings.publisher,
             on_propagated=self.metrics.observe_propagation,
+            selling_of=skus_sold_in,  # the SKUs of the orders just taken go first
         )
-        publisher = self.publisher
-
-        def wake_publisher(events: Sequence[LoggedEvent], at: float) -> None:
-            if events:  # the SKUs of the orders just taken go first
-                publisher.wake(selling=skus_sold_in(events))
-
-        on_committed = combine_committed_hooks(wake_publisher, self.metrics.worker_committed)
+        on_committed = combine_committed_hooks(self.publisher.on_committed, self.metrics.worker_committed)
         self.worker = Worker(
             engine,
             registry,

@@ -193,12 +193,15 @@ class Publisher:
         clock: Clock = SYSTEM_CLOCK,
         settings: PublisherSettings | None = None,
         on_propagated: Callable[[str, float, str], None] | None = None,
+        selling_of: Callable[[Sequence[Any]], Iterable[str]] | None = None,
     ) -> None:
         """`on_propagated(channel, seconds, risk)`: called for every acknowledged listing with the
         time from its desired quantity changing to the channel applying it and the risk class it
-        was sent under (`at_risk`, `fast`, `routine`), e.g. for a metrics histogram."""
+        was sent under (`at_risk`, `fast`, `routine`), e.g. for a metrics histogram.
+        `selling_of(events)`: the SKUs committed events sold (see `on_committed`)."""
         self._engine = engine
         self._on_propagated = on_propagated
+        self._selling_of = selling_of
         self._clock = clock
         self.settings = settings or PublisherSettings()
         self._gateways = {gateway.name: gateway for gateway in gateways}
@@ -248,9 +251,10 @@ class Publisher:
             self._set_wake(channel, skus)
 
     def on_committed(self, events: Sequence[Any], at: float) -> None:
-        """A `Worker(on_committed=...)` hook: handlers may have changed desired values."""
+        """A `Worker(on_committed=...)` hook: handlers may have changed desired values; the SKUs
+        `selling_of(events)` names (set at construction) go first."""
         if events:
-            self.wake()
+            self.wake(selling=self._selling_of(events) if self._selling_of is not None else ())
 
     def _set_wake(self, channel: str | None, selling: tuple[str, ...] = ()) -> None:
         for name in (channel,) if channel is not None else self._gateways:
